@@ -1,0 +1,76 @@
+// The dev, staging and prod configurations of the PULSE Analytics Postgres: sizing and protection
+// per environment, each choice with its reason. Each is usable as construct props as it is.
+
+import type { PulseAnalyticsNetworkProps, PulseAnalyticsPostgresSizing } from "../constructs/pulse-analytics-postgres-props";
+import type { EnvironmentName } from "./rules";
+
+/**
+ * One environment: construct props without the network, which may be filled in here or left to
+ * the stack's Terraform variables (`TF_VAR_pulse_analytics_db_vpc_id`, …) at plan time.
+ */
+export type EnvironmentConfig = PulseAnalyticsPostgresSizing & Partial<PulseAnalyticsNetworkProps>;
+
+/** The AWS region every environment deploys to unless `TF_VAR_aws_region` says otherwise. */
+export const DEFAULT_AWS_REGION = "eu-central-1";
+
+export const environments: Record<EnvironmentName, EnvironmentConfig> = {
+  dev: {
+    environment: "dev",
+    // Burstable Graviton, the cheapest class that runs PostgreSQL 17 comfortably for a few developers.
+    instanceClass: "db.t4g.micro",
+    // The gp3 minimum; autoscaling to 50 GiB covers test data without paying for it up front.
+    allocatedStorageGb: 20,
+    maxAllocatedStorageGb: 50,
+    // One zone: an outage in dev costs an afternoon, a standby would double the bill.
+    multiAz: false,
+    // A day of point-in-time recovery is enough to undo a bad migration test.
+    backupRetentionDays: 1,
+    // dev is torn down and rebuilt freely: no protection, no final snapshot, secrets deleted at once.
+    deletionProtection: false,
+    skipFinalSnapshot: true,
+    secretRecoveryWindowDays: 0,
+    // Nothing in dev needs query history or OS metrics; both stay off to keep the plan minimal.
+    performanceInsights: false,
+    monitoringIntervalSeconds: 0,
+    logRetentionDays: 7,
+    // Changes land at once: nobody waits for a maintenance window in dev.
+    applyImmediately: true,
+  },
+  staging: {
+    environment: "staging",
+    // The shape of prod (Multi-AZ, protected, monitored) on a smaller burstable class, so failover,
+    // upgrades and migrations are rehearsed against the same topology at a fraction of the price.
+    instanceClass: "db.t4g.medium",
+    allocatedStorageGb: 50,
+    maxAllocatedStorageGb: 200,
+    multiAz: true,
+    backupRetentionDays: 7,
+    deletionProtection: true,
+    skipFinalSnapshot: false,
+    performanceInsights: true,
+    performanceInsightsRetentionDays: 7,
+    monitoringIntervalSeconds: 60,
+    logRetentionDays: 30,
+  },
+  prod: {
+    environment: "prod",
+    // Memory-optimised: the longitudinal queries read a learner's history by index, and the hot part
+    // of session_events and user_skill_agg should stay in the 16 GiB of RAM of an r7g.large.
+    instanceClass: "db.r7g.large",
+    // 100 GiB up front, autoscaling to 1 TiB: years of session events without a storage ticket.
+    allocatedStorageGb: 100,
+    maxAllocatedStorageGb: 1000,
+    // The system of record: a synchronous standby in a second zone, failover in about a minute.
+    multiAz: true,
+    // Two weeks of point-in-time recovery, to find and undo a data bug noticed late.
+    backupRetentionDays: 14,
+    deletionProtection: true,
+    skipFinalSnapshot: false,
+    secretRecoveryWindowDays: 30,
+    // Query history for a month, OS metrics every 15 s: enough to diagnose a slow week.
+    performanceInsights: true,
+    performanceInsightsRetentionDays: 31,
+    monitoringIntervalSeconds: 15,
+    logRetentionDays: 90,
+  },
+};

@@ -1,0 +1,382 @@
+// The input rules of the PULSE Analytics Postgres (AWS RDS and PostgreSQL limits, and the rules
+// each environment adds), each written once with its TypeScript check and its Terraform condition.
+//
+// The construct checks literal props with `isValid` in its constructor; the stack turns the same
+// rule into a `validation` block on the Terraform variable that can override the prop, so an
+// operator's `TF_VAR_…` is held to exactly the rule the code is.
+
+import { isIPv6 } from "node:net";
+
+/** An environment of the PULSE Analytics Postgres. */
+export type EnvironmentName = "dev" | "staging" | "prod";
+export const ENVIRONMENT_NAMES: readonly EnvironmentName[] = ["dev", "staging", "prod"];
+
+/**
+ * One rule. `isValid` takes the value under test first, then any other values it depends on;
+ * `terraformCondition` takes Terraform expressions (such as `var.x`) in the same order and returns
+ * a boolean Terraform expression; `allowed` says in words what passes.
+ */
+export interface Rule<Args extends unknown[]> {
+  allowed(...context: Partial<Args>): string;
+  isValid(...values: Args): boolean;
+  terraformCondition(...refs: { [K in keyof Args]: string }): string;
+}
+
+/** Raised for a prop or config value that breaks a rule. */
+export class InvalidInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidInputError";
+  }
+}
+
+/** The one-line message for a bad value: what, which value, what is allowed. */
+export function describeViolation(field: string, value: unknown, allowed: string): string {
+  return `invalid ${field}: ${JSON.stringify(value)}. Allowed: ${allowed}.`;
+}
+
+/** A Terraform condition that `expr` holds for every element `v` of the list `ref`. */
+function everyElement(ref: string, expr: (v: string) => string): string {
+  return `alltrue([for v in ${ref} : ${expr("v")}])`;
+}
+
+function isWholeNumberIn(value: number, min: number, max: number): boolean {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function wholeNumberInCondition(ref: string, min: number, max: number): string {
+  return `floor(${ref}) == ${ref} && ${ref} >= ${min} && ${ref} <= ${max}`;
+}
+
+/** Terraform and JavaScript share this regex syntax (RE2 is a subset here); `^…$` anchors both. */
+function matches(pattern: RegExp, value: unknown): boolean {
+  return typeof value === "string" && pattern.test(value);
+}
+
+function regexCondition(ref: string, pattern: RegExp): string {
+  // jsonencode-style escaping: a backslash in the pattern must be doubled inside an HCL string.
+  return `can(regex(${JSON.stringify(pattern.source)}, ${ref}))`;
+}
+
+function oneOfCondition(ref: string, values: readonly (string | number)[]): string {
+  return `contains(${JSON.stringify(values)}, ${ref})`;
+}
+
+// --- engine and instance ------------------------------------------------------------------
+
+export const SUPPORTED_ENGINE_MAJOR_VERSIONS = [16, 17, 18] as const;
+export type EngineMajorVersion = (typeof SUPPORTED_ENGINE_MAJOR_VERSIONS)[number];
+
+export const engineMajorVersionRule: Rule<[number]> = {
+  allowed: () => `one of ${SUPPORTED_ENGINE_MAJOR_VERSIONS.join(", ")} (RDS PostgreSQL majors this project supports)`,
+  isValid: (v) => (SUPPORTED_ENGINE_MAJOR_VERSIONS as readonly number[]).includes(v),
+  terraformCondition: (ref) => oneOfCondition(ref, SUPPORTED_ENGINE_MAJOR_VERSIONS),
+};
+
+// Instance classes RDS offers for PostgreSQL (AWS "Supported DB engines for DB instance classes").
+// Burstable classes come in micro…2xlarge; the others from large upward, plus metal.
+const BURSTABLE_FAMILIES = ["t3", "t4g"];
+const STANDARD_FAMILIES = [
+  "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m6idn", "m6in", "m7g", "m7i", "m8g", "m8gd",
+  "r5", "r5b", "r5d", "r6g", "r6gd", "r6i", "r6id", "r6idn", "r6in", "r7g", "r7i", "r8g", "r8gd",
+  "x2g", "x2iedn",
+];
+const INSTANCE_CLASS_PATTERN = new RegExp(
+  `^db\\.((${BURSTABLE_FAMILIES.join("|")})\\.(micro|small|medium|large|xlarge|2xlarge)` +
+    `|(${STANDARD_FAMILIES.join("|")})\\.(large|xlarge|[1-9][0-9]?xlarge|metal))$`,
+);
+
+export const instanceClassRule: Rule<[string]> = {
+  allowed: () =>
+    `an RDS for PostgreSQL class: db.<family>.<size> with family ${BURSTABLE_FAMILIES.join("/")} ` +
+    `(micro…2xlarge) or ${STANDARD_FAMILIES.join("/")} (large…NNxlarge, metal), e.g. db.t4g.micro, db.r7g.large`,
+  isValid: (v) => matches(INSTANCE_CLASS_PATTERN, v),
+  terraformCondition: (ref) => regexCondition(ref, INSTANCE_CLASS_PATTERN),
+};
+
+// RDS DB instance identifier: letters, digits, hyphens; starts with a letter; no "--"; no trailing
+// "-". We also require lower case (RDS stores it lower-cased, so upper case only causes drift) and
+// at most 48 characters, because the monitoring role's name appends "-rds-monitoring" within IAM's 64.
+const IDENTIFIER_PATTERN = /^[a-z](-?[a-z0-9])*$/;
+export const identifierRule: Rule<[string]> = {
+  allowed: () =>
+    "1 to 48 lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen",
+  isValid: (v) => matches(IDENTIFIER_PATTERN, v) && v.length <= 48,
+  terraformCondition: (ref) => `${regexCondition(ref, IDENTIFIER_PATTERN)} && length(${ref}) <= 48`,
+};
+
+// PostgreSQL reserved key words (PostgreSQL docs, Appendix C, "reserved"): RDS refuses them as a
+// database or master user name, and they would need quoting everywhere else.
+const POSTGRES_RESERVED_WORDS = [
+  "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",
+  "binary", "both", "case", "cast", "check", "collate", "collation", "column", "concurrently",
+  "constraint", "create", "cross", "current_catalog", "current_date", "current_role",
+  "current_schema", "current_time", "current_timestamp", "current_user", "default", "deferrable",
+  "desc", "distinct", "do", "else", "end", "except", "false", "fetch", "for", "foreign", "freeze",
+  "from", "full", "grant", "group", "having", "ilike", "in", "initially", "inner", "intersect",
+  "into", "is", "isnull", "join", "lateral", "leading", "left", "like", "limit", "localtime",
+  "localtimestamp", "natural", "not", "notnull", "null", "offset", "on", "only", "or", "order",
+  "outer", "overlaps", "placing", "primary", "references", "returning", "right", "select",
+  "session_user", "similar", "some", "symmetric", "system_user", "table", "tablesample", "then",
+  "to", "trailing", "true", "union", "unique", "user", "using", "variadic", "verbose", "when",
+  "where", "window", "with",
+];
+
+// Lower case only: PostgreSQL folds unquoted names to lower case, so a mixed-case name would need
+// quoting in every connection string and script.
+const DATABASE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
+const RESERVED_DATABASE_NAMES = ["postgres", "template0", "template1", "rdsadmin"];
+export const databaseNameRule: Rule<[string]> = {
+  allowed: () =>
+    "1 to 63 lower-case letters, digits and underscores, starting with a letter; not postgres, " +
+    "template0, template1, rdsadmin or a PostgreSQL reserved word",
+  isValid: (v) =>
+    matches(DATABASE_NAME_PATTERN, v) &&
+    !RESERVED_DATABASE_NAMES.includes(v) &&
+    !POSTGRES_RESERVED_WORDS.includes(v),
+  terraformCondition: (ref) =>
+    `${regexCondition(ref, DATABASE_NAME_PATTERN)} && !contains(${JSON.stringify([...RESERVED_DATABASE_NAMES, ...POSTGRES_RESERVED_WORDS])}, ${ref})`,
+};
+
+// RDS master user name for PostgreSQL: 1–16 letters, digits, underscores, starting with a letter;
+// RDS blocks admin and rdsadmin; names starting pg_ or rds are reserved for system roles.
+const MASTER_USERNAME_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
+export const masterUsernameRule: Rule<[string]> = {
+  allowed: () =>
+    "1 to 16 lower-case letters, digits and underscores, starting with a letter; not admin, not " +
+    "starting with pg_ or rds, not a PostgreSQL reserved word and not a role of the role model",
+  isValid: (v) =>
+    matches(MASTER_USERNAME_PATTERN, v) &&
+    v !== "admin" &&
+    !v.startsWith("pg_") &&
+    !v.startsWith("rds") &&
+    !v.startsWith("pulse_analytics_") &&
+    !POSTGRES_RESERVED_WORDS.includes(v),
+  terraformCondition: (ref) =>
+    `${regexCondition(ref, MASTER_USERNAME_PATTERN)} && ${ref} != "admin" && !startswith(${ref}, "pg_") && ` +
+    `!startswith(${ref}, "rds") && !startswith(${ref}, "pulse_analytics_") && !contains(${JSON.stringify(POSTGRES_RESERVED_WORDS)}, ${ref})`,
+};
+
+export const portRule: Rule<[number]> = {
+  allowed: () => "a whole number from 1150 to 65535 (the RDS range for PostgreSQL)",
+  isValid: (v) => isWholeNumberIn(v, 1150, 65535),
+  terraformCondition: (ref) => wholeNumberInCondition(ref, 1150, 65535),
+};
+
+/** Any TCP port: the local end of a tunnel is not bound by the RDS range. */
+export const portRangeRule: Rule<[number]> = {
+  allowed: () => "a whole number from 1 to 65535",
+  isValid: (v) => isWholeNumberIn(v, 1, 65535),
+  terraformCondition: (ref) => wholeNumberInCondition(ref, 1, 65535),
+};
+
+export const CA_CERT_IDENTIFIERS = ["rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1"] as const;
+export const caCertIdentifierRule: Rule<[string]> = {
+  allowed: () => `one of ${CA_CERT_IDENTIFIERS.join(", ")} (the current RDS certificate authorities)`,
+  isValid: (v) => (CA_CERT_IDENTIFIERS as readonly string[]).includes(v),
+  terraformCondition: (ref) => oneOfCondition(ref, CA_CERT_IDENTIFIERS),
+};
+
+// --- storage (gp3) -----------------------------------------------------------------------
+
+export const GP3_MIN_GB = 20;
+export const GP3_MAX_GB = 65536;
+
+export const allocatedStorageRule: Rule<[number]> = {
+  allowed: () => `a whole number of GiB from ${GP3_MIN_GB} to ${GP3_MAX_GB} (gp3 on RDS for PostgreSQL)`,
+  isValid: (v) => isWholeNumberIn(v, GP3_MIN_GB, GP3_MAX_GB),
+  terraformCondition: (ref) => wholeNumberInCondition(ref, GP3_MIN_GB, GP3_MAX_GB),
+};
+
+// AWS: "You must set the maximum storage threshold to at least 10% more than the current allocated
+// storage." Compared as max*10 >= allocated*11 so no floating-point rounding can creep in.
+export const maxAllocatedStorageRule: Rule<[number, number]> = {
+  allowed: (_max, allocated) =>
+    `a whole number of GiB at least 10% above allocatedStorageGb` +
+    (allocated === undefined ? "" : ` (${allocated}, so at least ${Math.ceil((allocated * 11) / 10)})`) +
+    ` and at most ${GP3_MAX_GB}, because RDS storage autoscaling needs that headroom`,
+  isValid: (max, allocated) => isWholeNumberIn(max, GP3_MIN_GB, GP3_MAX_GB) && max * 10 >= allocated * 11,
+  terraformCondition: (max, allocated) =>
+    `${wholeNumberInCondition(max, GP3_MIN_GB, GP3_MAX_GB)} && ${max} * 10 >= ${allocated} * 11`,
+};
+
+// gp3 below 400 GiB has a fixed baseline (3,000 IOPS, 125 MiB/s) that cannot be set; from 400 GiB
+// the volume is striped and IOPS 12,000–64,000 and throughput 500–4,000 MiB/s can be provisioned.
+export const GP3_PROVISIONING_MIN_GB = 400;
+
+export const iopsRule: Rule<[number, number]> = {
+  allowed: (_iops, allocated) =>
+    `a whole number from 12000 to 64000, and only with allocatedStorageGb >= ${GP3_PROVISIONING_MIN_GB} ` +
+    `(it is ${allocated}; below that gp3 has a fixed 3000 IOPS baseline)`,
+  isValid: (iops, allocated) => isWholeNumberIn(iops, 12000, 64000) && allocated >= GP3_PROVISIONING_MIN_GB,
+  terraformCondition: (iops, allocated) =>
+    `${wholeNumberInCondition(iops, 12000, 64000)} && ${allocated} >= ${GP3_PROVISIONING_MIN_GB}`,
+};
+
+export const storageThroughputRule: Rule<[number, number | undefined]> = {
+  allowed: (_mibps, iops) =>
+    `a whole number of MiB/s from 500 to 4000, at most a quarter of iops (${iops ?? "unset"}); ` +
+    `set iops together with it`,
+  isValid: (mibps, iops) => iops !== undefined && isWholeNumberIn(mibps, 500, 4000) && mibps * 4 <= iops,
+  terraformCondition: (mibps, iops) => `${wholeNumberInCondition(mibps, 500, 4000)} && ${mibps} * 4 <= ${iops}`,
+};
+
+// --- backups, monitoring, logs ------------------------------------------------------------
+
+/** Staging and prod hold a week of point-in-time recovery at least; dev may keep a single day. */
+export function minimumBackupRetentionDays(environment: EnvironmentName): number {
+  return environment === "dev" ? 1 : 7;
+}
+
+export const backupRetentionRule: Rule<[number, EnvironmentName]> = {
+  allowed: (_days, environment = "dev") =>
+    `a whole number of days from ${minimumBackupRetentionDays(environment)} to 35 in ${environment}` +
+    (environment === "dev" ? "" : " (staging and prod keep at least a week of point-in-time recovery)"),
+  isValid: (days, environment) => isWholeNumberIn(days, minimumBackupRetentionDays(environment), 35),
+  terraformCondition: (days, environment) =>
+    // `environment` is a literal here: the environment never comes from a variable.
+    wholeNumberInCondition(days, minimumBackupRetentionDays(environment as EnvironmentName), 35),
+};
+
+export const MONITORING_INTERVALS_SECONDS = [0, 1, 5, 10, 15, 30, 60] as const;
+export const monitoringIntervalRule: Rule<[number]> = {
+  allowed: () => `one of ${MONITORING_INTERVALS_SECONDS.join(", ")} seconds (0 turns Enhanced Monitoring off)`,
+  isValid: (v) => (MONITORING_INTERVALS_SECONDS as readonly number[]).includes(v),
+  terraformCondition: (ref) => oneOfCondition(ref, MONITORING_INTERVALS_SECONDS),
+};
+
+/** Performance Insights keeps 7 days free, or whole months of 31 days up to 23, or 731 days. */
+export const performanceInsightsRetentionRule: Rule<[number]> = {
+  allowed: () => "7, a multiple of 31 up to 713 (1 to 23 months), or 731 days",
+  isValid: (v) => v === 7 || v === 731 || (isWholeNumberIn(v, 31, 713) && v % 31 === 0),
+  terraformCondition: (ref) => `${ref} == 7 || ${ref} == 731 || (${wholeNumberInCondition(ref, 31, 713)} && ${ref} % 31 == 0)`,
+};
+
+/** CloudWatch Database Insights: "advanced" needs Performance Insights kept for 15 months (465 days). */
+export const DATABASE_INSIGHTS_MODES = ["standard", "advanced"] as const;
+export type DatabaseInsightsMode = (typeof DATABASE_INSIGHTS_MODES)[number];
+export const databaseInsightsModeRule: Rule<[string, boolean, number]> = {
+  allowed: () =>
+    `"standard", or "advanced" with performanceInsights on and performanceInsightsRetentionDays >= 465`,
+  isValid: (mode, performanceInsights, retentionDays) =>
+    mode === "standard" || (mode === "advanced" && performanceInsights && retentionDays >= 465),
+  terraformCondition: (mode, pi, retention) =>
+    `${mode} == "standard" || (${mode} == "advanced" && ${pi} && ${retention} >= 465)`,
+};
+
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+export const logRetentionRule: Rule<[number]> = {
+  allowed: () => `a CloudWatch Logs retention in days: ${LOG_RETENTION_DAYS.join(", ")}`,
+  isValid: (v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v),
+  terraformCondition: (ref) => oneOfCondition(ref, LOG_RETENTION_DAYS),
+};
+
+export const slowStatementThresholdRule: Rule<[number]> = {
+  allowed: () => "a whole number of milliseconds from 0 to 3600000, or -1 to log no slow statements",
+  isValid: (v) => v === -1 || isWholeNumberIn(v, 0, 3_600_000),
+  terraformCondition: (ref) => `${ref} == -1 || (${wholeNumberInCondition(ref, 0, 3_600_000)})`,
+};
+
+export const secretRecoveryWindowRule: Rule<[number]> = {
+  allowed: () => "0 (delete at once) or a whole number of days from 7 to 30 (the Secrets Manager range)",
+  isValid: (v) => v === 0 || isWholeNumberIn(v, 7, 30),
+  terraformCondition: (ref) => `${ref} == 0 || (${wholeNumberInCondition(ref, 7, 30)})`,
+};
+
+// "hh24:mi-hh24:mi" (UTC), at least 30 minutes long, as RDS requires of the backup window.
+const BACKUP_WINDOW_PATTERN = /^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$/;
+function windowMinutes(window: string): number {
+  const [start, end] = window.split("-").map((t) => {
+    const [h, m] = t.split(":").map(Number);
+    return h * 60 + m;
+  });
+  return (end - start + 24 * 60) % (24 * 60);
+}
+export const backupWindowRule: Rule<[string]> = {
+  allowed: () => 'a daily UTC window "hh:mm-hh:mm" of at least 30 minutes, e.g. "02:00-03:00"',
+  isValid: (v) => matches(BACKUP_WINDOW_PATTERN, v) && windowMinutes(v) >= 30,
+  terraformCondition: (ref) => regexCondition(ref, BACKUP_WINDOW_PATTERN),
+};
+
+const MAINTENANCE_WINDOW_PATTERN =
+  /^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$/;
+export const maintenanceWindowRule: Rule<[string]> = {
+  allowed: () => 'a weekly UTC window "ddd:hh:mm-ddd:hh:mm", e.g. "sun:04:00-sun:05:00"',
+  isValid: (v) => matches(MAINTENANCE_WINDOW_PATTERN, v),
+  terraformCondition: (ref) => regexCondition(ref, MAINTENANCE_WINDOW_PATTERN),
+};
+
+const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[0-9a-zA-Z-]+$/;
+export const kmsKeyArnRule: Rule<[string]> = {
+  allowed: () => "a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key-id> (an alias is not accepted by RDS for every setting)",
+  isValid: (v) => matches(KMS_KEY_ARN_PATTERN, v),
+  terraformCondition: (ref) => regexCondition(ref, KMS_KEY_ARN_PATTERN),
+};
+
+// --- network ----------------------------------------------------------------------------
+
+const VPC_ID_PATTERN = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const SUBNET_ID_PATTERN = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const SECURITY_GROUP_ID_PATTERN = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
+
+export const vpcIdRule: Rule<[string]> = {
+  allowed: () => "an existing VPC id, vpc- followed by 8 or 17 hex digits",
+  isValid: (v) => matches(VPC_ID_PATTERN, v),
+  terraformCondition: (ref) => regexCondition(ref, VPC_ID_PATTERN),
+};
+
+export const subnetIdsRule: Rule<[readonly string[]]> = {
+  allowed: () =>
+    "at least 2 distinct subnet ids (subnet- followed by 8 or 17 hex digits) in different availability zones; " +
+    "an RDS subnet group must span two zones",
+  isValid: (v) =>
+    Array.isArray(v) && v.length >= 2 && new Set(v).size === v.length && v.every((id) => matches(SUBNET_ID_PATTERN, id)),
+  terraformCondition: (ref) =>
+    `length(${ref}) >= 2 && length(distinct(${ref})) == length(${ref}) && ${everyElement(ref, (v) => regexCondition(v, SUBNET_ID_PATTERN))}`,
+};
+
+export const allowedSecurityGroupIdsRule: Rule<[readonly string[]]> = {
+  allowed: () => "distinct security group ids, sg- followed by 8 or 17 hex digits",
+  isValid: (v) => Array.isArray(v) && new Set(v).size === v.length && v.every((id) => matches(SECURITY_GROUP_ID_PATTERN, id)),
+  terraformCondition: (ref) =>
+    `length(distinct(${ref})) == length(${ref}) && ${everyElement(ref, (v) => regexCondition(v, SECURITY_GROUP_ID_PATTERN))}`,
+};
+
+// A CIDR is a dotted-quad IPv4 or an IPv6 address with a prefix of at least /1: the database is never
+// open to the whole internet (0.0.0.0/0, ::/0). IPv4 octets have no leading zeros, as Terraform's parser requires.
+const IPV4_CIDR_PATTERN = /^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\/([1-9]|[12][0-9]|3[0-2])$/;
+const IPV6_CIDR_PATTERN = /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\/([1-9]|[1-9][0-9]|1[01][0-9]|12[0-8])$/;
+
+export function isIpv6Cidr(cidr: string): boolean {
+  return cidr.includes(":");
+}
+
+function isCidr(cidr: unknown): boolean {
+  if (typeof cidr !== "string") return false;
+  if (!isIpv6Cidr(cidr)) return IPV4_CIDR_PATTERN.test(cidr);
+  if (!IPV6_CIDR_PATTERN.test(cidr)) return false;
+  // The pattern only screens the characters; node's parser decides whether the address is real IPv6.
+  return isIPv6(cidr.split("/")[0]);
+}
+
+export const allowedCidrBlocksRule: Rule<[readonly string[]]> = {
+  allowed: () =>
+    "distinct IPv4 or IPv6 CIDR blocks with a prefix of at least /1 (never 0.0.0.0/0 or ::/0), e.g. 10.20.0.0/16",
+  isValid: (v) => Array.isArray(v) && new Set(v).size === v.length && v.every(isCidr),
+  terraformCondition: (ref) =>
+    `length(distinct(${ref})) == length(${ref}) && ` +
+    everyElement(ref, (v) =>
+      `(strcontains(${v}, ":") ? (can(cidrhost(${v}, 0)) && ${regexCondition(v, IPV6_CIDR_PATTERN)}) : ${regexCondition(v, IPV4_CIDR_PATTERN)})`,
+    ),
+};
+
+/** With no admitted source the database, and the deploy that configures it, could not be reached. */
+export const someIngressRule: Rule<[readonly string[], readonly string[]]> = {
+  allowed: () =>
+    "at least one entry in allowedSecurityGroupIds or allowedCidrBlocks (the backend's security group, " +
+    "and the deploy host's, so the postgresql provider can reach the database)",
+  isValid: (groups, cidrs) => groups.length + cidrs.length > 0,
+  terraformCondition: (groups, cidrs) => `length(${groups}) + length(${cidrs}) > 0`,
+};

@@ -1,0 +1,285 @@
+// The props of the PulseAnalyticsPostgres construct: their documented defaults, chosen in one place,
+// and the validation that holds every literal prop to the rules in src/config/rules.ts.
+
+import { IResolvable, Token } from "cdktf";
+import * as rules from "../config/rules";
+import { DatabaseInsightsMode, EngineMajorVersion, EnvironmentName, InvalidInputError, Rule } from "../config/rules";
+
+/** Where the database lives and who may reach it. The construct creates no VPC. */
+export interface PulseAnalyticsNetworkProps {
+  /** The existing VPC to place the database in. */
+  readonly vpcId: string;
+  /** At least two private subnets of `vpcId`, in different availability zones, for the DB subnet group. */
+  readonly subnetIds: string[];
+  /**
+   * Security groups admitted on the database port: the PULSE backend's, and the deploy host's.
+   * @default [] (but at least one group or CIDR block is required)
+   */
+  readonly allowedSecurityGroupIds?: string[];
+  /**
+   * CIDR blocks admitted on the database port, e.g. a VPN range. Never 0.0.0.0/0 or ::/0.
+   * @default []
+   */
+  readonly allowedCidrBlocks?: string[];
+}
+
+/** Instance size and behaviour: what an environment config sets. */
+export interface PulseAnalyticsPostgresSizing {
+  /** Which environment this is: it names resources, tags them, and picks the rules (backups 7–35 days outside dev). */
+  readonly environment: EnvironmentName;
+  /**
+   * The RDS DB instance identifier; other resource names derive from it.
+   * @default `pulse-analytics-${environment}`
+   */
+  readonly identifier?: string;
+  /**
+   * PostgreSQL major version (16, 17 or 18). Only the major is pinned, so RDS's automatic minor
+   * upgrades cause no drift.
+   * @default 17
+   */
+  readonly engineMajorVersion?: EngineMajorVersion;
+  /**
+   * RDS DB instance class.
+   * @default "db.t4g.micro"
+   */
+  readonly instanceClass?: string;
+  /**
+   * Initial gp3 storage in GiB (20–65,536).
+   * @default 20
+   */
+  readonly allocatedStorageGb?: number;
+  /**
+   * Storage autoscaling ceiling in GiB; at least 10% above `allocatedStorageGb`.
+   * @default 100
+   */
+  readonly maxAllocatedStorageGb?: number;
+  /**
+   * Provisioned gp3 IOPS (12,000–64,000); only from 400 GiB of storage.
+   * @default undefined (the gp3 baseline: 3,000 IOPS below 400 GiB, 12,000 from 400 GiB)
+   */
+  readonly iops?: number;
+  /**
+   * Provisioned gp3 throughput in MiB/s (500–4,000, at most iops / 4); needs `iops`.
+   * @default undefined (the gp3 baseline: 125 MiB/s below 400 GiB, 500 MiB/s from 400 GiB)
+   */
+  readonly storageThroughputMibps?: number;
+  /**
+   * Run a synchronous standby in a second availability zone.
+   * @default false
+   */
+  readonly multiAz?: boolean | IResolvable;
+  /**
+   * Days of automated backups and point-in-time recovery: 1–35 in dev, 7–35 in staging and prod.
+   * @default 7
+   */
+  readonly backupRetentionDays?: number;
+  /**
+   * Daily UTC backup window, "hh:mm-hh:mm", at least 30 minutes, not overlapping the maintenance window.
+   * @default "03:00-04:00"
+   */
+  readonly preferredBackupWindow?: string;
+  /**
+   * Weekly UTC maintenance window, "ddd:hh:mm-ddd:hh:mm".
+   * @default "sun:04:30-sun:05:30"
+   */
+  readonly preferredMaintenanceWindow?: string;
+  /**
+   * Refuse to delete the instance until this is turned off.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Delete without a final snapshot. Otherwise the final snapshot is named `${identifier}-final-snapshot`.
+   * @default false
+   */
+  readonly skipFinalSnapshot?: boolean;
+  /**
+   * The analytics database, created by the postgresql provider and owned by pulse_analytics_owner.
+   * @default "pulse_analytics"
+   */
+  readonly databaseName?: string;
+  /**
+   * The RDS master user. Its password is generated and rotated by RDS in Secrets Manager.
+   * @default "pulse_admin"
+   */
+  readonly masterUsername?: string;
+  /**
+   * The port PostgreSQL listens on.
+   * @default 5432
+   */
+  readonly port?: number;
+  /**
+   * Turn on Performance Insights (encrypted with the database's KMS key).
+   * @default true
+   */
+  readonly performanceInsights?: boolean;
+  /**
+   * Days Performance Insights keeps: 7 (free), a multiple of 31 up to 713, or 731.
+   * @default 7
+   */
+  readonly performanceInsightsRetentionDays?: number;
+  /**
+   * CloudWatch Database Insights mode; "advanced" needs 465 days of Performance Insights.
+   * @default "standard"
+   */
+  readonly databaseInsightsMode?: DatabaseInsightsMode;
+  /**
+   * Enhanced Monitoring interval in seconds (0, 1, 5, 10, 15, 30 or 60); 0 turns it off. A
+   * monitoring role is created when it is on.
+   * @default 0
+   */
+  readonly monitoringIntervalSeconds?: number;
+  /**
+   * The certificate authority of the server certificate.
+   * @default "rds-ca-rsa2048-g1"
+   */
+  readonly caCertIdentifier?: string;
+  /**
+   * A customer-managed KMS key (ARN) for storage, the master secret, the login-role secrets and
+   * Performance Insights.
+   * @default undefined (the construct creates a key with rotation on)
+   */
+  readonly kmsKeyArn?: string;
+  /**
+   * Days the CloudWatch log groups of the exported postgresql and upgrade logs keep their events.
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Statements running at least this long are logged (log_min_duration_statement); -1 logs none.
+   * @default 1000
+   */
+  readonly slowStatementThresholdMs?: number;
+  /**
+   * Apply modifications at once instead of in the next maintenance window.
+   * @default false
+   */
+  readonly applyImmediately?: boolean;
+  /**
+   * Allow a change of `engineMajorVersion` to upgrade the instance. Turn on only for the upgrade.
+   * @default false
+   */
+  readonly allowMajorVersionUpgrade?: boolean;
+  /**
+   * Days a deleted login-role secret can be restored: 0 or 7–30.
+   * @default 7
+   */
+  readonly secretRecoveryWindowDays?: number;
+  /**
+   * Host the postgresql provider connects to, e.g. "localhost" through an SSM port-forwarding tunnel.
+   * @default the instance address
+   */
+  readonly adminHost?: string;
+  /**
+   * Port the postgresql provider connects to, e.g. the local end of a tunnel.
+   * @default the instance port
+   */
+  readonly adminPort?: number;
+  /**
+   * Extra tags for every resource; the construct always sets project, environment, component and managed-by.
+   * @default {}
+   */
+  readonly tags?: Record<string, string>;
+}
+
+export interface PulseAnalyticsPostgresProps extends PulseAnalyticsPostgresSizing, PulseAnalyticsNetworkProps {}
+
+type OptionalKeys = "iops" | "storageThroughputMibps" | "kmsKeyArn" | "adminHost" | "adminPort";
+
+/** Props with every default filled in. */
+export type ResolvedPulseAnalyticsPostgresProps = Required<Omit<PulseAnalyticsPostgresProps, OptionalKeys>> &
+  Pick<PulseAnalyticsPostgresProps, OptionalKeys>;
+
+/** The defaults: safe (protected, backed up, private) and small. Environment configs size up from here. */
+export function withDefaults(props: PulseAnalyticsPostgresProps): ResolvedPulseAnalyticsPostgresProps {
+  return {
+    identifier: `pulse-analytics-${props.environment}`,
+    engineMajorVersion: 17,
+    instanceClass: "db.t4g.micro",
+    allocatedStorageGb: 20,
+    maxAllocatedStorageGb: 100,
+    multiAz: false,
+    backupRetentionDays: 7,
+    preferredBackupWindow: "03:00-04:00",
+    preferredMaintenanceWindow: "sun:04:30-sun:05:30",
+    deletionProtection: true,
+    skipFinalSnapshot: false,
+    databaseName: "pulse_analytics",
+    masterUsername: "pulse_admin",
+    port: 5432,
+    performanceInsights: true,
+    performanceInsightsRetentionDays: 7,
+    databaseInsightsMode: "standard",
+    monitoringIntervalSeconds: 0,
+    caCertIdentifier: "rds-ca-rsa2048-g1",
+    logRetentionDays: 30,
+    slowStatementThresholdMs: 1000,
+    applyImmediately: false,
+    allowMajorVersionUpgrade: false,
+    secretRecoveryWindowDays: 7,
+    allowedSecurityGroupIds: [],
+    allowedCidrBlocks: [],
+    tags: {},
+    ...withoutUndefined(props),
+  };
+}
+
+/** `{ ...defaults, ...props }` must not let an explicit `undefined` erase a default. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * Checks every literal prop against its rule and throws one InvalidInputError naming the prop, the
+ * bad value and what is allowed. Values only known at plan time (tokens, such as Terraform
+ * variables) are skipped here: the stack's variable validation blocks hold them to the same rules.
+ */
+export function validatePulseAnalyticsPostgresProps(props: PulseAnalyticsPostgresProps, where = "PulseAnalyticsPostgres"): void {
+  if (!rules.ENVIRONMENT_NAMES.includes(props.environment)) {
+    throw new InvalidInputError(
+      `${where}: ${rules.describeViolation("environment", props.environment, rules.ENVIRONMENT_NAMES.join(", "))}`,
+    );
+  }
+  const p = withDefaults(props);
+  const check = <A extends unknown[]>(field: string, rule: Rule<A>, ...values: A): void => {
+    // An unset optional prop has nothing to check; a token is checked by Terraform at plan time.
+    if (values[0] === undefined || values.some((v) => Token.isUnresolved(v))) return;
+    if (!rule.isValid(...values)) {
+      throw new InvalidInputError(`${where}: ${rules.describeViolation(field, values[0], rule.allowed(...values))}`);
+    }
+  };
+
+  check("identifier", rules.identifierRule, p.identifier);
+  check("engineMajorVersion", rules.engineMajorVersionRule, p.engineMajorVersion);
+  check("instanceClass", rules.instanceClassRule, p.instanceClass);
+  check("allocatedStorageGb", rules.allocatedStorageRule, p.allocatedStorageGb);
+  check("maxAllocatedStorageGb", rules.maxAllocatedStorageRule, p.maxAllocatedStorageGb, p.allocatedStorageGb);
+  check("iops", rules.iopsRule, p.iops as number, p.allocatedStorageGb);
+  check("storageThroughputMibps", rules.storageThroughputRule, p.storageThroughputMibps as number, p.iops);
+  check("backupRetentionDays", rules.backupRetentionRule, p.backupRetentionDays, p.environment);
+  check("preferredBackupWindow", rules.backupWindowRule, p.preferredBackupWindow);
+  check("preferredMaintenanceWindow", rules.maintenanceWindowRule, p.preferredMaintenanceWindow);
+  check("databaseName", rules.databaseNameRule, p.databaseName);
+  check("masterUsername", rules.masterUsernameRule, p.masterUsername);
+  check("port", rules.portRule, p.port);
+  check("performanceInsightsRetentionDays", rules.performanceInsightsRetentionRule, p.performanceInsightsRetentionDays);
+  check(
+    "databaseInsightsMode",
+    rules.databaseInsightsModeRule,
+    p.databaseInsightsMode,
+    p.performanceInsights,
+    p.performanceInsightsRetentionDays,
+  );
+  check("monitoringIntervalSeconds", rules.monitoringIntervalRule, p.monitoringIntervalSeconds);
+  check("caCertIdentifier", rules.caCertIdentifierRule, p.caCertIdentifier);
+  check("kmsKeyArn", rules.kmsKeyArnRule, p.kmsKeyArn as string);
+  check("logRetentionDays", rules.logRetentionRule, p.logRetentionDays);
+  check("slowStatementThresholdMs", rules.slowStatementThresholdRule, p.slowStatementThresholdMs);
+  check("secretRecoveryWindowDays", rules.secretRecoveryWindowRule, p.secretRecoveryWindowDays);
+  check("adminPort", rules.portRangeRule, p.adminPort as number);
+  check("vpcId", rules.vpcIdRule, p.vpcId);
+  check("subnetIds", rules.subnetIdsRule, p.subnetIds);
+  check("allowedSecurityGroupIds", rules.allowedSecurityGroupIdsRule, p.allowedSecurityGroupIds);
+  check("allowedCidrBlocks", rules.allowedCidrBlocksRule, p.allowedCidrBlocks);
+  check("allowedSecurityGroupIds", rules.someIngressRule, p.allowedSecurityGroupIds, p.allowedCidrBlocks);
+}

@@ -1,0 +1,271 @@
+// PulseAnalyticsPostgres: the RDS PostgreSQL instance that is the PULSE analytics system of record,
+// with its KMS key, parameter group, network, RDS-managed master secret, monitoring, log groups,
+// and the database, roles and grants of the role model.
+
+import { Fn, TerraformIterator, Token } from "cdktf";
+import { Construct } from "constructs";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version";
+import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
+import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
+import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { LoginRoleKey, role } from "../db/role-model";
+import { AnalyticsDatabaseAccess } from "./analytics-database-access";
+import {
+  PulseAnalyticsPostgresProps,
+  ResolvedPulseAnalyticsPostgresProps,
+  validatePulseAnalyticsPostgresProps,
+  withDefaults,
+} from "./pulse-analytics-postgres-props";
+
+/** The log types RDS for PostgreSQL can export to CloudWatch Logs. */
+const EXPORTED_LOG_TYPES = ["postgresql", "upgrade"] as const;
+
+export class PulseAnalyticsPostgres extends Construct {
+  /** The RDS instance. */
+  public readonly instance: DbInstance;
+  /** DNS name of the instance, without the port. */
+  public readonly address: string;
+  /** The port PostgreSQL listens on. */
+  public readonly port: number;
+  /** `address:port`. */
+  public readonly endpoint: string;
+  /** The analytics database's name. */
+  public readonly databaseName: string;
+  /** The role the PULSE backend logs in as. */
+  public readonly appUsername: string;
+  /** ARN of the RDS-managed secret that holds the master user's password. */
+  public readonly masterSecretArn: string;
+  /** ARN of each login role's secret (RDS secret JSON shape). */
+  public readonly loginRoleSecretArns: Record<LoginRoleKey, string>;
+  /** The database's security group: add rules to it to admit more clients. */
+  public readonly securityGroupId: string;
+  /** The KMS key that encrypts storage, secrets and Performance Insights. */
+  public readonly kmsKeyArn: string;
+
+  constructor(scope: Construct, id: string, props: PulseAnalyticsPostgresProps) {
+    super(scope, id);
+    validatePulseAnalyticsPostgresProps(props, `PulseAnalyticsPostgres ${this.node.path}`);
+    const p = withDefaults(props);
+    const tags = this.tagsFor(p);
+
+    this.kmsKeyArn = p.kmsKeyArn ?? this.createKmsKey(p, tags);
+    const parameterGroup = this.createParameterGroup(p, tags);
+    const subnetGroup = new DbSubnetGroup(this, "subnet-group", {
+      name: p.identifier,
+      description: `PULSE Analytics Postgres (${p.environment}) subnets`,
+      subnetIds: p.subnetIds,
+      tags,
+    });
+    const securityGroup = this.createSecurityGroup(p, tags);
+    const logGroups = EXPORTED_LOG_TYPES.map(
+      (type) =>
+        // Created ahead of the instance so RDS writes into a group with a retention, not a never-expiring one.
+        new CloudwatchLogGroup(this, `log-group-${type}`, {
+          name: `/aws/rds/instance/${p.identifier}/${type}`,
+          retentionInDays: p.logRetentionDays,
+          tags,
+        }),
+    );
+    const monitoring = p.monitoringIntervalSeconds > 0 ? this.createMonitoringRole(p, tags) : undefined;
+
+    this.instance = new DbInstance(this, "instance", {
+      identifier: p.identifier,
+      engine: "postgres",
+      // The major only: RDS applies minor upgrades itself and Terraform sees no drift.
+      engineVersion: String(p.engineMajorVersion),
+      autoMinorVersionUpgrade: true,
+      allowMajorVersionUpgrade: p.allowMajorVersionUpgrade,
+      // Without this, RDS silently enrols an end-of-support major in paid Extended Support.
+      engineLifecycleSupport: "open-source-rds-extended-support-disabled",
+      instanceClass: p.instanceClass,
+      caCertIdentifier: p.caCertIdentifier,
+      parameterGroupName: parameterGroup.name,
+
+      storageType: "gp3",
+      allocatedStorage: p.allocatedStorageGb,
+      maxAllocatedStorage: p.maxAllocatedStorageGb,
+      iops: p.iops,
+      storageThroughput: p.storageThroughputMibps,
+      storageEncrypted: true,
+      kmsKeyId: this.kmsKeyArn,
+
+      username: p.masterUsername,
+      manageMasterUserPassword: true,
+      masterUserSecretKmsKeyId: this.kmsKeyArn,
+      iamDatabaseAuthenticationEnabled: true,
+
+      port: p.port,
+      dbSubnetGroupName: subnetGroup.name,
+      vpcSecurityGroupIds: [securityGroup.id],
+      publiclyAccessible: false,
+      multiAz: p.multiAz,
+
+      backupRetentionPeriod: p.backupRetentionDays,
+      backupWindow: p.preferredBackupWindow,
+      maintenanceWindow: p.preferredMaintenanceWindow,
+      copyTagsToSnapshot: true,
+      deletionProtection: p.deletionProtection,
+      skipFinalSnapshot: p.skipFinalSnapshot,
+      finalSnapshotIdentifier: p.skipFinalSnapshot ? undefined : `${p.identifier}-final-snapshot`,
+      applyImmediately: p.applyImmediately,
+
+      performanceInsightsEnabled: p.performanceInsights,
+      performanceInsightsKmsKeyId: p.performanceInsights ? this.kmsKeyArn : undefined,
+      performanceInsightsRetentionPeriod: p.performanceInsights ? p.performanceInsightsRetentionDays : undefined,
+      databaseInsightsMode: p.databaseInsightsMode,
+      monitoringInterval: p.monitoringIntervalSeconds,
+      monitoringRoleArn: monitoring?.role.arn,
+      enabledCloudwatchLogsExports: [...EXPORTED_LOG_TYPES],
+
+      tags,
+      // RDS checks the monitoring role's permissions when it starts monitoring: attach the policy first.
+      dependsOn: [...logGroups, ...(monitoring ? [monitoring.policyAttachment] : [])],
+    });
+
+    this.address = this.instance.address;
+    this.port = this.instance.port;
+    this.endpoint = this.instance.endpoint;
+    this.masterSecretArn = this.instance.masterUserSecret.get(0).secretArn;
+    this.securityGroupId = securityGroup.id;
+
+    // The master password never appears in code or output: Terraform reads it from the RDS-managed secret.
+    const masterSecret = new DataAwsSecretsmanagerSecretVersion(this, "master-secret", {
+      secretId: this.masterSecretArn,
+    });
+    const access = new AnalyticsDatabaseAccess(this, "database", {
+      identifier: p.identifier,
+      databaseName: p.databaseName,
+      engineMajorVersion: p.engineMajorVersion,
+      adminHost: Token.asString(orInstanceValue(p.adminHost, this.address)),
+      adminPort: Token.asNumber(orInstanceValue(p.adminPort, this.port)),
+      masterUsername: this.instance.username,
+      masterPassword: Fn.lookup(Fn.jsondecode(masterSecret.secretString), "password"),
+      instanceAddress: this.address,
+      instancePort: this.port,
+      kmsKeyArn: this.kmsKeyArn,
+      secretRecoveryWindowDays: p.secretRecoveryWindowDays,
+      tags,
+    });
+    this.databaseName = p.databaseName;
+    this.appUsername = role("app").name;
+    this.loginRoleSecretArns = access.loginRoleSecretArns;
+  }
+
+  private tagsFor(p: ResolvedPulseAnalyticsPostgresProps): Record<string, string> {
+    return {
+      ...p.tags,
+      project: "pulse",
+      environment: p.environment,
+      component: "analytics-postgres",
+      "managed-by": "cdktf",
+    };
+  }
+
+  private createKmsKey(p: ResolvedPulseAnalyticsPostgresProps, tags: Record<string, string>): string {
+    const key = new KmsKey(this, "kms-key", {
+      description: `PULSE Analytics Postgres (${p.environment}): storage, secrets, Performance Insights`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      tags,
+    });
+    new KmsAlias(this, "kms-alias", { name: `alias/${p.identifier}`, targetKeyId: key.keyId });
+    return key.arn;
+  }
+
+  private createParameterGroup(p: ResolvedPulseAnalyticsPostgresProps, tags: Record<string, string>): DbParameterGroup {
+    // PostgreSQL 18 made log_connections a list of aspects; "on" still means these three.
+    const logConnections = p.engineMajorVersion >= 18 ? "receipt,authentication,authorization" : "1";
+    return new DbParameterGroup(this, "parameter-group", {
+      // A prefix, and create-before-destroy, so a major upgrade can bring up the next family's group
+      // before the old one is dropped.
+      namePrefix: `${p.identifier}-postgres${p.engineMajorVersion}-`,
+      family: `postgres${p.engineMajorVersion}`,
+      description: `PULSE Analytics Postgres (${p.environment}): TLS only, connection and slow-statement logging`,
+      parameter: [
+        { name: "rds.force_ssl", value: "1" },
+        { name: "log_connections", value: logConnections },
+        { name: "log_disconnections", value: "1" },
+        { name: "log_min_duration_statement", value: String(p.slowStatementThresholdMs) },
+        { name: "log_lock_waits", value: "1" },
+      ],
+      lifecycle: { createBeforeDestroy: true },
+      tags,
+    });
+  }
+
+  private createSecurityGroup(p: ResolvedPulseAnalyticsPostgresProps, tags: Record<string, string>): SecurityGroup {
+    // No inline rules and no egress rule: Terraform removes AWS's default allow-all egress, and a
+    // database needs none. Ingress rules are separate resources so each is described and diffed alone.
+    const group = new SecurityGroup(this, "security-group", {
+      name: `${p.identifier}-db`,
+      description: `PULSE Analytics Postgres (${p.environment}): PostgreSQL from the admitted sources only`,
+      vpcId: p.vpcId,
+      tags: { ...tags, Name: `${p.identifier}-db` },
+    });
+    // for_each keeps one code path whether the lists are literals or Terraform variables.
+    const fromGroups = TerraformIterator.fromList(p.allowedSecurityGroupIds);
+    new VpcSecurityGroupIngressRule(this, "ingress-from-security-groups", {
+      forEach: fromGroups,
+      securityGroupId: group.id,
+      description: `PostgreSQL from security group ${fromGroups.value}`,
+      ipProtocol: "tcp",
+      fromPort: p.port,
+      toPort: p.port,
+      referencedSecurityGroupId: fromGroups.value,
+      tags,
+    });
+    const fromCidrs = TerraformIterator.fromList(p.allowedCidrBlocks);
+    new VpcSecurityGroupIngressRule(this, "ingress-from-cidr-blocks", {
+      forEach: fromCidrs,
+      securityGroupId: group.id,
+      description: `PostgreSQL from ${fromCidrs.value}`,
+      ipProtocol: "tcp",
+      fromPort: p.port,
+      toPort: p.port,
+      cidrIpv4: Fn.conditional(Fn.strcontains(fromCidrs.value, ":"), Token.nullValue(), fromCidrs.value),
+      cidrIpv6: Fn.conditional(Fn.strcontains(fromCidrs.value, ":"), fromCidrs.value, Token.nullValue()),
+      tags,
+    });
+    return group;
+  }
+
+  private createMonitoringRole(
+    p: ResolvedPulseAnalyticsPostgresProps,
+    tags: Record<string, string>,
+  ): { role: IamRole; policyAttachment: IamRolePolicyAttachment } {
+    const partition = new DataAwsPartition(this, "partition");
+    const monitoringRole = new IamRole(this, "monitoring-role", {
+      name: `${p.identifier}-rds-monitoring`,
+      description: `Lets RDS Enhanced Monitoring publish OS metrics of ${p.identifier}`,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "monitoring.rds.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ],
+      }),
+      tags,
+    });
+    const policyAttachment = new IamRolePolicyAttachment(this, "monitoring-role-policy", {
+      role: monitoringRole.name,
+      policyArn: `arn:${partition.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole`,
+    });
+    return { role: monitoringRole, policyAttachment };
+  }
+}
+
+/**
+ * An override that may be unset, a literal, or a Terraform expression (a variable) that is null or
+ * empty at plan time; the instance's own value stands in whenever the override says nothing.
+ */
+function orInstanceValue(override: string | number | undefined, instanceValue: string | number): unknown {
+  if (override === undefined) return instanceValue;
+  return Token.isUnresolved(override) ? Fn.coalesce([override, instanceValue]) : override;
+}

@@ -1,0 +1,76 @@
+// The PULSE Analytics role model: one definition of the roles and their privileges, rendered as
+// postgresql_* Terraform resources for the cloud and (in the local database) as bootstrap SQL.
+
+/** The schema that holds every analytics table. */
+export const ANALYTICS_SCHEMA = "analytics";
+
+/** Which login role a connection uses; the owner role never logs in. */
+export type LoginRoleKey = "migrator" | "app" | "readonly";
+export type RoleKey = "owner" | LoginRoleKey;
+
+export interface RoleDefinition {
+  readonly key: RoleKey;
+  /** The PostgreSQL role name. */
+  readonly name: string;
+  readonly login: boolean;
+  /** Roles this role is a member of (and inherits the privileges of). */
+  readonly memberOf: readonly RoleKey[];
+  /** Who uses it, for docs and secret descriptions. */
+  readonly usedBy: string;
+}
+
+/**
+ * A privilege grant. `scope` says what it applies to:
+ * - "database": the analytics database;
+ * - "schema": a named schema (`schema`);
+ * - "tables" / "sequences": every existing one in `schema`, and (`alsoDefault`) every one the
+ *   owner role creates later, through ALTER DEFAULT PRIVILEGES FOR ROLE owner.
+ * An empty `privileges` list means "revoke everything" (used for PUBLIC).
+ */
+export interface PrivilegeGrant {
+  /** A role key, or "public" for the PUBLIC pseudo-role. */
+  readonly grantee: RoleKey | "public";
+  readonly scope: "database" | "schema" | "tables" | "sequences";
+  /** Schema name, for every scope except "database". */
+  readonly schema?: string;
+  readonly privileges: readonly string[];
+  /** Also set as default privileges for objects the owner creates later. */
+  readonly alsoDefault?: boolean;
+}
+
+export const ROLES: readonly RoleDefinition[] = [
+  { key: "owner", name: "pulse_analytics_owner", login: false, memberOf: [], usedBy: "nobody directly: owns the database, schema analytics and every table in it" },
+  { key: "migrator", name: "pulse_analytics_migrator", login: true, memberOf: ["owner"], usedBy: "db:migrate and CI: DDL through migrations" },
+  { key: "app", name: "pulse_analytics_app", login: true, memberOf: [], usedBy: "the PULSE backend: reads and writes analytics rows" },
+  { key: "readonly", name: "pulse_analytics_readonly", login: true, memberOf: [], usedBy: "dashboards and analysts: read only" },
+];
+
+const TABLE_WRITE = ["SELECT", "INSERT", "UPDATE", "DELETE"] as const;
+
+/**
+ * Every grant, in the order they are applied. The owner needs none (it owns the objects) and the
+ * migrator inherits the owner's rights through membership.
+ */
+export const GRANTS: readonly PrivilegeGrant[] = [
+  // PUBLIC may neither connect to nor create temp tables in the analytics database...
+  { grantee: "public", scope: "database", privileges: [] },
+  // ...nor create objects in schema public (PostgreSQL 15+ already revokes it; we say it explicitly).
+  { grantee: "public", scope: "schema", schema: "public", privileges: ["USAGE"] },
+  { grantee: "app", scope: "database", privileges: ["CONNECT"] },
+  { grantee: "app", scope: "schema", schema: ANALYTICS_SCHEMA, privileges: ["USAGE"] },
+  { grantee: "app", scope: "tables", schema: ANALYTICS_SCHEMA, privileges: TABLE_WRITE, alsoDefault: true },
+  { grantee: "app", scope: "sequences", schema: ANALYTICS_SCHEMA, privileges: ["SELECT", "USAGE"], alsoDefault: true },
+  { grantee: "readonly", scope: "database", privileges: ["CONNECT"] },
+  { grantee: "readonly", scope: "schema", schema: ANALYTICS_SCHEMA, privileges: ["USAGE"] },
+  { grantee: "readonly", scope: "tables", schema: ANALYTICS_SCHEMA, privileges: ["SELECT"], alsoDefault: true },
+  { grantee: "readonly", scope: "sequences", schema: ANALYTICS_SCHEMA, privileges: ["SELECT"], alsoDefault: true },
+];
+
+/** The role definition for a key. */
+export function role(key: RoleKey): RoleDefinition {
+  const found = ROLES.find((r) => r.key === key);
+  if (!found) throw new Error(`unknown role key ${key}`);
+  return found;
+}
+
+export const LOGIN_ROLES: readonly RoleDefinition[] = ROLES.filter((r) => r.login);

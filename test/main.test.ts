@@ -1,0 +1,86 @@
+// `npm run synth` as a person runs it: the app's entry point in a child process, writing real files.
+
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, "..");
+
+/** Runs main.ts like `npm run synth`, into a fresh output directory, with `env` added. */
+async function synth(env: Record<string, string> = {}): Promise<{ outdir: string; code: number; stderr: string }> {
+  const outdir = mkdtempSync(join(tmpdir(), "pulse-main-"));
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: outdir, ...env };
+  for (const name of ["PULSE_TF_STATE_BUCKET", "PULSE_TF_STATE_REGION"]) if (!(name in env)) delete childEnv[name];
+  try {
+    const { stderr } = await run(process.execPath, ["--import", "tsx", "main.ts"], { cwd: ROOT, env: childEnv });
+    return { outdir, code: 0, stderr };
+  } catch (error) {
+    const failure = error as { code: number; stderr: string };
+    return { outdir, code: failure.code, stderr: failure.stderr };
+  }
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+const outdirs: string[] = [];
+afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+describe("npm run synth", () => {
+  it("writes cdktf.out/stacks/{dev,staging,prod}/cdk.tf.json and says how to turn on S3 state", async () => {
+    const result = await synth();
+    outdirs.push(result.outdir);
+    expect(result.code).toBe(0);
+    expect(readdirSync(join(result.outdir, "stacks")).sort()).toEqual(["dev", "prod", "staging"]);
+    for (const env of ["dev", "staging", "prod"]) {
+      const json = JSON.parse(readFileSync(join(result.outdir, "stacks", env, "cdk.tf.json"), "utf8"));
+      expect(json.terraform.backend).toHaveProperty("local");
+    }
+    expect(result.stderr.trim()).toBe(
+      "note: local Terraform state (terraform.<env>.tfstate); set PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION for the S3 backend.",
+    );
+  });
+
+  it("uses the S3 backend when PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION are set", async () => {
+    const result = await synth({ PULSE_TF_STATE_BUCKET: "pulse-tf-state", PULSE_TF_STATE_REGION: "eu-central-1" });
+    outdirs.push(result.outdir);
+    expect(result.code).toBe(0);
+    const json = JSON.parse(readFileSync(join(result.outdir, "stacks", "prod", "cdk.tf.json"), "utf8"));
+    expect(json.terraform.backend.s3).toMatchObject({ bucket: "pulse-tf-state", region: "eu-central-1", use_lockfile: true, encrypt: true });
+    expect(result.stderr).toBe("");
+  });
+
+  it("refuses a half-configured state backend with one line and writes nothing", async () => {
+    const result = await synth({ PULSE_TF_STATE_BUCKET: "pulse-tf-state" });
+    outdirs.push(result.outdir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      "error: PULSE_TF_STATE_REGION is not set but PULSE_TF_STATE_BUCKET is: set both for S3 state, or neither for local state.\n",
+    );
+    expect(filesUnder(result.outdir)).toEqual([]);
+  });
+
+  it("copies no credential from its environment into what it writes", async () => {
+    const canaries = {
+      AWS_SECRET_ACCESS_KEY: "canary-aws-secret-3f9a7c",
+      AWS_SESSION_TOKEN: "canary-session-token-8d2e41",
+      PGPASSWORD: "canary-pgpassword-51b0aa",
+      PULSE_ANALYTICS_DATABASE_URL: "postgresql://pulse_analytics_app:canary-url-password-77c1@db:5432/pulse_analytics",
+      TF_VAR_pulse_analytics_db_admin_host: "canary-admin-host-0e5d",
+    };
+    const result = await synth(canaries);
+    outdirs.push(result.outdir);
+    expect(result.code).toBe(0);
+    const written = filesUnder(result.outdir).map((file) => readFileSync(file, "utf8")).join("\n");
+    expect(written.length).toBeGreaterThan(10_000);
+    for (const value of Object.values(canaries)) {
+      expect(written).not.toContain(value.match(/canary-[a-z-]+-[0-9a-f]+/)![0]);
+    }
+  });
+});

@@ -1,0 +1,49 @@
+// No secret value is written into a synthesized stack: passwords are generated or read by Terraform
+// at apply time and only referenced, and no output exposes one.
+
+import { synthApp, TerraformJson } from "../support/synth";
+
+const stacks = synthApp({ stateBackend: { bucket: "pulse-tf-state", region: "eu-central-1" } });
+
+/** Every [path, value] string leaf of a JSON document. */
+function stringLeaves(value: unknown, path = ""): Array<[string, string]> {
+  if (typeof value === "string") return [[path, value]];
+  if (Array.isArray(value)) return value.flatMap((v, i) => stringLeaves(v, `${path}[${i}]`));
+  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => stringLeaves(v, `${path}.${k}`));
+  return [];
+}
+
+const SECRET_KEY = /(^|_)(password|passwd|secret_string|private_key|token|credentials?)($|_)/i;
+/** A value that is wholly one Terraform expression, e.g. "${random_password.x.result}". */
+const TERRAFORM_EXPRESSION = /^\$\{.*\}$/s;
+
+describe.each(Object.entries(stacks))("the %s stack", (_env, json: TerraformJson) => {
+  it("holds no literal under a secret-looking key: each is a Terraform reference", () => {
+    const literals = stringLeaves(json).filter(([path, value]) => {
+      const key = path.split(".").pop()!.replace(/\[\d+\]$/, "");
+      return SECRET_KEY.test(key) && !TERRAFORM_EXPRESSION.test(value);
+    });
+    expect(literals).toEqual([]);
+  });
+
+  it("passes generated passwords only to the roles and their secrets", () => {
+    const users = stringLeaves(json)
+      .filter(([, value]) => /random_password\.[^.]+\.result/.test(value))
+      .map(([path]) => path.split(".").slice(1, 3).join("."));
+    expect([...new Set(users)].sort()).toEqual(["resource.aws_secretsmanager_secret_version", "resource.postgresql_role"]);
+  });
+
+  it("reads the master password only into the postgresql provider", () => {
+    const readers = stringLeaves(json)
+      .filter(([, value]) => /data\.aws_secretsmanager_secret_version\.[^.]+\.secret_string/.test(value))
+      .map(([path]) => path);
+    expect(readers).toEqual([".provider.postgresql[0].password"]);
+  });
+
+  it("exposes no secret value in any output", () => {
+    for (const [name, output] of Object.entries(json.output)) {
+      expect({ name, value: output.value }).not.toEqual({ name, value: expect.stringMatching(/random_password|secret_string|\.password\b/) });
+      expect(output.sensitive).toBeUndefined();
+    }
+  });
+});

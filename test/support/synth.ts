@@ -1,0 +1,76 @@
+// Test helpers: synthesize the app (as `npm run synth` does), a stack, or one construct, and read
+// back the Terraform JSON.
+
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App, TerraformStack, Testing } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { PulseAnalyticsPostgres, PulseAnalyticsPostgresProps } from "../../src";
+import { addPulseAnalyticsStacks, PulseAnalyticsAppOptions } from "../../stacks/app";
+
+/** A synthesized stack: cdk.tf.json parsed. */
+export interface TerraformJson {
+  terraform: Record<string, any>;
+  provider: Record<string, any[]>;
+  variable: Record<string, any>;
+  output: Record<string, any>;
+  resource: Record<string, Record<string, any>>;
+  data?: Record<string, Record<string, any>>;
+}
+
+/** A network that passes every rule, for tests about other props. */
+export const NETWORK = {
+  vpcId: "vpc-0a1b2c3d4e5f60718",
+  subnetIds: ["subnet-0a1b2c3d4e5f60718", "subnet-1a2b3c4d5e6f70819"],
+  allowedSecurityGroupIds: ["sg-0a1b2c3d4e5f60718"],
+  allowedCidrBlocks: ["10.20.0.0/16"],
+};
+
+/** Props for the construct: a dev database on NETWORK, then `overrides`. */
+export function constructProps(overrides: Partial<PulseAnalyticsPostgresProps> = {}): PulseAnalyticsPostgresProps {
+  return { environment: "dev", ...NETWORK, ...overrides };
+}
+
+/** Creates one PulseAnalyticsPostgres in a fresh stack (with an aws provider, as a stack would) and returns the stack. */
+export function stackWithConstruct(overrides: Partial<PulseAnalyticsPostgresProps> = {}): {
+  stack: TerraformStack;
+  database: PulseAnalyticsPostgres;
+} {
+  const stack = new TerraformStack(Testing.app(), "test");
+  new AwsProvider(stack, "aws", { region: "eu-central-1" });
+  const database = new PulseAnalyticsPostgres(stack, "db", constructProps(overrides));
+  return { stack, database };
+}
+
+/** The synthesized JSON (as a string, for cdktf's matchers) of one construct with `overrides`. */
+export function synthConstruct(overrides: Partial<PulseAnalyticsPostgresProps> = {}): string {
+  return Testing.synth(stackWithConstruct(overrides).stack);
+}
+
+/** Synthesizes the whole app into a fresh directory, exactly as main.ts does, and parses every stack. */
+export function synthApp(options: PulseAnalyticsAppOptions = {}): Record<string, TerraformJson> {
+  const outdir = mkdtempSync(join(tmpdir(), "pulse-synth-"));
+  try {
+    const app = new App({ outdir });
+    const stacks = addPulseAnalyticsStacks(app, options);
+    app.synth();
+    return Object.fromEntries(
+      stacks.map((s) => [s.node.id, JSON.parse(readFileSync(join(outdir, "stacks", s.node.id, "cdk.tf.json"), "utf8"))]),
+    );
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** Every resource block of `type`, without cdktf's "//" metadata. */
+export function resourcesOfType(json: TerraformJson, type: string): Record<string, any>[] {
+  return Object.values(json.resource[type] ?? {}).map(({ "//": _metadata, ...block }) => block);
+}
+
+/** The only resource block of `type`; fails when there are none or several. */
+export function onlyResource(json: TerraformJson, type: string): Record<string, any> {
+  const blocks = resourcesOfType(json, type);
+  if (blocks.length !== 1) throw new Error(`expected exactly one ${type}, found ${blocks.length}`);
+  return blocks[0];
+}
