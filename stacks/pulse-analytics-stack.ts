@@ -29,8 +29,8 @@ export interface PulseAnalyticsStackProps {
   readonly stateBackend?: S3StateLocation;
 }
 
-/** Cross-variable references in validation blocks need Terraform 1.9. */
-const REQUIRED_TERRAFORM_VERSION = ">= 1.9.0";
+/** S3-native state locking (use_lockfile) needs Terraform 1.10; cross-variable validation needs 1.9. */
+const REQUIRED_TERRAFORM_VERSION = ">= 1.10.0";
 
 export class PulseAnalyticsStack extends TerraformStack {
   public readonly database: PulseAnalyticsPostgres;

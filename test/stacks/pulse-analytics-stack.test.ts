@@ -30,8 +30,8 @@ describe("the synthesized stacks", () => {
     }
   });
 
-  it("require Terraform 1.9 or newer (cross-variable validation)", () => {
-    for (const env of ENVIRONMENTS) expect(stacks[env].terraform.required_version).toBe(">= 1.9.0");
+  it("require Terraform 1.10 or newer (S3-native locking, cross-variable validation)", () => {
+    for (const env of ENVIRONMENTS) expect(stacks[env].terraform.required_version).toBe(">= 1.10.0");
   });
 });
 
