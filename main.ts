@@ -3,7 +3,7 @@
 
 import { App } from "cdktf";
 import { InvalidInputError } from "./src/config/rules";
-import { addPulseAnalyticsStacks, stateLocationFromEnvironment } from "./stacks/app";
+import { stateLocationFromEnvironment, synthesizePulseAnalytics } from "./stacks/app";
 
 try {
   const stateBackend = stateLocationFromEnvironment(process.env);
@@ -12,10 +12,7 @@ try {
       "note: local Terraform state (terraform.<env>.tfstate); set PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION for the S3 backend.",
     );
   }
-  const app = new App();
-  // Every stack is built, and so validated, before app.synth() writes a file: a bad config writes nothing.
-  addPulseAnalyticsStacks(app, { stateBackend });
-  app.synth();
+  synthesizePulseAnalytics(new App(), { stateBackend });
 } catch (error) {
   if (!(error instanceof InvalidInputError)) throw error;
   console.error(`error: ${error.message}`);

@@ -33,7 +33,17 @@ export interface PulseAnalyticsAppOptions {
   readonly environments?: Record<EnvironmentName, EnvironmentConfig>;
 }
 
-/** Adds the dev, staging and prod stacks to `app`. Any invalid config throws before anything is synthesized. */
+/**
+ * Builds every stack, and so validates every config, and only then writes them: an invalid config
+ * throws before a single stack file exists.
+ */
+export function synthesizePulseAnalytics(app: App, options: PulseAnalyticsAppOptions = {}): PulseAnalyticsStack[] {
+  const stacks = addPulseAnalyticsStacks(app, options);
+  app.synth();
+  return stacks;
+}
+
+/** Adds the dev, staging and prod stacks to `app`. Any invalid config throws. */
 export function addPulseAnalyticsStacks(app: App, options: PulseAnalyticsAppOptions = {}): PulseAnalyticsStack[] {
   const configs = options.environments ?? environments;
   return Object.values(configs).map(

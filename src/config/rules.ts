@@ -1,11 +1,12 @@
 // The input rules of the PULSE Analytics Postgres (AWS RDS and PostgreSQL limits, and the rules
-// each environment adds), each written once with its TypeScript check and its Terraform condition.
+// each environment adds), each written once with its TypeScript check and, for the values an operator
+// can set through a Terraform variable, its Terraform condition.
 //
 // The construct checks literal props with `isValid` in its constructor; the stack turns the same
 // rule into a `validation` block on the Terraform variable that can override the prop, so an
 // operator's `TF_VAR_…` is held to exactly the rule the code is.
 
-import { isIPv6 } from "node:net";
+import ipaddr from "ipaddr.js";
 
 /** An environment of the PULSE Analytics Postgres. */
 export type EnvironmentName = "dev" | "staging" | "prod";
@@ -13,12 +14,19 @@ export const ENVIRONMENT_NAMES: readonly EnvironmentName[] = ["dev", "staging", 
 
 /**
  * One rule. `isValid` takes the value under test first, then any other values it depends on;
- * `terraformCondition` takes Terraform expressions (such as `var.x`) in the same order and returns
- * a boolean Terraform expression; `allowed` says in words what passes.
+ * `allowed` says in words what passes.
  */
 export interface Rule<Args extends unknown[]> {
   allowed(...context: Partial<Args>): string;
   isValid(...values: Args): boolean;
+}
+
+/**
+ * A rule for a value an operator can also set through a Terraform variable: `terraformCondition`
+ * takes Terraform expressions (such as `var.x`) in the order of `isValid`'s values and returns the
+ * same rule as a boolean Terraform expression.
+ */
+export interface TerraformRule<Args extends unknown[]> extends Rule<Args> {
   terraformCondition(...refs: { [K in keyof Args]: string }): string;
 }
 
@@ -58,10 +66,6 @@ function regexCondition(ref: string, pattern: RegExp): string {
   return `can(regex(${JSON.stringify(pattern.source)}, ${ref}))`;
 }
 
-function oneOfCondition(ref: string, values: readonly (string | number)[]): string {
-  return `contains(${JSON.stringify(values)}, ${ref})`;
-}
-
 // --- engine and instance ------------------------------------------------------------------
 
 export const SUPPORTED_ENGINE_MAJOR_VERSIONS = [16, 17, 18] as const;
@@ -70,11 +74,12 @@ export type EngineMajorVersion = (typeof SUPPORTED_ENGINE_MAJOR_VERSIONS)[number
 export const engineMajorVersionRule: Rule<[number]> = {
   allowed: () => `one of ${SUPPORTED_ENGINE_MAJOR_VERSIONS.join(", ")} (RDS PostgreSQL majors this project supports)`,
   isValid: (v) => (SUPPORTED_ENGINE_MAJOR_VERSIONS as readonly number[]).includes(v),
-  terraformCondition: (ref) => oneOfCondition(ref, SUPPORTED_ENGINE_MAJOR_VERSIONS),
 };
 
 // Instance classes RDS offers for PostgreSQL (AWS "Supported DB engines for DB instance classes").
 // Burstable classes come in micro…2xlarge; the others from large upward, plus metal.
+// Performance Insights needs no rule of its own: AWS lists class restrictions (t2/t3/t4g micro and
+// small) for MariaDB and MySQL only; RDS for PostgreSQL supports it on every class it offers.
 const BURSTABLE_FAMILIES = ["t3", "t4g"];
 const STANDARD_FAMILIES = [
   "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m6idn", "m6in", "m7g", "m7i", "m8g", "m8gd",
@@ -86,7 +91,7 @@ const INSTANCE_CLASS_PATTERN = new RegExp(
     `|(${STANDARD_FAMILIES.join("|")})\\.(large|xlarge|[1-9][0-9]?xlarge|metal))$`,
 );
 
-export const instanceClassRule: Rule<[string]> = {
+export const instanceClassRule: TerraformRule<[string]> = {
   allowed: () =>
     `an RDS for PostgreSQL class: db.<family>.<size> with family ${BURSTABLE_FAMILIES.join("/")} ` +
     `(micro…2xlarge) or ${STANDARD_FAMILIES.join("/")} (large…NNxlarge, metal), e.g. db.t4g.micro, db.r7g.large`,
@@ -102,7 +107,6 @@ export const identifierRule: Rule<[string]> = {
   allowed: () =>
     "1 to 48 lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen",
   isValid: (v) => matches(IDENTIFIER_PATTERN, v) && v.length <= 48,
-  terraformCondition: (ref) => `${regexCondition(ref, IDENTIFIER_PATTERN)} && length(${ref}) <= 48`,
 };
 
 // PostgreSQL reserved key words (PostgreSQL docs, Appendix C, "reserved"): RDS refuses them as a
@@ -134,8 +138,6 @@ export const databaseNameRule: Rule<[string]> = {
     matches(DATABASE_NAME_PATTERN, v) &&
     !RESERVED_DATABASE_NAMES.includes(v) &&
     !POSTGRES_RESERVED_WORDS.includes(v),
-  terraformCondition: (ref) =>
-    `${regexCondition(ref, DATABASE_NAME_PATTERN)} && !contains(${JSON.stringify([...RESERVED_DATABASE_NAMES, ...POSTGRES_RESERVED_WORDS])}, ${ref})`,
 };
 
 // RDS master user name for PostgreSQL: 1–16 letters, digits, underscores, starting with a letter;
@@ -152,19 +154,15 @@ export const masterUsernameRule: Rule<[string]> = {
     !v.startsWith("rds") &&
     !v.startsWith("pulse_analytics_") &&
     !POSTGRES_RESERVED_WORDS.includes(v),
-  terraformCondition: (ref) =>
-    `${regexCondition(ref, MASTER_USERNAME_PATTERN)} && ${ref} != "admin" && !startswith(${ref}, "pg_") && ` +
-    `!startswith(${ref}, "rds") && !startswith(${ref}, "pulse_analytics_") && !contains(${JSON.stringify(POSTGRES_RESERVED_WORDS)}, ${ref})`,
 };
 
 export const portRule: Rule<[number]> = {
   allowed: () => "a whole number from 1150 to 65535 (the RDS range for PostgreSQL)",
   isValid: (v) => isWholeNumberIn(v, 1150, 65535),
-  terraformCondition: (ref) => wholeNumberInCondition(ref, 1150, 65535),
 };
 
 /** Any TCP port: the local end of a tunnel is not bound by the RDS range. */
-export const portRangeRule: Rule<[number]> = {
+export const portRangeRule: TerraformRule<[number]> = {
   allowed: () => "a whole number from 1 to 65535",
   isValid: (v) => isWholeNumberIn(v, 1, 65535),
   terraformCondition: (ref) => wholeNumberInCondition(ref, 1, 65535),
@@ -174,7 +172,6 @@ export const CA_CERT_IDENTIFIERS = ["rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "r
 export const caCertIdentifierRule: Rule<[string]> = {
   allowed: () => `one of ${CA_CERT_IDENTIFIERS.join(", ")} (the current RDS certificate authorities)`,
   isValid: (v) => (CA_CERT_IDENTIFIERS as readonly string[]).includes(v),
-  terraformCondition: (ref) => oneOfCondition(ref, CA_CERT_IDENTIFIERS),
 };
 
 // --- storage (gp3) -----------------------------------------------------------------------
@@ -182,7 +179,7 @@ export const caCertIdentifierRule: Rule<[string]> = {
 export const GP3_MIN_GB = 20;
 export const GP3_MAX_GB = 65536;
 
-export const allocatedStorageRule: Rule<[number]> = {
+export const allocatedStorageRule: TerraformRule<[number]> = {
   allowed: () => `a whole number of GiB from ${GP3_MIN_GB} to ${GP3_MAX_GB} (gp3 on RDS for PostgreSQL)`,
   isValid: (v) => isWholeNumberIn(v, GP3_MIN_GB, GP3_MAX_GB),
   terraformCondition: (ref) => wholeNumberInCondition(ref, GP3_MIN_GB, GP3_MAX_GB),
@@ -190,7 +187,7 @@ export const allocatedStorageRule: Rule<[number]> = {
 
 // AWS: "You must set the maximum storage threshold to at least 10% more than the current allocated
 // storage." Compared as max*10 >= allocated*11 so no floating-point rounding can creep in.
-export const maxAllocatedStorageRule: Rule<[number, number]> = {
+export const maxAllocatedStorageRule: TerraformRule<[number, number]> = {
   allowed: (_max, allocated) =>
     `a whole number of GiB at least 10% above allocatedStorageGb` +
     (allocated === undefined ? "" : ` (${allocated}, so at least ${Math.ceil((allocated * 11) / 10)})`) +
@@ -204,7 +201,7 @@ export const maxAllocatedStorageRule: Rule<[number, number]> = {
 // the volume is striped and IOPS 12,000–64,000 and throughput 500–4,000 MiB/s can be provisioned.
 export const GP3_PROVISIONING_MIN_GB = 400;
 
-export const iopsRule: Rule<[number, number]> = {
+export const iopsRule: TerraformRule<[number, number]> = {
   allowed: (_iops, allocated) =>
     `a whole number from 12000 to 64000, and only with allocatedStorageGb >= ${GP3_PROVISIONING_MIN_GB} ` +
     `(it is ${allocated}; below that gp3 has a fixed 3000 IOPS baseline)`,
@@ -218,7 +215,6 @@ export const storageThroughputRule: Rule<[number, number | undefined]> = {
     `a whole number of MiB/s from 500 to 4000, at most a quarter of iops (${iops ?? "unset"}); ` +
     `set iops together with it`,
   isValid: (mibps, iops) => iops !== undefined && isWholeNumberIn(mibps, 500, 4000) && mibps * 4 <= iops,
-  terraformCondition: (mibps, iops) => `${wholeNumberInCondition(mibps, 500, 4000)} && ${mibps} * 4 <= ${iops}`,
 };
 
 // --- backups, monitoring, logs ------------------------------------------------------------
@@ -228,7 +224,7 @@ export function minimumBackupRetentionDays(environment: EnvironmentName): number
   return environment === "dev" ? 1 : 7;
 }
 
-export const backupRetentionRule: Rule<[number, EnvironmentName]> = {
+export const backupRetentionRule: TerraformRule<[number, EnvironmentName]> = {
   allowed: (_days, environment = "dev") =>
     `a whole number of days from ${minimumBackupRetentionDays(environment)} to 35 in ${environment}` +
     (environment === "dev" ? "" : " (staging and prod keep at least a week of point-in-time recovery)"),
@@ -242,14 +238,12 @@ export const MONITORING_INTERVALS_SECONDS = [0, 1, 5, 10, 15, 30, 60] as const;
 export const monitoringIntervalRule: Rule<[number]> = {
   allowed: () => `one of ${MONITORING_INTERVALS_SECONDS.join(", ")} seconds (0 turns Enhanced Monitoring off)`,
   isValid: (v) => (MONITORING_INTERVALS_SECONDS as readonly number[]).includes(v),
-  terraformCondition: (ref) => oneOfCondition(ref, MONITORING_INTERVALS_SECONDS),
 };
 
 /** Performance Insights keeps 7 days free, or whole months of 31 days up to 23, or 731 days. */
 export const performanceInsightsRetentionRule: Rule<[number]> = {
   allowed: () => "7, a multiple of 31 up to 713 (1 to 23 months), or 731 days",
   isValid: (v) => v === 7 || v === 731 || (isWholeNumberIn(v, 31, 713) && v % 31 === 0),
-  terraformCondition: (ref) => `${ref} == 7 || ${ref} == 731 || (${wholeNumberInCondition(ref, 31, 713)} && ${ref} % 31 == 0)`,
 };
 
 /** CloudWatch Database Insights: "advanced" needs Performance Insights kept for 15 months (465 days). */
@@ -260,8 +254,6 @@ export const databaseInsightsModeRule: Rule<[string, boolean, number]> = {
     `"standard", or "advanced" with performanceInsights on and performanceInsightsRetentionDays >= 465`,
   isValid: (mode, performanceInsights, retentionDays) =>
     mode === "standard" || (mode === "advanced" && performanceInsights && retentionDays >= 465),
-  terraformCondition: (mode, pi, retention) =>
-    `${mode} == "standard" || (${mode} == "advanced" && ${pi} && ${retention} >= 465)`,
 };
 
 export const LOG_RETENTION_DAYS = [
@@ -270,19 +262,16 @@ export const LOG_RETENTION_DAYS = [
 export const logRetentionRule: Rule<[number]> = {
   allowed: () => `a CloudWatch Logs retention in days: ${LOG_RETENTION_DAYS.join(", ")}`,
   isValid: (v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v),
-  terraformCondition: (ref) => oneOfCondition(ref, LOG_RETENTION_DAYS),
 };
 
 export const slowStatementThresholdRule: Rule<[number]> = {
   allowed: () => "a whole number of milliseconds from 0 to 3600000, or -1 to log no slow statements",
   isValid: (v) => v === -1 || isWholeNumberIn(v, 0, 3_600_000),
-  terraformCondition: (ref) => `${ref} == -1 || (${wholeNumberInCondition(ref, 0, 3_600_000)})`,
 };
 
 export const secretRecoveryWindowRule: Rule<[number]> = {
   allowed: () => "0 (delete at once) or a whole number of days from 7 to 30 (the Secrets Manager range)",
   isValid: (v) => v === 0 || isWholeNumberIn(v, 7, 30),
-  terraformCondition: (ref) => `${ref} == 0 || (${wholeNumberInCondition(ref, 7, 30)})`,
 };
 
 // "hh24:mi-hh24:mi" (UTC), at least 30 minutes long, as RDS requires of the backup window.
@@ -297,7 +286,6 @@ function windowMinutes(window: string): number {
 export const backupWindowRule: Rule<[string]> = {
   allowed: () => 'a daily UTC window "hh:mm-hh:mm" of at least 30 minutes, e.g. "02:00-03:00"',
   isValid: (v) => matches(BACKUP_WINDOW_PATTERN, v) && windowMinutes(v) >= 30,
-  terraformCondition: (ref) => regexCondition(ref, BACKUP_WINDOW_PATTERN),
 };
 
 const MAINTENANCE_WINDOW_PATTERN =
@@ -305,14 +293,43 @@ const MAINTENANCE_WINDOW_PATTERN =
 export const maintenanceWindowRule: Rule<[string]> = {
   allowed: () => 'a weekly UTC window "ddd:hh:mm-ddd:hh:mm", e.g. "sun:04:00-sun:05:00"',
   isValid: (v) => matches(MAINTENANCE_WINDOW_PATTERN, v),
-  terraformCondition: (ref) => regexCondition(ref, MAINTENANCE_WINDOW_PATTERN),
+};
+
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const MINUTES_PER_DAY = 24 * 60;
+const MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY;
+
+/** A weekly window as [start, end) minutes since Monday 00:00 UTC; `end` may pass the week's end. */
+function weeklyInterval(window: string): [number, number] {
+  const [from, to] = window.split("-").map((part) => {
+    const [day, hours, minutes] = part.split(":");
+    return DAYS.indexOf(day) * MINUTES_PER_DAY + Number(hours) * 60 + Number(minutes);
+  });
+  return [from, from + ((to - from + MINUTES_PER_WEEK) % MINUTES_PER_WEEK)];
+}
+
+/** RDS refuses a backup window that overlaps the maintenance window. */
+export const windowsApartRule: Rule<[string, string]> = {
+  allowed: (_backup, maintenance) =>
+    `a backup window that does not overlap preferredMaintenanceWindow (${maintenance}); RDS refuses overlapping windows`,
+  isValid: (backup, maintenance) => {
+    const [start, end] = weeklyInterval(maintenance);
+    const backupStart = Number(backup.slice(0, 2)) * 60 + Number(backup.slice(3, 5));
+    const backupLength = windowMinutes(backup);
+    // The daily backup window placed on every day from the Sunday before this week to the end of the
+    // next: that covers a backup crossing midnight into Monday and a maintenance window wrapping past Sunday.
+    for (let day = -1; day < 14; day++) {
+      const from = day * MINUTES_PER_DAY + backupStart;
+      if (from < end && start < from + backupLength) return false;
+    }
+    return true;
+  },
 };
 
 const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[0-9a-zA-Z-]+$/;
 export const kmsKeyArnRule: Rule<[string]> = {
   allowed: () => "a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key-id> (an alias is not accepted by RDS for every setting)",
   isValid: (v) => matches(KMS_KEY_ARN_PATTERN, v),
-  terraformCondition: (ref) => regexCondition(ref, KMS_KEY_ARN_PATTERN),
 };
 
 // --- network ----------------------------------------------------------------------------
@@ -321,13 +338,13 @@ const VPC_ID_PATTERN = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const SUBNET_ID_PATTERN = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const SECURITY_GROUP_ID_PATTERN = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
 
-export const vpcIdRule: Rule<[string]> = {
+export const vpcIdRule: TerraformRule<[string]> = {
   allowed: () => "an existing VPC id, vpc- followed by 8 or 17 hex digits",
   isValid: (v) => matches(VPC_ID_PATTERN, v),
   terraformCondition: (ref) => regexCondition(ref, VPC_ID_PATTERN),
 };
 
-export const subnetIdsRule: Rule<[readonly string[]]> = {
+export const subnetIdsRule: TerraformRule<[readonly string[]]> = {
   allowed: () =>
     "at least 2 distinct subnet ids (subnet- followed by 8 or 17 hex digits) in different availability zones; " +
     "an RDS subnet group must span two zones",
@@ -337,43 +354,40 @@ export const subnetIdsRule: Rule<[readonly string[]]> = {
     `length(${ref}) >= 2 && length(distinct(${ref})) == length(${ref}) && ${everyElement(ref, (v) => regexCondition(v, SUBNET_ID_PATTERN))}`,
 };
 
-export const allowedSecurityGroupIdsRule: Rule<[readonly string[]]> = {
+export const allowedSecurityGroupIdsRule: TerraformRule<[readonly string[]]> = {
   allowed: () => "distinct security group ids, sg- followed by 8 or 17 hex digits",
   isValid: (v) => Array.isArray(v) && new Set(v).size === v.length && v.every((id) => matches(SECURITY_GROUP_ID_PATTERN, id)),
   terraformCondition: (ref) =>
     `length(distinct(${ref})) == length(${ref}) && ${everyElement(ref, (v) => regexCondition(v, SECURITY_GROUP_ID_PATTERN))}`,
 };
 
-// A CIDR is a dotted-quad IPv4 or an IPv6 address with a prefix of at least /1: the database is never
-// open to the whole internet (0.0.0.0/0, ::/0). IPv4 octets have no leading zeros, as Terraform's parser requires.
-const IPV4_CIDR_PATTERN = /^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\/([1-9]|[12][0-9]|3[0-2])$/;
-const IPV6_CIDR_PATTERN = /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\/([1-9]|[1-9][0-9]|1[01][0-9]|12[0-8])$/;
-
-export function isIpv6Cidr(cidr: string): boolean {
-  return cidr.includes(":");
+// A CIDR block as the AWS provider accepts it: a network address in canonical form (host bits zero,
+// lower-case and compressed IPv6, no leading zeros, no IPv4-mapped IPv6), with a prefix of at least
+// /1, so the database is never open to the whole internet (0.0.0.0/0, ::/0). Terraform's
+// `cidrsubnet(v, 0, 0)` returns that canonical form, so "equals its canonical form" is the rule on both sides.
+function isCanonicalCidr(cidr: unknown): boolean {
+  if (typeof cidr !== "string" || !/^[^/]+\/\d{1,3}$/.test(cidr)) return false;
+  const [address, prefixText] = cidr.split("/");
+  const prefix = Number(prefixText);
+  if (ipaddr.IPv4.isValidFourPartDecimal(address)) {
+    return prefix >= 1 && prefix <= 32 && `${ipaddr.IPv4.networkAddressFromCIDR(cidr).toString()}/${prefix}` === cidr;
+  }
+  if (!ipaddr.IPv6.isValid(address) || address.includes(".") || ipaddr.IPv6.parse(address).isIPv4MappedAddress()) return false;
+  return prefix >= 1 && prefix <= 128 && `${ipaddr.IPv6.networkAddressFromCIDR(cidr).toRFC5952String()}/${prefix}` === cidr;
 }
 
-function isCidr(cidr: unknown): boolean {
-  if (typeof cidr !== "string") return false;
-  if (!isIpv6Cidr(cidr)) return IPV4_CIDR_PATTERN.test(cidr);
-  if (!IPV6_CIDR_PATTERN.test(cidr)) return false;
-  // The pattern only screens the characters; node's parser decides whether the address is real IPv6.
-  return isIPv6(cidr.split("/")[0]);
-}
-
-export const allowedCidrBlocksRule: Rule<[readonly string[]]> = {
+export const allowedCidrBlocksRule: TerraformRule<[readonly string[]]> = {
   allowed: () =>
-    "distinct IPv4 or IPv6 CIDR blocks with a prefix of at least /1 (never 0.0.0.0/0 or ::/0), e.g. 10.20.0.0/16",
-  isValid: (v) => Array.isArray(v) && new Set(v).size === v.length && v.every(isCidr),
+    "distinct IPv4 or IPv6 network addresses in canonical form (host bits zero, lower-case IPv6) with a prefix " +
+    "of at least /1, never 0.0.0.0/0 or ::/0, e.g. 10.20.0.0/16 or 2001:db8::/56",
+  isValid: (v) => Array.isArray(v) && new Set(v).size === v.length && v.every(isCanonicalCidr),
   terraformCondition: (ref) =>
     `length(distinct(${ref})) == length(${ref}) && ` +
-    everyElement(ref, (v) =>
-      `(strcontains(${v}, ":") ? (can(cidrhost(${v}, 0)) && ${regexCondition(v, IPV6_CIDR_PATTERN)}) : ${regexCondition(v, IPV4_CIDR_PATTERN)})`,
-    ),
+    everyElement(ref, (v) => `try(cidrsubnet(${v}, 0, 0), "") == ${v} && !endswith(${v}, "/0")`),
 };
 
 /** With no admitted source the database, and the deploy that configures it, could not be reached. */
-export const someIngressRule: Rule<[readonly string[], readonly string[]]> = {
+export const someIngressRule: TerraformRule<[readonly string[], readonly string[]]> = {
   allowed: () =>
     "at least one entry in allowedSecurityGroupIds or allowedCidrBlocks (the backend's security group, " +
     "and the deploy host's, so the postgresql provider can reach the database)",

@@ -9,6 +9,7 @@ import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmana
 import { Database } from "@cdktf/provider-postgresql/lib/database";
 import { DefaultPrivileges } from "@cdktf/provider-postgresql/lib/default-privileges";
 import { Grant } from "@cdktf/provider-postgresql/lib/grant";
+import { GrantRole } from "@cdktf/provider-postgresql/lib/grant-role";
 import { PostgresqlProvider } from "@cdktf/provider-postgresql/lib/provider";
 import { Role } from "@cdktf/provider-postgresql/lib/role";
 import { Schema } from "@cdktf/provider-postgresql/lib/schema";
@@ -104,9 +105,19 @@ export class AnalyticsDatabaseAccess extends Construct {
       dropCascade: false,
     });
 
+    // Privileges on the database can only be granted or revoked by its owner (or a member of it); the
+    // provider joins the owner role only while it creates the database. Without this membership the
+    // master's GRANT and REVOKE on the database are silent no-ops ("no privileges were granted").
+    const masterInOwner = new GrantRole(this, "master-member-of-owner", {
+      provider,
+      role: props.masterUsername,
+      grantRole: owner,
+      dependsOn: [database, schema],
+    });
+
     // postgresql_grant and postgresql_default_privileges rewrite the same catalog rows; run in parallel
     // they fail with "tuple concurrently updated", so each waits for the one before.
-    let previous: ITerraformDependable[] = [schema, ...Object.values(roles)];
+    let previous: ITerraformDependable[] = [masterInOwner, ...Object.values(roles)];
     for (const grant of GRANTS) {
       const common = { provider, database: database.name, role: granteeName(grant), dependsOn: previous };
       const grantResource = new Grant(this, `grant-${grant.grantee}-${grantTarget(grant)}`, {

@@ -259,6 +259,7 @@ export function validatePulseAnalyticsPostgresProps(props: PulseAnalyticsPostgre
   check("backupRetentionDays", rules.backupRetentionRule, p.backupRetentionDays, p.environment);
   check("preferredBackupWindow", rules.backupWindowRule, p.preferredBackupWindow);
   check("preferredMaintenanceWindow", rules.maintenanceWindowRule, p.preferredMaintenanceWindow);
+  check("preferredBackupWindow", rules.windowsApartRule, p.preferredBackupWindow, p.preferredMaintenanceWindow);
   check("databaseName", rules.databaseNameRule, p.databaseName);
   check("masterUsername", rules.masterUsernameRule, p.masterUsername);
   check("port", rules.portRule, p.port);

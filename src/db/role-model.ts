@@ -24,7 +24,9 @@ export interface RoleDefinition {
  * - "database": the analytics database;
  * - "schema": a named schema (`schema`);
  * - "tables" / "sequences": every existing one in `schema`, and (`alsoDefault`) every one the
- *   owner role creates later, through ALTER DEFAULT PRIVILEGES FOR ROLE owner.
+ *   owner role creates later, through ALTER DEFAULT PRIVILEGES FOR ROLE owner. Default privileges
+ *   follow the creating role, so migrations must create objects as the owner: the migrator runs
+ *   `SET ROLE pulse_analytics_owner` before it applies them.
  * An empty `privileges` list means "revoke everything" (used for PUBLIC).
  */
 export interface PrivilegeGrant {

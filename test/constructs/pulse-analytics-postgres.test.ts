@@ -265,6 +265,11 @@ describe("the database level (postgresql provider)", () => {
       else nextOf.set(on[0], [...(nextOf.get(on[0]) ?? []), address]);
     }
     expect(heads).toHaveLength(1);
+    // The chain starts once the master is a member of the database's owner: only the owner can grant on it.
+    const membership = onlyResource(json, "postgresql_grant_role");
+    expect(membership.role).toMatch(/^\$\{aws_db_instance\..+\.username\}$/);
+    expect(membership.grant_role).toBe("pulse_analytics_owner");
+    expect(links.get(heads[0]).depends_on).toContain(`postgresql_grant_role.${Object.keys(json.resource.postgresql_grant_role)[0]}`);
     const applied: unknown[][] = [];
     for (let at: string | undefined = heads[0]; at; ) {
       const block = links.get(at)!;

@@ -26,6 +26,13 @@ describe.each(Object.entries(stacks))("the %s stack", (_env, json: TerraformJson
     expect(literals).toEqual([]);
   });
 
+  it("builds no secret from a literal inside an expression (jsonencode({ password = \"…\" }) and the like)", () => {
+    const inlined = stringLeaves(json).filter(([, value]) =>
+      /"?(password|passwd|secret|token)"?\s*=\s*"/i.test(value),
+    );
+    expect(inlined).toEqual([]);
+  });
+
   it("passes generated passwords only to the roles and their secrets", () => {
     const users = stringLeaves(json)
       .filter(([, value]) => /random_password\.[^.]+\.result/.test(value))

@@ -6,7 +6,7 @@ import { homedir, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { EnvironmentConfig, environments, InvalidInputError } from "../../src";
-import { addPulseAnalyticsStacks, stateLocationFromEnvironment } from "../../stacks/app";
+import { stateLocationFromEnvironment, synthesizePulseAnalytics } from "../../stacks/app";
 import { onlyResource, synthApp } from "../support/synth";
 
 const stacks = synthApp();
@@ -221,8 +221,8 @@ describe("a bad environment config", () => {
   ])("fails at synth, naming the environment and the prop (%j), and writes no stack", (bad, message) => {
     const outdir = mkdtempSync(join(tmpdir(), "pulse-bad-"));
     try {
-      const app = new App({ outdir });
-      expect(() => addPulseAnalyticsStacks(app, { environments: withBadProd(bad) })).toThrow(message);
+      // dev and staging are valid and come first: they must not be written either.
+      expect(() => synthesizePulseAnalytics(new App({ outdir }), { environments: withBadProd(bad) })).toThrow(message);
       // cdktf's App makes the empty stacks/ folder when it is created; no file is written.
       expect(readdirSync(outdir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())).toEqual([]);
     } finally {

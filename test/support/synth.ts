@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { App, TerraformStack, Testing } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { PulseAnalyticsPostgres, PulseAnalyticsPostgresProps } from "../../src";
-import { addPulseAnalyticsStacks, PulseAnalyticsAppOptions } from "../../stacks/app";
+import { PulseAnalyticsAppOptions, synthesizePulseAnalytics } from "../../stacks/app";
 
 /** A synthesized stack: cdk.tf.json parsed. */
 export interface TerraformJson {
@@ -52,9 +52,7 @@ export function synthConstruct(overrides: Partial<PulseAnalyticsPostgresProps> =
 export function synthApp(options: PulseAnalyticsAppOptions = {}): Record<string, TerraformJson> {
   const outdir = mkdtempSync(join(tmpdir(), "pulse-synth-"));
   try {
-    const app = new App({ outdir });
-    const stacks = addPulseAnalyticsStacks(app, options);
-    app.synth();
+    const stacks = synthesizePulseAnalytics(new App({ outdir }), options);
     return Object.fromEntries(
       stacks.map((s) => [s.node.id, JSON.parse(readFileSync(join(outdir, "stacks", s.node.id, "cdk.tf.json"), "utf8"))]),
     );
