@@ -1,0 +1,52 @@
+-- PULSE Analytics Postgres: local bootstrap (roles, database pulse_analytics, grants, default privileges).
+-- Generated from src/db/role-model.ts by `npm run db:bootstrap-sql`; do not edit by hand.
+\set ON_ERROR_STOP on
+
+-- As the superuser: the admin role (the local stand-in for the RDS master user).
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_admin') THEN CREATE ROLE "pulse_admin" LOGIN CREATEROLE CREATEDB; END IF; END $$;
+ALTER ROLE "pulse_admin" LOGIN CREATEROLE CREATEDB NOSUPERUSER PASSWORD :'admin_password';
+
+-- As the admin, like the cloud deploy: the roles of the role model.
+SET ROLE "pulse_admin";
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_owner') THEN CREATE ROLE "pulse_analytics_owner" NOLOGIN; END IF; END $$;
+ALTER ROLE "pulse_analytics_owner" NOLOGIN;
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_migrator') THEN CREATE ROLE "pulse_analytics_migrator" LOGIN; END IF; END $$;
+ALTER ROLE "pulse_analytics_migrator" LOGIN PASSWORD :'migrator_password';
+GRANT "pulse_analytics_owner" TO "pulse_analytics_migrator";
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_app') THEN CREATE ROLE "pulse_analytics_app" LOGIN; END IF; END $$;
+ALTER ROLE "pulse_analytics_app" LOGIN PASSWORD :'app_password';
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_readonly') THEN CREATE ROLE "pulse_analytics_readonly" LOGIN; END IF; END $$;
+ALTER ROLE "pulse_analytics_readonly" LOGIN PASSWORD :'readonly_password';
+GRANT "pulse_analytics_owner" TO "pulse_admin";
+SELECT 'CREATE DATABASE "pulse_analytics" OWNER "pulse_analytics_owner" ENCODING ''UTF8'';' WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'pulse_analytics') \gexec
+
+\connect "pulse_analytics"
+SET ROLE "pulse_admin";
+CREATE SCHEMA IF NOT EXISTS "analytics" AUTHORIZATION "pulse_analytics_owner";
+REVOKE ALL ON DATABASE "pulse_analytics" FROM PUBLIC;
+REVOKE ALL ON SCHEMA "public" FROM PUBLIC;
+GRANT USAGE ON SCHEMA "public" TO PUBLIC;
+REVOKE ALL ON DATABASE "pulse_analytics" FROM "pulse_analytics_app";
+GRANT CONNECT ON DATABASE "pulse_analytics" TO "pulse_analytics_app";
+REVOKE ALL ON SCHEMA "analytics" FROM "pulse_analytics_app";
+GRANT USAGE ON SCHEMA "analytics" TO "pulse_analytics_app";
+REVOKE ALL ON ALL TABLES IN SCHEMA "analytics" FROM "pulse_analytics_app";
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "analytics" TO "pulse_analytics_app";
+ALTER DEFAULT PRIVILEGES FOR ROLE "pulse_analytics_owner" IN SCHEMA "analytics" REVOKE ALL ON TABLES FROM "pulse_analytics_app";
+ALTER DEFAULT PRIVILEGES FOR ROLE "pulse_analytics_owner" IN SCHEMA "analytics" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "pulse_analytics_app";
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA "analytics" FROM "pulse_analytics_app";
+GRANT SELECT, USAGE ON ALL SEQUENCES IN SCHEMA "analytics" TO "pulse_analytics_app";
+ALTER DEFAULT PRIVILEGES FOR ROLE "pulse_analytics_owner" IN SCHEMA "analytics" REVOKE ALL ON SEQUENCES FROM "pulse_analytics_app";
+ALTER DEFAULT PRIVILEGES FOR ROLE "pulse_analytics_owner" IN SCHEMA "analytics" GRANT SELECT, USAGE ON SEQUENCES TO "pulse_analytics_app";
+REVOKE ALL ON DATABASE "pulse_analytics" FROM "pulse_analytics_readonly";
+GRANT CONNECT ON DATABASE "pulse_analytics" TO "pulse_analytics_readonly";
+REVOKE ALL ON SCHEMA "analytics" FROM "pulse_analytics_readonly";
+GRANT USAGE ON SCHEMA "analytics" TO "pulse_analytics_readonly";
+REVOKE ALL ON ALL TABLES IN SCHEMA "analytics" FROM "pulse_analytics_readonly";
+GRANT SELECT ON ALL TABLES IN SCHEMA "analytics" TO "pulse_analytics_readonly";
+ALTER DEFAULT PRIVILEGES FOR ROLE "pulse_analytics_owner" IN SCHEMA "analytics" REVOKE ALL ON TABLES FROM "pulse_analytics_readonly";
+ALTER DEFAULT PRIVILEGES FOR ROLE "pulse_analytics_owner" IN SCHEMA "analytics" GRANT SELECT ON TABLES TO "pulse_analytics_readonly";
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA "analytics" FROM "pulse_analytics_readonly";
+GRANT SELECT ON ALL SEQUENCES IN SCHEMA "analytics" TO "pulse_analytics_readonly";
+ALTER DEFAULT PRIVILEGES FOR ROLE "pulse_analytics_owner" IN SCHEMA "analytics" REVOKE ALL ON SEQUENCES FROM "pulse_analytics_readonly";
+ALTER DEFAULT PRIVILEGES FOR ROLE "pulse_analytics_owner" IN SCHEMA "analytics" GRANT SELECT ON SEQUENCES TO "pulse_analytics_readonly";

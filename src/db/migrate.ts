@@ -1,0 +1,62 @@
+// Runs the analytics schema's migrations (src/db/migrations, SQL, node-pg-migrate) as the migrator,
+// acting as pulse_analytics_owner so that everything migrations create is owned by the owner and the
+// role model's default privileges reach it. One transaction for all pending migrations, under
+// node-pg-migrate's session advisory lock: concurrent runs wait and apply each migration once.
+
+import { join } from "node:path";
+import { Client } from "pg";
+import { ANALYTICS_SCHEMA, role } from "./role-model";
+
+/** Where applied migrations are recorded: a schema of its own, which app and readonly cannot see. */
+export const MIGRATIONS_SCHEMA = "analytics_migrations";
+export const MIGRATIONS_TABLE = "pgmigrations";
+export const MIGRATIONS_DIR = join(__dirname, "migrations");
+
+export interface MigrateOptions {
+  /** A direct connection (not a transaction pooler): the advisory lock is per session. */
+  readonly databaseUrl: string;
+  /** Print the SQL of the pending migrations instead of applying it. */
+  readonly dryRun?: boolean;
+  /** @default src/db/migrations */
+  readonly migrationsDir?: string;
+  /** Progress messages. @default nothing */
+  readonly log?: (message: string) => void;
+  /** The SQL of each migration, in a dry run. @default nothing */
+  readonly printSql?: (sql: string) => void;
+}
+
+/** Applies the pending migrations and returns their names (empty when there was nothing to do). */
+export async function migrate(options: MigrateOptions): Promise<string[]> {
+  // node-pg-migrate 9 is ESM-only: import() it from this CommonJS module.
+  const { runner } = await import("node-pg-migrate");
+  const log = options.log ?? (() => undefined);
+  const client = new Client({ connectionString: options.databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`SET ROLE ${role("owner").name}`);
+    const applied = await runner({
+      dbClient: client,
+      dir: options.migrationsDir ?? MIGRATIONS_DIR,
+      schema: ANALYTICS_SCHEMA,
+      migrationsSchema: MIGRATIONS_SCHEMA,
+      createMigrationsSchema: true,
+      migrationsTable: MIGRATIONS_TABLE,
+      direction: "up",
+      checkOrder: true,
+      singleTransaction: true,
+      advisoryLockMode: "wait",
+      dryRun: options.dryRun ?? false,
+      // node-pg-migrate hands each migration's SQL to logger.debug, and keeps debug only when verbose.
+      verbose: options.dryRun ?? false,
+      logger: {
+        info: log,
+        warn: log,
+        error: log,
+        debug: options.dryRun ? (options.printSql ?? (() => undefined)) : undefined,
+      },
+    });
+    return applied.map((migration) => migration.name);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,132 @@
+// `npm start` as a backend engineer meets it: two URLs to paste, a clean stop on Ctrl-C, data that
+// survives a restart, and one clear message (with the fix) for each way starting can go wrong.
+
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { createServer, Server } from "node:net";
+import { join } from "node:path";
+import { parse } from "pg-connection-string";
+import { freePort, newStateDir, removeStateDir, runCli, startLocalDatabase, StartFailed, withClient } from "../support/local-database";
+
+const stateDirs: string[] = [];
+const newDir = () => {
+  const dir = newStateDir();
+  stateDirs.push(dir);
+  return dir;
+};
+afterAll(() => stateDirs.forEach(removeStateDir));
+
+/** Runs `npm start` expecting it to fail before printing URLs; resolves to its last stderr line. */
+async function failingStart(options: { stateDir: string; port?: number }): Promise<string> {
+  try {
+    const db = await startLocalDatabase(options);
+    await db.stop();
+  } catch (error) {
+    if (error instanceof StartFailed) {
+      expect(error.code).toBe(1);
+      return error.stderr.trim().split("\n").pop()!;
+    }
+    throw error;
+  }
+  throw new Error("expected npm start to fail");
+}
+
+describe("npm start", () => {
+  const stateDir = newDir();
+  let port: number;
+
+  it("prints the app and migrator URLs of a running, migrated database, and stops cleanly on Ctrl-C", async () => {
+    port = await freePort();
+    const db = await startLocalDatabase({ stateDir, port });
+    expect(parse(db.appUrl)).toMatchObject({ user: "pulse_analytics_app", host: "localhost", port: String(port), database: "pulse_analytics" });
+    expect(parse(db.migrationUrl)).toMatchObject({ user: "pulse_analytics_migrator", database: "pulse_analytics" });
+    await withClient(db.appUrl, (client) =>
+      client.query("INSERT INTO analytics.user_readiness (user_id, score, model_version) VALUES ('00000000-0000-4000-8000-000000000001', 71.5, 'v1')"),
+    );
+    const stopped = await db.stop();
+    expect(stopped.code).toBe(0);
+    expect(stopped.stderr).toMatch(/Stopping PostgreSQL…\nPostgreSQL stopped\.\n$/);
+    expect(readFileSync(join(stateDir, "postgres.log"), "utf8")).toMatch(/database system is shut down/);
+  }, 180_000);
+
+  it("reuses the data of the previous start (nothing re-created, nothing lost)", async () => {
+    const db = await startLocalDatabase({ stateDir, port });
+    try {
+      expect(db.stderr()).toContain("Schema up to date.");
+      const rows = await withClient(db.appUrl, async (client) => (await client.query("SELECT score FROM analytics.user_readiness")).rows);
+      expect(rows).toEqual([{ score: "71.50" }]);
+
+      // While it runs, a second start on the same data directory is refused.
+      const message = await failingStart({ stateDir, port: await freePort() });
+      expect(message).toMatch(/^error: a PostgreSQL server \(pid \d+\) is already running on .+\/data: use it, or stop it first \(Ctrl-C in the terminal running npm start, or kill \d+\)\.$/);
+    } finally {
+      await db.stop();
+    }
+  }, 180_000);
+
+  it("explains a stale lock file left by a crash whose pid now belongs to another program", async () => {
+    const other = spawn("sleep", ["60"]);
+    const lockFile = join(stateDir, "data", "postmaster.pid");
+    writeFileSync(lockFile, `${other.pid}\n${join(stateDir, "data")}\n`);
+    try {
+      const message = await failingStart({ stateDir, port: await freePort() });
+      expect(message).toBe(
+        `error: stale lock file ${lockFile}: it names pid ${other.pid}, which is now another program (sleep 60), so no server is running on this data directory. Delete the file and run npm start again.`,
+      );
+    } finally {
+      other.kill();
+      if (existsSync(lockFile)) unlinkSync(lockFile);
+    }
+  }, 60_000);
+
+  it("says the port is in use, and how to pick another", async () => {
+    const busyPort = await freePort();
+    const holder: Server = createServer();
+    await new Promise<void>((resolve) => holder.listen(busyPort, "127.0.0.1", resolve));
+    try {
+      expect(await failingStart({ stateDir: newDir(), port: busyPort })).toBe(
+        `error: port ${busyPort} is in use: stop what listens there, or start on another port, e.g. PULSE_LOCAL_PG_PORT=${busyPort + 1} npm start.`,
+      );
+    } finally {
+      holder.close();
+    }
+  });
+
+  it("refuses a data directory of another PostgreSQL major, and says how to start fresh", async () => {
+    const dir = newDir();
+    mkdirSync(join(dir, "data"));
+    writeFileSync(join(dir, "data", "PG_VERSION"), "16\n");
+    expect(await failingStart({ stateDir: dir })).toBe(
+      `error: ${join(dir, "data")} holds PostgreSQL 16 data, but the local server is PostgreSQL 17. To start fresh, delete it (rm -rf ${dir}); to keep the data, dump it with PostgreSQL 16's pg_dump first.`,
+    );
+  });
+
+  it("refuses data whose generated passwords are lost, and says how to start fresh", async () => {
+    const dir = newDir();
+    mkdirSync(join(dir, "data"));
+    writeFileSync(join(dir, "data", "PG_VERSION"), "17\n");
+    expect(await failingStart({ stateDir: dir })).toBe(
+      `error: ${join(dir, "credentials.json")} is missing or unreadable, so the local roles' passwords are unknown. Delete ${dir} to start fresh.`,
+    );
+  });
+
+  (process.getuid?.() === 0 ? it : it.skip)("as root, explains a folder the postgres user cannot enter, and leaves no half-made cluster", async () => {
+    const outer = newDir();
+    const dir = join(outer, "inner");
+    mkdirSync(dir);
+    chmodSync(outer, 0o700);
+    try {
+      expect(await failingStart({ stateDir: dir })).toMatch(/^error: PostgreSQL cannot reach .+\/inner\/data: as root it runs as user "postgres", so every folder above it must be enterable by that user \(chmod o\+x\), or choose another folder with PULSE_LOCAL_DIR\.$/);
+      expect(existsSync(join(dir, "data"))).toBe(false);
+      expect(existsSync(join(dir, "credentials.json"))).toBe(false);
+    } finally {
+      chmodSync(outer, 0o755);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("refuses a port that is not a port", async () => {
+    const run = await runCli("start", [], { PULSE_LOCAL_PG_PORT: "54a", PULSE_LOCAL_DIR: newDir() });
+    expect(run).toMatchObject({ code: 1, stderr: 'error: invalid port (--port or PULSE_LOCAL_PG_PORT): "54a". Allowed: a whole number from 1 to 65535.\n' });
+  });
+});

@@ -1,0 +1,124 @@
+// `npm run db:migrate` against real PostgreSQL: from an empty database, again, twice at once, with a
+// migration that fails midway, and as a dry run. Each case gets a fresh database bootstrapped with the
+// role model, on one local server started by `npm start`.
+
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bootstrapLocalDatabase } from "../../src/db/bootstrap";
+import { buildPostgresUrl } from "../../src/db/connection-url";
+import { MIGRATIONS_DIR } from "../../src/db/migrate";
+import { removeStateDir, runCli, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
+
+const MIGRATIONS = ["1764028800000_session-events", "1764028800001_user-skill-agg", "1764028800002_user-readiness"];
+let db: RunningLocalDatabase;
+let databases = 0;
+
+beforeAll(async () => {
+  db = await startLocalDatabase();
+}, 180_000);
+
+afterAll(async () => {
+  await db?.stop();
+  if (db) removeStateDir(db.stateDir);
+});
+
+/** A new, empty analytics database with the role model's grants, and the migrator's URL for it. */
+async function emptyDatabase(): Promise<{ name: string; migrationUrl: string }> {
+  const name = `migrate_test_${++databases}`;
+  await bootstrapLocalDatabase({ host: "localhost", port: db.port, superuser: "postgres", databaseName: name, credentials: db.credentials() });
+  const migrationUrl = buildPostgresUrl({ user: "pulse_analytics_migrator", password: db.credentials().migrator, host: "localhost", port: db.port, database: name });
+  return { name, migrationUrl };
+}
+
+const migrateCli = (url: string, args: string[] = []) => runCli("db-migrate", args, { PULSE_ANALYTICS_MIGRATION_DATABASE_URL: url });
+
+async function tablesOf(url: string): Promise<string[]> {
+  return withClient(url, async (client) =>
+    (await client.query("SELECT relname FROM pg_class WHERE relnamespace = 'analytics'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition ORDER BY 1")).rows.map((r) => r.relname),
+  );
+}
+
+async function recordedMigrations(url: string): Promise<string[]> {
+  return withClient(url, async (client) => (await client.query("SELECT name FROM analytics_migrations.pgmigrations ORDER BY id")).rows.map((r) => r.name));
+}
+
+describe("npm run db:migrate", () => {
+  it("applies every migration to an empty database, as objects owned by pulse_analytics_owner", async () => {
+    const { migrationUrl } = await emptyDatabase();
+    const run = await migrateCli(migrationUrl);
+    expect(run).toMatchObject({ code: 0, stderr: expect.stringContaining("Applied 3 migration(s).") });
+    expect(await tablesOf(migrationUrl)).toEqual(["session_events", "user_readiness", "user_skill_agg"]);
+    expect(await recordedMigrations(migrationUrl)).toEqual(MIGRATIONS);
+    const owners = await withClient(migrationUrl, async (client) =>
+      (await client.query("SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'analytics'::regnamespace")).rows,
+    );
+    expect(owners).toEqual([{ owner: "pulse_analytics_owner" }]);
+  });
+
+  it("does nothing when run again", async () => {
+    const { migrationUrl } = await emptyDatabase();
+    await migrateCli(migrationUrl);
+    const again = await migrateCli(migrationUrl);
+    expect(again).toMatchObject({ code: 0, stderr: expect.stringContaining("Nothing to migrate: the schema is up to date.") });
+    expect(await recordedMigrations(migrationUrl)).toEqual(MIGRATIONS);
+  });
+
+  it("applies each migration once when two runs start at the same time (the second waits for the advisory lock)", async () => {
+    const { migrationUrl } = await emptyDatabase();
+    const [first, second] = await Promise.all([migrateCli(migrationUrl), migrateCli(migrationUrl)]);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    expect([first.stderr, second.stderr].filter((e) => e.includes("Applied 3 migration(s)."))).toHaveLength(1);
+    expect(await recordedMigrations(migrationUrl)).toEqual(MIGRATIONS);
+  });
+
+  it("leaves nothing of a migration that fails midway, and keeps what was applied before", async () => {
+    const { migrationUrl } = await emptyDatabase();
+    await migrateCli(migrationUrl);
+    const dir = mkdtempSync(join(tmpdir(), "pulse-migrations-"));
+    try {
+      cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+      writeFileSync(
+        join(dir, "1764028800099_fails-midway.sql"),
+        [
+          "-- Up Migration",
+          "CREATE TABLE analytics.half_done (id int);",
+          "ALTER TABLE analytics.user_readiness ADD COLUMN half_done_note text;",
+          "INSERT INTO analytics.half_done VALUES (1);",
+          "SELECT 1 / 0;",
+          "-- Down Migration",
+          "DROP TABLE analytics.half_done;",
+        ].join("\n"),
+      );
+      const run = await migrateCli(migrationUrl, ["--dir", dir]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/error: PostgreSQL 22012: division by zero/);
+      expect(await tablesOf(migrationUrl)).toEqual(["session_events", "user_readiness", "user_skill_agg"]);
+      const columns = await withClient(migrationUrl, async (client) =>
+        (await client.query("SELECT column_name FROM information_schema.columns WHERE table_schema = 'analytics' AND table_name = 'user_readiness'")).rows.map((r) => r.column_name),
+      );
+      expect(columns).not.toContain("half_done_note");
+      expect(await recordedMigrations(migrationUrl)).toEqual(MIGRATIONS);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("with --dry-run prints the SQL of the pending migrations and changes no table", async () => {
+    const { migrationUrl } = await emptyDatabase();
+    const run = await migrateCli(migrationUrl, ["--dry-run"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("CREATE TABLE analytics.session_events");
+    expect(run.stdout).toContain("CREATE TABLE analytics.user_readiness");
+    expect(run.stderr).toContain("Dry run: 3 migration(s) would be applied; nothing was changed.");
+    expect(await tablesOf(migrationUrl)).toEqual([]);
+  });
+
+  it("says how to set PULSE_ANALYTICS_MIGRATION_DATABASE_URL when it is missing", async () => {
+    const run = await runCli("db-migrate", [], { PULSE_ANALYTICS_MIGRATION_DATABASE_URL: "" });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      "error: PULSE_ANALYTICS_MIGRATION_DATABASE_URL is not set: set it to the migrator role's URL (npm start prints the local one; npm run db:url -- <env> --role migrator gives a deployed one).",
+    );
+  });
+});
