@@ -3,6 +3,7 @@
 
 import { InvalidInputError } from "../config/rules";
 import { LocalPostgresError } from "../db/local-postgres";
+import { ConnectionSettingsError } from "../db/pool";
 
 /** A failure whose message already says what is wrong and what to do. */
 export class CommandError extends Error {
@@ -12,7 +13,7 @@ export class CommandError extends Error {
   }
 }
 
-const KNOWN_FAILURES = [CommandError, InvalidInputError, LocalPostgresError];
+const KNOWN_FAILURES = [CommandError, InvalidInputError, LocalPostgresError, ConnectionSettingsError];
 
 export function runCommand(main: () => Promise<void>): void {
   main().catch((error: unknown) => {

@@ -2,7 +2,7 @@
 // current month and the next ones (default 3) ahead of time. Safe to run any number of times.
 
 import { parseArgs } from "node:util";
-import { Client } from "pg";
+import { createPool } from "../db/pool";
 import { CommandError, runCommand } from "./command";
 
 runCommand(async () => {
@@ -15,12 +15,11 @@ runCommand(async () => {
   if (!databaseUrl) {
     throw new CommandError("PULSE_ANALYTICS_MIGRATION_DATABASE_URL is not set: db:maintain runs as the migrator role.");
   }
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
+  const pool = createPool({ connectionString: databaseUrl, pool: { max: 1 } });
   try {
-    const result = await client.query("SELECT analytics.ensure_session_event_partitions($1) AS created", [monthsAhead]);
+    const result = await pool.query("SELECT analytics.ensure_session_event_partitions($1) AS created", [monthsAhead]);
     console.error(`session_events partitions: ${result.rows[0].created} created, the next ${monthsAhead} month(s) covered.`);
   } finally {
-    await client.end();
+    await pool.end();
   }
 });

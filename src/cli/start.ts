@@ -8,7 +8,7 @@ import { buildPostgresUrl } from "../db/connection-url";
 import { LOCAL_POSTGRES_MAJOR, LOCAL_SUPERUSER, LocalPostgres } from "../db/local-postgres";
 import { migrate } from "../db/migrate";
 import { role } from "../db/role-model";
-import { parsePort, runCommand } from "./command";
+import { CommandError, parsePort, runCommand } from "./command";
 
 export const DEFAULT_LOCAL_DIR = ".pulse-local";
 export const DEFAULT_LOCAL_PORT = 54329;
@@ -16,12 +16,20 @@ const DATABASE_NAME = "pulse_analytics";
 const HOST = "localhost";
 
 runCommand(async () => {
-  const { values } = parseArgs({ options: { dir: { type: "string" }, port: { type: "string" } } });
+  const { values } = parseArgs({
+    options: { dir: { type: "string" }, port: { type: "string" }, "tls-cert": { type: "string" }, "tls-key": { type: "string" } },
+  });
   const stateDir = values.dir ?? process.env.PULSE_LOCAL_DIR ?? DEFAULT_LOCAL_DIR;
   const port = parsePort("port (--port or PULSE_LOCAL_PG_PORT)", values.port ?? process.env.PULSE_LOCAL_PG_PORT, DEFAULT_LOCAL_PORT);
 
   console.error(`Starting PostgreSQL ${LOCAL_POSTGRES_MAJOR} (data in ${stateDir}/data, port ${port})…`);
-  const server = await LocalPostgres.start({ stateDir, port });
+  const certFile = values["tls-cert"] ?? process.env.PULSE_LOCAL_TLS_CERT_FILE;
+  const keyFile = values["tls-key"] ?? process.env.PULSE_LOCAL_TLS_KEY_FILE;
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    throw new CommandError("TLS needs both a certificate and its key: pass --tls-cert and --tls-key (or PULSE_LOCAL_TLS_CERT_FILE and PULSE_LOCAL_TLS_KEY_FILE).");
+  }
+  const tls = certFile && keyFile ? { certFile, keyFile } : undefined;
+  const server = await LocalPostgres.start({ stateDir, port, tls });
   // The library stops its servers on these signals and exits with 130; this command stops its own, and says so.
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.removeAllListeners(signal);
   let stopping = false;

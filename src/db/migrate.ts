@@ -4,7 +4,7 @@
 // node-pg-migrate's session advisory lock: concurrent runs wait and apply each migration once.
 
 import { join } from "node:path";
-import { Client } from "pg";
+import { createPool } from "./pool";
 import { ANALYTICS_SCHEMA, role } from "./role-model";
 
 /** Where applied migrations are recorded: a schema of its own, which app and readonly cannot see. */
@@ -30,8 +30,9 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
   // node-pg-migrate 9 is ESM-only: import() it from this CommonJS module.
   const { runner } = await import("node-pg-migrate");
   const log = options.log ?? (() => undefined);
-  const client = new Client({ connectionString: options.databaseUrl });
-  await client.connect();
+  // One connection from the same pool factory the backend uses (TLS, CA bundle, IAM), held for the whole run.
+  const pool = createPool({ connectionString: options.databaseUrl, pool: { max: 1 } });
+  const client = await pool.connect();
   try {
     await client.query(`SET ROLE ${role("owner").name}`);
     const applied = await runner({
@@ -57,6 +58,7 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
     });
     return applied.map((migration) => migration.name);
   } finally {
-    await client.end();
+    client.release();
+    await pool.end();
   }
 }

@@ -67,10 +67,13 @@ export interface RunningLocalDatabase {
 }
 
 /** Starts `npm start`'s entry point and resolves once it has printed both URLs. */
-export async function startLocalDatabase(options: { stateDir?: string; port?: number } = {}): Promise<RunningLocalDatabase> {
+export async function startLocalDatabase(
+  options: { stateDir?: string; port?: number; tls?: { certFile: string; keyFile: string } } = {},
+): Promise<RunningLocalDatabase> {
   const stateDir = options.stateDir ?? newStateDir();
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, ["--import", "tsx", join("src", "cli", "start.ts"), "--dir", stateDir, "--port", String(port)], {
+  const tlsArgs = options.tls ? ["--tls-cert", options.tls.certFile, "--tls-key", options.tls.keyFile] : [];
+  const child = spawn(process.execPath, ["--import", "tsx", join("src", "cli", "start.ts"), "--dir", stateDir, "--port", String(port), ...tlsArgs], {
     cwd: ROOT,
     env: process.env,
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,113 @@
+// The one way to connect to the PULSE Analytics Postgres, for the backend and this repository's
+// scripts: a `pg` Pool from PULSE_ANALYTICS_DATABASE_URL (or discrete settings), with TLS verified
+// against the RDS CA bundle (verify-full) and, optionally, RDS IAM authentication tokens.
+
+import { existsSync, readFileSync } from "node:fs";
+import { Pool, PoolConfig } from "pg";
+import { parse } from "pg-connection-string";
+
+/** Raised for connection settings that cannot work; the message names the setting and the fix. */
+export class ConnectionSettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConnectionSettingsError";
+  }
+}
+
+export interface PulseAnalyticsPoolSettings {
+  /**
+   * A postgresql:// URL; its sslmode/sslrootcert are honoured.
+   * @default process.env.PULSE_ANALYTICS_DATABASE_URL, unless `host` is given
+   */
+  readonly connectionString?: string;
+  /** Discrete settings, used when there is no URL. */
+  readonly host?: string;
+  /** @default 5432 */
+  readonly port?: number;
+  readonly database?: string;
+  readonly user?: string;
+  readonly password?: string;
+  /**
+   * CA bundle to verify the server certificate and host name against (verify-full). Overrides the
+   * URL's sslrootcert.
+   * @default process.env.PULSE_ANALYTICS_DB_CA_FILE, or the URL's sslrootcert, or no TLS for a URL without sslmode
+   */
+  readonly caFile?: string;
+  /**
+   * Authenticate with short-lived RDS IAM tokens instead of a password (the role must be granted rds_iam).
+   * @default undefined (password authentication)
+   */
+  readonly iam?: { readonly region: string };
+  /** Other pg Pool options (max, idleTimeoutMillis, …). */
+  readonly pool?: Omit<PoolConfig, "connectionString" | "host" | "port" | "database" | "user" | "password" | "ssl">;
+}
+
+/** The pg configuration createPool uses; exported so tests and tools can inspect it without connecting. */
+export function poolConfig(settings: PulseAnalyticsPoolSettings = {}, env: NodeJS.ProcessEnv = process.env): PoolConfig {
+  const url = settings.connectionString ?? (settings.host ? undefined : env.PULSE_ANALYTICS_DATABASE_URL);
+  if (!url && !settings.host) {
+    throw new ConnectionSettingsError(
+      "PULSE_ANALYTICS_DATABASE_URL is not set: set it (npm start prints the local one, npm run db:url -- <env> a deployed one) or pass host, database and user.",
+    );
+  }
+  const fromUrl = url ? parseUrl(url) : {};
+  const config: PoolConfig = {
+    ...settings.pool,
+    host: settings.host ?? fromUrl.host,
+    port: settings.port ?? fromUrl.port ?? 5432,
+    database: settings.database ?? fromUrl.database,
+    user: settings.user ?? fromUrl.user,
+    password: settings.password ?? fromUrl.password,
+    ssl: fromUrl.ssl,
+  };
+  const caFile = settings.caFile ?? env.PULSE_ANALYTICS_DB_CA_FILE;
+  if (caFile) {
+    if (!existsSync(caFile)) {
+      throw new ConnectionSettingsError(`CA bundle ${caFile} does not exist: download it (see README, "TLS") or fix PULSE_ANALYTICS_DB_CA_FILE.`);
+    }
+    // verify-full: the chain must lead to this CA and the certificate must name the host.
+    config.ssl = { ca: readFileSync(caFile, "utf8"), rejectUnauthorized: true };
+  }
+  if (settings.iam) {
+    if (!config.ssl) {
+      throw new ConnectionSettingsError("RDS IAM authentication needs TLS: give a CA bundle (caFile or PULSE_ANALYTICS_DB_CA_FILE) or sslmode=verify-full in the URL.");
+    }
+    const { host, port, user } = config;
+    if (!host || !user) throw new ConnectionSettingsError("RDS IAM authentication needs the host and the user.");
+    const region = settings.iam.region;
+    // A function: pg calls it for every new connection, so each gets a fresh 15-minute token.
+    config.password = async () => {
+      const { Signer } = await import("@aws-sdk/rds-signer");
+      return new Signer({ hostname: host, port: Number(port), username: user, region }).getAuthToken();
+    };
+  }
+  return config;
+}
+
+/** A pg Pool for the PULSE Analytics Postgres (see poolConfig for the settings). */
+export function createPool(settings: PulseAnalyticsPoolSettings = {}): Pool {
+  return new Pool(poolConfig(settings));
+}
+
+function parseUrl(url: string): { host?: string; port?: number; database?: string; user?: string; password?: string; ssl?: PoolConfig["ssl"] } {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    const rootCert = new URL(url).searchParams.get("sslrootcert");
+    if (rootCert && !existsSync(rootCert)) {
+      throw new ConnectionSettingsError(`the URL's sslrootcert ${rootCert} does not exist: download the CA bundle (see README, "TLS") or fix the path.`);
+    }
+    parsed = parse(url);
+  } catch (error) {
+    if (error instanceof ConnectionSettingsError) throw error;
+    // Never echo the URL: it holds the password.
+    throw new ConnectionSettingsError("the database URL is not a valid postgresql:// URL (its text is not shown: it may hold a password).");
+  }
+  return {
+    host: parsed.host ?? undefined,
+    port: parsed.port ? Number(parsed.port) : undefined,
+    database: parsed.database ?? undefined,
+    user: parsed.user,
+    password: parsed.password,
+    ssl: parsed.ssl as PoolConfig["ssl"],
+  };
+}

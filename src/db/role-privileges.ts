@@ -1,0 +1,75 @@
+// What a login role may do according to the role model, and a check of it from inside a session of
+// that role (has_*_privilege), so `db:url --check` can tell whether a deployed database matches.
+
+import { ClientBase } from "pg";
+import { ANALYTICS_SCHEMA, GRANTS, LoginRoleKey, role } from "./role-model";
+
+const DATABASE_PRIVILEGES = ["CONNECT", "TEMPORARY", "CREATE"];
+const SCHEMA_PRIVILEGES = ["USAGE", "CREATE"];
+const TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"];
+
+export interface ExpectedPrivileges {
+  readonly database: readonly string[];
+  readonly analyticsSchema: readonly string[];
+  readonly analyticsTables: readonly string[];
+  /** Roles it must be a member of (with their privileges). */
+  readonly memberOf: readonly string[];
+}
+
+/** The privileges the role model gives a login role: its own grants, or everything for a member of the owner. */
+export function expectedPrivileges(key: LoginRoleKey): ExpectedPrivileges {
+  const definition = role(key);
+  if (definition.memberOf.includes("owner")) {
+    return { database: DATABASE_PRIVILEGES, analyticsSchema: SCHEMA_PRIVILEGES, analyticsTables: TABLE_PRIVILEGES, memberOf: [role("owner").name] };
+  }
+  const granted = (scope: string, schema?: string) =>
+    GRANTS.filter((g) => g.grantee === key && g.scope === scope && (schema === undefined || g.schema === schema)).flatMap((g) => g.privileges);
+  return {
+    database: granted("database"),
+    analyticsSchema: granted("schema", ANALYTICS_SCHEMA),
+    analyticsTables: granted("tables", ANALYTICS_SCHEMA),
+    memberOf: [],
+  };
+}
+
+export interface PrivilegeReport {
+  readonly serverVersion: string;
+  readonly currentUser: string;
+  readonly tables: readonly string[];
+  /** One line per privilege that differs from the role model; empty when all match. */
+  readonly mismatches: readonly string[];
+}
+
+/** Checks, as the connected role, every database, schema and table privilege against the role model. */
+export async function checkRolePrivileges(client: ClientBase, key: LoginRoleKey): Promise<PrivilegeReport> {
+  const expected = expectedPrivileges(key);
+  const session = await client.query<{ version: string; current_user: string }>("SELECT current_setting('server_version') AS version, current_user");
+  const tables = (
+    await client.query<{ name: string }>(
+      "SELECT c.relname AS name FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1",
+      [ANALYTICS_SCHEMA],
+    )
+  ).rows.map((r) => r.name);
+
+  const mismatches: string[] = [];
+  const compare = async (what: string, sql: string, params: unknown[], expectedHeld: boolean) => {
+    const held = (await client.query<{ held: boolean }>(`SELECT ${sql} AS held`, params)).rows[0].held;
+    if (held !== expectedHeld) mismatches.push(`${what}: ${held ? "held" : "missing"}, the role model says ${expectedHeld ? "held" : "not held"}`);
+  };
+  for (const privilege of DATABASE_PRIVILEGES) {
+    await compare(`${privilege} on the database`, "has_database_privilege(current_database(), $1)", [privilege], expected.database.includes(privilege));
+  }
+  for (const privilege of SCHEMA_PRIVILEGES) {
+    await compare(`${privilege} on schema ${ANALYTICS_SCHEMA}`, "has_schema_privilege($1, $2)", [ANALYTICS_SCHEMA, privilege], expected.analyticsSchema.includes(privilege));
+  }
+  await compare("CREATE on schema public", "has_schema_privilege('public', 'CREATE')", [], expected.memberOf.length > 0);
+  for (const table of tables) {
+    for (const privilege of TABLE_PRIVILEGES) {
+      await compare(`${privilege} on ${ANALYTICS_SCHEMA}.${table}`, "has_table_privilege(format('%I.%I', $1::text, $2::text), $3)", [ANALYTICS_SCHEMA, table, privilege], expected.analyticsTables.includes(privilege));
+    }
+  }
+  for (const parent of expected.memberOf) {
+    await compare(`membership in ${parent}`, "pg_has_role($1, 'USAGE')", [parent], true);
+  }
+  return { serverVersion: session.rows[0].version, currentUser: session.rows[0].current_user, tables, mismatches };
+}

@@ -1,0 +1,90 @@
+// Reads a deployed environment's stack outputs from a file written by `npx cdktf output <env>
+// --outputs-file FILE` (keyed by stack) or `terraform output -json` (keyed by output), whichever it is.
+
+import { existsSync, readFileSync } from "node:fs";
+import { LoginRoleKey } from "./role-model";
+import { ConnectionSettingsError } from "./pool";
+
+export interface DatabaseOutputs {
+  readonly host: string;
+  readonly port: number;
+  readonly databaseName: string;
+  /** The app role's name (pulse_analytics_db_user). */
+  readonly appUser: string;
+  readonly secretArns: Record<LoginRoleKey, string>;
+  /** Which of the two shapes the file had. */
+  readonly format: "cdktf" | "terraform";
+}
+
+const OUTPUT = {
+  host: "pulse_analytics_db_host",
+  port: "pulse_analytics_db_port",
+  databaseName: "pulse_analytics_db_name",
+  appUser: "pulse_analytics_db_user",
+  app: "pulse_analytics_db_app_secret_arn",
+  migrator: "pulse_analytics_db_migrator_secret_arn",
+  readonly: "pulse_analytics_db_readonly_secret_arn",
+} as const;
+
+export function readDatabaseOutputs(file: string, environment: string): DatabaseOutputs {
+  const howToWrite =
+    `npx cdktf output ${environment} --outputs-file ${file} (or terraform -chdir=cdktf.out/stacks/${environment} output -json > ${file})`;
+  if (!existsSync(file)) {
+    throw new ConnectionSettingsError(`outputs file ${file} not found: write it with ${howToWrite}, or pass --outputs FILE.`);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ConnectionSettingsError(`outputs file ${file} is not JSON (${(error as Error).message}): write it again with ${howToWrite}.`);
+  }
+  if (!isObject(document)) throw new ConnectionSettingsError(`outputs file ${file} is not a JSON object: write it again with ${howToWrite}.`);
+
+  let values: Record<string, unknown>;
+  let format: DatabaseOutputs["format"];
+  const terraformShaped = Object.values(document).some((v) => isObject(v) && "value" in v && ("type" in v || "sensitive" in v));
+  if (terraformShaped) {
+    // terraform output -json: { "name": { "value": …, "type": …, "sensitive": … } }, for one stack.
+    format = "terraform";
+    values = Object.fromEntries(Object.entries(document).map(([name, output]) => [name, isObject(output) ? output.value : undefined]));
+  } else if (Object.values(document).every(isObject)) {
+    // cdktf: { "<stack>": { "name": value } }, for the stacks that were asked for.
+    format = "cdktf";
+    if (!isObject(document[environment])) {
+      const stacks = Object.keys(document);
+      throw new ConnectionSettingsError(
+        `outputs file ${file} has no outputs of stack ${environment} (it has: ${stacks.join(", ") || "none"}): run npx cdktf output ${environment} --outputs-file ${file}.`,
+      );
+    }
+    values = document[environment] as Record<string, unknown>;
+  } else {
+    throw new ConnectionSettingsError(`outputs file ${file} is neither cdktf's nor terraform's output JSON: write it again with ${howToWrite}.`);
+  }
+
+  const text = (name: string): string => {
+    const value = values[name];
+    if (typeof value !== "string" || value === "") {
+      throw new ConnectionSettingsError(
+        `outputs file ${file} has no ${name}${format === "cdktf" ? ` for ${environment}` : ""}: deploy this version of the stack, then write the file again with ${howToWrite}.`,
+      );
+    }
+    return value;
+  };
+  const portValue = values[OUTPUT.port];
+  const port = typeof portValue === "string" ? Number(portValue) : portValue;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ConnectionSettingsError(`outputs file ${file} has no valid ${OUTPUT.port} (found ${JSON.stringify(portValue)}): write it again with ${howToWrite}.`);
+  }
+  return {
+    host: text(OUTPUT.host),
+    port,
+    databaseName: text(OUTPUT.databaseName),
+    appUser: text(OUTPUT.appUser),
+    secretArns: { app: text(OUTPUT.app), migrator: text(OUTPUT.migrator), readonly: text(OUTPUT.readonly) },
+    format,
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
