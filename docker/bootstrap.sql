@@ -1,6 +1,26 @@
 -- PULSE Analytics Postgres: local bootstrap (roles, database pulse_analytics, grants, default privileges).
 -- Generated from src/db/role-model.ts by `npm run db:bootstrap-sql`; do not edit by hand.
 \set ON_ERROR_STOP on
+\getenv admin_password PULSE_LOCAL_ADMIN_PASSWORD
+\if :{?admin_password}
+\else
+  DO $$ BEGIN RAISE EXCEPTION 'PULSE_LOCAL_ADMIN_PASSWORD is not set: set it in .env (see .env.example)'; END $$;
+\endif
+\getenv migrator_password PULSE_LOCAL_MIGRATOR_PASSWORD
+\if :{?migrator_password}
+\else
+  DO $$ BEGIN RAISE EXCEPTION 'PULSE_LOCAL_MIGRATOR_PASSWORD is not set: set it in .env (see .env.example)'; END $$;
+\endif
+\getenv app_password PULSE_LOCAL_APP_PASSWORD
+\if :{?app_password}
+\else
+  DO $$ BEGIN RAISE EXCEPTION 'PULSE_LOCAL_APP_PASSWORD is not set: set it in .env (see .env.example)'; END $$;
+\endif
+\getenv readonly_password PULSE_LOCAL_READONLY_PASSWORD
+\if :{?readonly_password}
+\else
+  DO $$ BEGIN RAISE EXCEPTION 'PULSE_LOCAL_READONLY_PASSWORD is not set: set it in .env (see .env.example)'; END $$;
+\endif
 
 -- As the superuser: the admin role (the local stand-in for the RDS master user).
 DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_admin') THEN CREATE ROLE "pulse_admin" LOGIN CREATEROLE CREATEDB; END IF; END $$;

@@ -30,18 +30,33 @@ runCommand(async () => {
   }
   const tls = certFile && keyFile ? { certFile, keyFile } : undefined;
   const server = await LocalPostgres.start({ stateDir, port, tls });
-  // The library stops its servers on these signals and exits with 130; this command stops its own, and says so.
+  // The library's own handlers stop its servers and exit 130 even after a clean stop; this command
+  // stops its server itself, says so, and exits 0 once it is up, 130 if interrupted while setting up.
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.removeAllListeners(signal);
+  let up = false;
   let stopping = false;
-  const stop = async (exitCode: number) => {
-    if (stopping) return;
+  const stop = async () => {
+    if (stopping) {
+      // A second Ctrl-C: the user has waited enough.
+      console.error("Stopping anyway; PostgreSQL may need crash recovery on the next start.");
+      process.exit(1);
+    }
     stopping = true;
     console.error("Stopping PostgreSQL…");
-    await server.stop();
+    try {
+      await server.stop();
+    } catch (error) {
+      console.error(`error: ${(error as Error).message}`);
+      process.exit(1);
+    }
     console.error("PostgreSQL stopped.");
-    process.exit(exitCode);
+    process.exit(up ? 0 : 130);
   };
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(0));
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop());
+  server.onUnexpectedExit((lastWords) => {
+    console.error(`error: PostgreSQL exited unexpectedly. Its last log lines (all in ${stateDir}/postgres.log):\n${lastWords}`);
+    process.exit(1);
+  });
 
   const { credentials } = server;
   const url = (user: string, password: string) => buildPostgresUrl({ user, password, host: HOST, port, database: DATABASE_NAME });
@@ -60,4 +75,5 @@ runCommand(async () => {
   console.log(`PULSE_ANALYTICS_DATABASE_URL=${appUrl}`);
   console.log(`PULSE_ANALYTICS_MIGRATION_DATABASE_URL=${migrationUrl}`);
   console.error("Press Ctrl-C to stop.");
+  up = true;
 });

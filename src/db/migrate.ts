@@ -33,8 +33,12 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
   // One connection from the same pool factory the backend uses (TLS, CA bundle, IAM), held for the whole run.
   const pool = createPool({ connectionString: options.databaseUrl, pool: { max: 1 } });
   const client = await pool.connect();
+  const dryRun = options.dryRun ?? false;
   try {
     await client.query(`SET ROLE ${role("owner").name}`);
+    // node-pg-migrate creates its bookkeeping schema and table even in a dry run: do the whole dry run
+    // inside a transaction that is rolled back, and let no BEGIN/COMMIT of its own end that transaction.
+    if (dryRun) await client.query("BEGIN");
     const applied = await runner({
       dbClient: client,
       dir: options.migrationsDir ?? MIGRATIONS_DIR,
@@ -44,20 +48,21 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
       migrationsTable: MIGRATIONS_TABLE,
       direction: "up",
       checkOrder: true,
-      singleTransaction: true,
+      singleTransaction: !dryRun,
       advisoryLockMode: "wait",
-      dryRun: options.dryRun ?? false,
+      dryRun,
       // node-pg-migrate hands each migration's SQL to logger.debug, and keeps debug only when verbose.
-      verbose: options.dryRun ?? false,
+      verbose: dryRun,
       logger: {
         info: log,
         warn: log,
         error: log,
-        debug: options.dryRun ? (options.printSql ?? (() => undefined)) : undefined,
+        debug: dryRun ? (options.printSql ?? (() => undefined)) : undefined,
       },
     });
     return applied.map((migration) => migration.name);
   } finally {
+    if (dryRun) await client.query("ROLLBACK");
     client.release();
     await pool.end();
   }

@@ -2,7 +2,7 @@
 // survives a restart, and one clear message (with the fix) for each way starting can go wrong.
 
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer, Server } from "node:net";
 import { join } from "node:path";
 import { parse } from "pg-connection-string";
@@ -64,18 +64,53 @@ describe("npm start", () => {
     }
   }, 180_000);
 
+  it("keeps its generated passwords and its server log readable by their owner only", () => {
+    expect(statSync(join(stateDir, "credentials.json")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(stateDir, "postgres.log")).mode & 0o777).toBe(0o600);
+  });
+
+  it("exits 1 with PostgreSQL's last words when the server dies under it", async () => {
+    const db = await startLocalDatabase({ stateDir, port });
+    const postmaster = Number(readFileSync(join(stateDir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
+    process.kill(postmaster, "SIGKILL");
+    const stopped = await db.exited();
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/error: PostgreSQL exited unexpectedly\. Its last log lines \(all in .+\/postgres\.log\):/);
+  }, 180_000);
+
   it("explains a stale lock file left by a crash whose pid now belongs to another program", async () => {
-    const other = spawn("sleep", ["60"]);
+    // A program whose command line mentions postgres, but which is not PostgreSQL.
+    const other = spawn("bash", ["-c", "exec -a pulse-analytics-postgres-editor sleep 60"]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
     const lockFile = join(stateDir, "data", "postmaster.pid");
     writeFileSync(lockFile, `${other.pid}\n${join(stateDir, "data")}\n`);
     try {
       const message = await failingStart({ stateDir, port: await freePort() });
       expect(message).toBe(
-        `error: stale lock file ${lockFile}: it names pid ${other.pid}, which is now another program (sleep 60), so no server is running on this data directory. Delete the file and run npm start again.`,
+        `error: stale lock file ${lockFile}: it names pid ${other.pid}, which is now another program (pulse-analytics-postgres-editor 60), so no server is running on this data directory. Delete the file and run npm start again.`,
       );
     } finally {
       other.kill();
       if (existsSync(lockFile)) unlinkSync(lockFile);
+    }
+  }, 60_000);
+
+  it("exits 1 with PostgreSQL's own complaint when the server refuses to start", async () => {
+    const conf = join(stateDir, "data", "postgresql.conf");
+    const original = readFileSync(conf, "utf8");
+    appendFileSync(conf, "\nthis_is_not_a_setting = on\n");
+    try {
+      const failure = await startLocalDatabase({ stateDir, port: await freePort() }).then(
+        async (db) => {
+          await db.stop();
+          throw new Error("expected npm start to fail");
+        },
+        (error: StartFailed) => error,
+      );
+      expect(failure.code).toBe(1);
+      expect(failure.stderr).toMatch(/error: PostgreSQL did not start \(.*\)\. Its last words: .*unrecognized configuration parameter "this_is_not_a_setting"/);
+    } finally {
+      writeFileSync(conf, original);
     }
   }, 60_000);
 

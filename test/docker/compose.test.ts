@@ -22,8 +22,9 @@ describe("docker-compose.yml", () => {
     expect(Object.keys(compose.volumes)).toEqual(["pulse-analytics-data"]);
   });
 
-  it("is healthy only once the analytics database answers", () => {
-    expect(postgres.healthcheck.test.join(" ")).toContain("--dbname pulse_analytics");
+  it("checks health over TCP, against the analytics database (run for real in test/db/role-model-equivalence.test.ts)", () => {
+    expect(postgres.healthcheck.test[1]).toContain("--host 127.0.0.1");
+    expect(postgres.healthcheck.test[1]).toContain("--dbname pulse_analytics");
     expect(postgres.healthcheck).toMatchObject({ interval: expect.any(String), retries: expect.any(Number) });
   });
 
@@ -35,16 +36,18 @@ describe("docker-compose.yml", () => {
     expect(existsSync(join(ROOT, "docker", "bootstrap.sql"))).toBe(true);
   });
 
-  it("passes every password the bootstrap SQL asks for, each required from .env", () => {
-    const script = readFileSync(join(ROOT, "docker", "initdb", "10-pulse-analytics.sh"), "utf8");
-    const sqlVariables = [...new Set(readFileSync(join(ROOT, "docker", "bootstrap.sql"), "utf8").match(/:'(\w+)'/g))].map((v) => v.slice(2, -1));
-    expect(sqlVariables.sort()).toEqual(["admin_password", "app_password", "migrator_password", "readonly_password"]);
-    for (const variable of sqlVariables) {
-      const envName = script.match(new RegExp(`--set ${variable}="\\$(\\w+)"`))?.[1];
-      expect({ variable, envName }).toEqual({ variable, envName: expect.stringMatching(/^PULSE_LOCAL_\w+_PASSWORD$/) });
-      expect(postgres.environment[envName!]).toMatch(new RegExp(`^\\$\\{${envName}:\\?`));
+  it("passes every password the bootstrap SQL reads from the environment, each required from .env, none on a command line", () => {
+    const sql = readFileSync(join(ROOT, "docker", "bootstrap.sql"), "utf8");
+    const used = [...new Set(sql.match(/:'(\w+)'/g))].map((v) => v.slice(2, -1)).sort();
+    const read = Object.fromEntries([...sql.matchAll(/^\\getenv (\w+) (\w+)$/gm)].map(([, variable, envName]) => [variable, envName]));
+    expect(used).toEqual(Object.keys(read).sort());
+    expect(used).toEqual(["admin_password", "app_password", "migrator_password", "readonly_password"]);
+    for (const envName of Object.values(read)) {
+      expect(postgres.environment[envName]).toMatch(new RegExp(`^\\$\\{${envName}:\\?`));
     }
     expect(postgres.environment.POSTGRES_PASSWORD).toMatch(/^\$\{PULSE_LOCAL_SUPERUSER_PASSWORD:\?/);
+    const commands = readFileSync(join(ROOT, "docker", "initdb", "10-pulse-analytics.sh"), "utf8").split("\n").filter((line) => !line.startsWith("#"));
+    expect(commands.join("\n")).not.toMatch(/PASSWORD/);
   });
 
   it("publishes the port on loopback only", () => {

@@ -64,6 +64,8 @@ export interface RunningLocalDatabase {
   config(user: string, password: string, database?: string): ClientConfig;
   /** Ctrl-C, and the exit code and output once it has stopped. */
   stop(): Promise<{ code: number | null; stderr: string }>;
+  /** The exit code and output once it exits by itself. */
+  exited(): Promise<{ code: number | null; stderr: string }>;
 }
 
 /** Starts `npm start`'s entry point and resolves once it has printed both URLs. */
@@ -109,6 +111,7 @@ export async function startLocalDatabase(
     credentials: () => JSON.parse(readFileSync(join(stateDir, "credentials.json"), "utf8")),
     config: (user, password, database = "pulse_analytics") => ({ host: "localhost", port, user, password, database }),
     stop: () => stopChild(child, exited).then((code) => ({ code, stderr })),
+    exited: () => exited.then((code) => ({ code, stderr })),
   };
 }
 
