@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Opens SSM port forwarding from 127.0.0.1:$LOCAL_PORT through $BASTION to the database host in
+# Terraform's state, and points the postgresql provider at it (TF_VAR_…admin_host/_port).
+# Run in the stack's directory after `terraform init`.
+set -euo pipefail
+
+if [ -z "${BASTION:-}" ]; then
+  echo "::error::ssm-tunnel needs the repository variable PULSE_SSM_BASTION_INSTANCE_ID_<ENV>"
+  exit 1
+fi
+host=$(terraform output -raw pulse_analytics_db_host 2>/dev/null || true)
+if [ -z "$host" ]; then
+  # First deploy: no instance yet, so no postgresql_* resource to refresh; the first apply creates
+  # the instance and then needs the tunnel (docs/operations.md, "First deploy into a private VPC").
+  echo "::notice::No database in the state yet: no tunnel needed for this plan."
+  exit 0
+fi
+aws ssm start-session \
+  --target "$BASTION" \
+  --document-name AWS-StartPortForwardingSessionToRemoteHost \
+  --parameters "{\"host\":[\"$host\"],\"portNumber\":[\"5432\"],\"localPortNumber\":[\"$LOCAL_PORT\"]}" \
+  > "$RUNNER_TEMP/ssm-tunnel.log" 2>&1 &
+for _ in $(seq 1 60); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$LOCAL_PORT") 2>/dev/null; then
+    echo "TF_VAR_pulse_analytics_db_admin_host=localhost" >> "$GITHUB_ENV"
+    echo "TF_VAR_pulse_analytics_db_admin_port=$LOCAL_PORT" >> "$GITHUB_ENV"
+    echo "SSM tunnel open: 127.0.0.1:$LOCAL_PORT -> $host:5432"
+    exit 0
+  fi
+  sleep 1
+done
+echo "::error::The SSM tunnel did not open within 60 s:"
+cat "$RUNNER_TEMP/ssm-tunnel.log"
+exit 1

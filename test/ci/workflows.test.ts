@@ -1,0 +1,131 @@
+// The delivery pipeline (.github/): every workflow and action passes a GitHub Actions schema validator,
+// applies only saved plans behind their environments, reaches AWS through OIDC only, and asks for no
+// more permission than each job needs.
+
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { parse } from "yaml";
+import { ROOT } from "../support/local-database";
+
+const run = promisify(execFile);
+const VALIDATOR = join(ROOT, "node_modules", "@action-validator", "cli", "cli.mjs");
+const WORKFLOWS = join(ROOT, ".github", "workflows");
+const workflowFiles = readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml")).map((f) => join(WORKFLOWS, f));
+const actionFiles = [join(ROOT, ".github", "actions", "reach-database", "action.yml")];
+const load = (name: string) => parse(readFileSync(join(WORKFLOWS, name), "utf8"));
+const pipeline = load("pulse-analytics.yml");
+const plan = load("terraform-plan.yml");
+const apply = load("terraform-apply.yml");
+
+async function validate(file: string): Promise<{ ok: boolean; output: string }> {
+  try {
+    await run(process.execPath, [VALIDATOR, file]);
+    return { ok: true, output: "" };
+  } catch (error) {
+    const failure = error as { stdout: string; stderr: string };
+    return { ok: false, output: failure.stdout + failure.stderr };
+  }
+}
+
+describe("the workflow files", () => {
+  it.each([...workflowFiles, ...actionFiles].map((f) => [f.slice(ROOT.length + 1), f]))("%s passes the GitHub Actions schema validator", async (_name, file) => {
+    expect(await validate(file)).toEqual({ ok: true, output: "" });
+  });
+
+  it("are checked by a validator that does reject a broken workflow", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pulse-workflow-"));
+    try {
+      const broken = join(dir, "broken.yml");
+      writeFileSync(broken, "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: actions/checkout@v4\n        run: echo both\n");
+      expect((await validate(broken)).ok).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the pipeline", () => {
+  const steps = (job: { steps: Array<Record<string, unknown>> }) => job.steps;
+  const runs = (job: { steps: Array<Record<string, unknown>> }) => steps(job).filter((s) => s.run).map((s) => String(s.run));
+
+  it("tests every pull request as CI does: npm ci, type check, npm test, synth, and keeps the stacks", () => {
+    expect(pipeline.on).toHaveProperty("pull_request");
+    expect(runs(pipeline.jobs.test)).toEqual(["npm ci", "npm run typecheck", "npm test", "npm run synth"]);
+    const upload = steps(pipeline.jobs.test).find((s) => String(s.uses).startsWith("actions/upload-artifact"));
+    expect(upload).toMatchObject({ with: { name: "cdktf-out", path: "cdktf.out/stacks" } });
+  });
+
+  it("plans every environment with Terraform 1.11 on the synthesized stack and keeps the saved plan", () => {
+    expect(pipeline.jobs.plan).toMatchObject({ uses: "./.github/workflows/terraform-plan.yml", strategy: { matrix: { environment: ["dev", "staging", "prod"] } } });
+    const job = plan.jobs.plan;
+    expect(job.defaults.run["working-directory"]).toBe("cdktf.out/stacks/${{ inputs.environment }}");
+    expect(steps(job).find((s) => String(s.uses).startsWith("hashicorp/setup-terraform"))).toMatchObject({ with: { terraform_version: expect.stringMatching(/^1\.11\.\d+$/) } });
+    expect(runs(job)).toEqual(expect.arrayContaining(["terraform init -input=false", "terraform plan -input=false -lock-timeout=10m -out=tfplan"]));
+    expect(runs(job).some((r) => r.includes("terraform show -no-color tfplan") && r.includes("$GITHUB_STEP_SUMMARY"))).toBe(true);
+    const upload = steps(job).find((s) => String(s.uses).startsWith("actions/upload-artifact")) as { with: { name: string; path: string } };
+    expect(upload.with.name).toBe("tfplan-${{ inputs.environment }}");
+    expect(upload.with.path).toContain("cdktf.out/stacks/${{ inputs.environment }}/tfplan");
+  });
+
+  it("applies dev automatically on main, then staging, then prod, each through the apply workflow", () => {
+    expect(pipeline.on.push).toEqual({ branches: ["main"] });
+    expect(pipeline.jobs["apply-dev"]).toMatchObject({ needs: "plan", if: "github.event_name == 'push' && github.ref == 'refs/heads/main'", with: { environment: "dev" } });
+    expect(pipeline.jobs["apply-staging"]).toMatchObject({ needs: "apply-dev", uses: "./.github/workflows/terraform-apply.yml", with: { environment: "staging" } });
+    expect(pipeline.jobs["apply-prod"]).toMatchObject({ needs: "apply-staging", uses: "./.github/workflows/terraform-apply.yml", with: { environment: "prod" } });
+  });
+
+  it("makes prod's apply wait for the prod GitHub environment and apply exactly the saved, reviewed plan", () => {
+    const job = apply.jobs.apply;
+    // The environment named by the caller (prod for apply-prod): its required reviewers gate the job.
+    expect(job.environment).toBe("${{ inputs.environment }}");
+    const download = steps(job).find((s) => String(s.uses).startsWith("actions/download-artifact"));
+    expect(download).toMatchObject({ with: { name: "tfplan-${{ inputs.environment }}" } });
+    expect(runs(job).some((r) => r.includes("sha256sum --check tfplan.sha256"))).toBe(true);
+    const applies = runs(job).filter((r) => r.includes("terraform apply"));
+    expect(applies).toEqual(["terraform apply -input=false -lock-timeout=10m tfplan"]);
+    expect(runs(job).some((r) => r.includes("terraform plan"))).toBe(false);
+  });
+
+  it("never runs two applies to one environment at once, nor cancels one halfway", () => {
+    expect(apply.jobs.apply.concurrency).toEqual({ group: "pulse-analytics-apply-${{ inputs.environment }}", "cancel-in-progress": false });
+  });
+});
+
+describe("credentials and permissions", () => {
+  const allText = [...workflowFiles, ...actionFiles].map((f) => readFileSync(f, "utf8")).join("\n");
+
+  it("hold no static AWS key anywhere: AWS is reached by assuming a role through OIDC", () => {
+    expect(allText).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|secrets\.AWS/i);
+    const awsSteps = [plan.jobs.plan, apply.jobs.apply].flatMap((job) => job.steps).filter((s: { uses?: string }) => String(s.uses).startsWith("aws-actions/configure-aws-credentials"));
+    expect(awsSteps).toHaveLength(2);
+    for (const step of awsSteps) {
+      expect(Object.keys(step.with).sort()).toEqual(["aws-region", "role-session-name", "role-to-assume"]);
+      expect(step.with["role-to-assume"]).toBe("${{ vars[format('PULSE_AWS_ROLE_ARN_{0}', inputs.environment)] }}");
+    }
+  });
+
+  it("grant nothing by default, and id-token: write only to the jobs that assume a role", () => {
+    for (const workflow of [pipeline, plan, apply]) expect(workflow.permissions).toEqual({});
+    expect(pipeline.jobs.test.permissions).toEqual({ contents: "read" });
+    for (const job of [pipeline.jobs.plan, pipeline.jobs["apply-dev"], pipeline.jobs["apply-staging"], pipeline.jobs["apply-prod"], plan.jobs.plan, apply.jobs.apply]) {
+      expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
+    }
+    expect(allText).not.toMatch(/write-all|contents: write/);
+  });
+
+  it("take the state bucket and region from repository variables, as PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION", () => {
+    expect(pipeline.jobs.test.env).toEqual({ PULSE_TF_STATE_BUCKET: "${{ vars.PULSE_TF_STATE_BUCKET }}", PULSE_TF_STATE_REGION: "${{ vars.PULSE_TF_STATE_REGION }}" });
+  });
+
+  it("make reaching the private database a documented choice: runner-in-vpc or ssm-tunnel", () => {
+    expect(pipeline.on.workflow_dispatch.inputs.reachability).toMatchObject({ type: "choice", options: ["ssm-tunnel", "runner-in-vpc"] });
+    for (const job of [plan.jobs.plan, apply.jobs.apply]) {
+      expect(job["runs-on"]).toContain("inputs.reachability == 'runner-in-vpc'");
+      expect(job.steps.find((s: { uses?: string }) => s.uses === "./.github/actions/reach-database")).toMatchObject({ with: { mode: "${{ inputs.reachability }}" } });
+    }
+    expect(readFileSync(join(ROOT, "docs", "operations.md"), "utf8")).toMatch(/## Reaching the database/);
+  });
+});
