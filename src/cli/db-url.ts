@@ -83,17 +83,21 @@ runCommand(async () => {
       params: { sslmode: "verify-full", sslrootcert },
     });
 
-  if (values.check) await check(url(caFile), roleKey, values.iam ? regionOfRdsHost(outputs.host) : undefined);
+  if (values.check) await check(url(caFile), caFile, roleKey, values.iam ? regionOfRdsHost(outputs.host) : undefined);
 
   const kubernetes = format === "k8s-secret";
   const rendered = renderConnection(format, URL_VARIABLE[roleKey], url(kubernetes ? values["k8s-ca-path"] : caFile), {
     name: values["k8s-name"],
     namespace: values["k8s-namespace"],
-    caBundle: kubernetes ? readFileSync(caFile, "utf8") : undefined,
+    caBundle: kubernetes ? readOrExplain(caFile) : undefined,
     caKey: basename(values["k8s-ca-path"]),
   });
   if (values.out) {
-    writePrivateFile(values.out, rendered);
+    try {
+      writePrivateFile(values.out, rendered);
+    } catch (error) {
+      throw new CommandError(`cannot write ${values.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; nothing was written.`);
+    }
     console.error(`Wrote ${URL_VARIABLE[roleKey]} (${format}) for ${environment} to ${values.out} (mode 0600).`);
   } else {
     process.stdout.write(rendered);
@@ -101,8 +105,13 @@ runCommand(async () => {
 });
 
 /** Connects with the URL about to be handed out and compares the role's privileges with the role model. */
-async function check(url: string, roleKey: LoginRoleKey, iamRegion: string | undefined): Promise<void> {
-  const pool = createPool({ connectionString: url, iam: iamRegion ? { region: iamRegion } : undefined, pool: { max: 1, connectionTimeoutMillis: 15_000 } });
+async function check(url: string, caFile: string, roleKey: LoginRoleKey, iamRegion: string | undefined): Promise<void> {
+  const pool = createPool({
+    connectionString: url,
+    caFile,
+    iam: iamRegion ? { region: iamRegion } : undefined,
+    pool: { max: 1, connectionTimeoutMillis: 15_000 },
+  });
   try {
     const client = await pool.connect();
     try {
@@ -124,6 +133,14 @@ async function check(url: string, roleKey: LoginRoleKey, iamRegion: string | und
     throw new CommandError(`--check could not connect: ${code ? `${code}: ` : ""}${message ?? String(error)}. Nothing was written.`);
   } finally {
     await pool.end();
+  }
+}
+
+function readOrExplain(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new CommandError(`cannot read CA bundle ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
   }
 }
 

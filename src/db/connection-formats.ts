@@ -30,8 +30,9 @@ function shellQuote(value: string): string {
 export function renderConnection(format: ConnectionFormat, variable: string, url: string, kubernetes?: KubernetesSecretOptions): string {
   switch (format) {
     case "dotenv":
-      // Percent-encoding leaves no quote, space or # in the URL, so the line needs no quoting.
-      return `${variable}=${url}\n`;
+      // Single quotes: dotenv and docker compose take the text literally, and a shell that sources the
+      // file (set -a; . ./.env) does not read the URL's & as "run in background". The URL holds no quote.
+      return `${variable}='${url}'\n`;
     case "shell":
       return `export ${variable}=${shellQuote(url)}\n`;
     case "json":

@@ -12,11 +12,21 @@ export interface ConnectionSettings {
   readonly params?: Record<string, string>;
 }
 
+/**
+ * Percent-encodes everything but letters, digits and - . _ ~ : encodeURIComponent leaves ! ' ( ) *,
+ * which break a dotenv line sourced by a shell, and URLSearchParams writes a space as "+", which
+ * libpq (psql) does not decode.
+ */
+export function encodeComponent(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
 export function buildPostgresUrl(settings: ConnectionSettings): string {
-  const auth =
-    encodeURIComponent(settings.user) + (settings.password === undefined ? "" : `:${encodeURIComponent(settings.password)}`);
+  const auth = encodeComponent(settings.user) + (settings.password === undefined ? "" : `:${encodeComponent(settings.password)}`);
   // An IPv6 literal host needs brackets in a URL.
-  const host = settings.host.includes(":") ? `[${settings.host}]` : encodeURIComponent(settings.host);
-  const query = new URLSearchParams(settings.params ?? {}).toString();
-  return `postgresql://${auth}@${host}:${settings.port}/${encodeURIComponent(settings.database)}${query ? `?${query}` : ""}`;
+  const host = settings.host.includes(":") ? `[${settings.host}]` : encodeComponent(settings.host);
+  const query = Object.entries(settings.params ?? {})
+    .map(([key, value]) => `${encodeComponent(key)}=${encodeComponent(value)}`)
+    .join("&");
+  return `postgresql://${auth}@${host}:${settings.port}/${encodeComponent(settings.database)}${query ? `?${query}` : ""}`;
 }

@@ -29,8 +29,9 @@ export interface PulseAnalyticsPoolSettings {
   readonly password?: string;
   /**
    * CA bundle to verify the server certificate and host name against (verify-full). Overrides the
-   * URL's sslrootcert.
-   * @default process.env.PULSE_ANALYTICS_DB_CA_FILE, or the URL's sslrootcert, or no TLS for a URL without sslmode
+   * URL's sslmode and sslrootcert.
+   * @default the URL's sslrootcert (with its sslmode); for a URL without sslmode,
+   *   process.env.PULSE_ANALYTICS_DB_CA_FILE; otherwise no TLS (a local database)
    */
   readonly caFile?: string;
   /**
@@ -60,7 +61,9 @@ export function poolConfig(settings: PulseAnalyticsPoolSettings = {}, env: NodeJ
     password: settings.password ?? fromUrl.password,
     ssl: fromUrl.ssl,
   };
-  const caFile = settings.caFile ?? env.PULSE_ANALYTICS_DB_CA_FILE;
+  // Which CA, in order: the caFile setting; the URL's own sslmode/sslrootcert (already in fromUrl.ssl);
+  // PULSE_ANALYTICS_DB_CA_FILE only for a URL that says nothing about TLS. sslmode=disable stays plain.
+  const caFile = settings.caFile ?? (fromUrl.sslmode === undefined ? env.PULSE_ANALYTICS_DB_CA_FILE || undefined : undefined);
   if (caFile) {
     if (!existsSync(caFile)) {
       throw new ConnectionSettingsError(`CA bundle ${caFile} does not exist: download it (see README, "TLS") or fix PULSE_ANALYTICS_DB_CA_FILE.`);
@@ -89,10 +92,21 @@ export function createPool(settings: PulseAnalyticsPoolSettings = {}): Pool {
   return new Pool(poolConfig(settings));
 }
 
-function parseUrl(url: string): { host?: string; port?: number; database?: string; user?: string; password?: string; ssl?: PoolConfig["ssl"] } {
+function parseUrl(url: string): {
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string;
+  password?: string;
+  ssl?: PoolConfig["ssl"];
+  sslmode?: string;
+} {
   let parsed: ReturnType<typeof parse>;
+  let sslmode: string | undefined;
   try {
-    const rootCert = new URL(url).searchParams.get("sslrootcert");
+    const params = new URL(url).searchParams;
+    sslmode = params.get("sslmode") ?? undefined;
+    const rootCert = params.get("sslrootcert");
     if (rootCert && !existsSync(rootCert)) {
       throw new ConnectionSettingsError(`the URL's sslrootcert ${rootCert} does not exist: download the CA bundle (see README, "TLS") or fix the path.`);
     }
@@ -109,5 +123,6 @@ function parseUrl(url: string): { host?: string; port?: number; database?: strin
     user: parsed.user,
     password: parsed.password,
     ssl: parsed.ssl as PoolConfig["ssl"],
+    sslmode,
   };
 }

@@ -12,6 +12,7 @@ export interface ExpectedPrivileges {
   readonly database: readonly string[];
   readonly analyticsSchema: readonly string[];
   readonly analyticsTables: readonly string[];
+  readonly analyticsSequences: readonly string[];
   /** Roles it must be a member of (with their privileges). */
   readonly memberOf: readonly string[];
 }
@@ -20,7 +21,13 @@ export interface ExpectedPrivileges {
 export function expectedPrivileges(key: LoginRoleKey): ExpectedPrivileges {
   const definition = role(key);
   if (definition.memberOf.includes("owner")) {
-    return { database: DATABASE_PRIVILEGES, analyticsSchema: SCHEMA_PRIVILEGES, analyticsTables: TABLE_PRIVILEGES, memberOf: [role("owner").name] };
+    return {
+      database: DATABASE_PRIVILEGES,
+      analyticsSchema: SCHEMA_PRIVILEGES,
+      analyticsTables: TABLE_PRIVILEGES,
+      analyticsSequences: ["USAGE", "SELECT", "UPDATE"],
+      memberOf: [role("owner").name],
+    };
   }
   const granted = (scope: string, schema?: string) =>
     GRANTS.filter((g) => g.grantee === key && g.scope === scope && (schema === undefined || g.schema === schema)).flatMap((g) => g.privileges);
@@ -28,6 +35,7 @@ export function expectedPrivileges(key: LoginRoleKey): ExpectedPrivileges {
     database: granted("database"),
     analyticsSchema: granted("schema", ANALYTICS_SCHEMA),
     analyticsTables: granted("tables", ANALYTICS_SCHEMA),
+    analyticsSequences: granted("sequences", ANALYTICS_SCHEMA),
     memberOf: [],
   };
 }
@@ -66,6 +74,30 @@ export async function checkRolePrivileges(client: ClientBase, key: LoginRoleKey)
   for (const table of tables) {
     for (const privilege of TABLE_PRIVILEGES) {
       await compare(`${privilege} on ${ANALYTICS_SCHEMA}.${table}`, "has_table_privilege(format('%I.%I', $1::text, $2::text), $3)", [ANALYTICS_SCHEMA, table, privilege], expected.analyticsTables.includes(privilege));
+    }
+  }
+  const sequences = (
+    await client.query<{ name: string }>("SELECT relname AS name FROM pg_class WHERE relnamespace = $1::regnamespace AND relkind = 'S' ORDER BY 1", [ANALYTICS_SCHEMA])
+  ).rows.map((r) => r.name);
+  for (const sequence of sequences) {
+    for (const privilege of ["USAGE", "SELECT", "UPDATE"]) {
+      await compare(`${privilege} on sequence ${ANALYTICS_SCHEMA}.${sequence}`, "has_sequence_privilege(format('%I.%I', $1::text, $2::text), $3)", [ANALYTICS_SCHEMA, sequence, privilege], expected.analyticsSequences.includes(privilege));
+    }
+  }
+  // Default privileges decide what tables created by the next migration will allow: compare them too.
+  if (expected.memberOf.length === 0) {
+    const defaults = await client.query<{ kind: string; privilege: string }>(
+      `SELECT d.defaclobjtype::text AS kind, a.privilege_type AS privilege
+       FROM pg_default_acl d, aclexplode(d.defaclacl) a
+       WHERE d.defaclrole = $1::regrole AND d.defaclnamespace = $2::regnamespace AND a.grantee = current_user::regrole`,
+      [role("owner").name, ANALYTICS_SCHEMA],
+    );
+    const held = (kind: string) => defaults.rows.filter((r) => r.kind === kind).map((r) => r.privilege).sort();
+    for (const [kind, label, wanted] of [["r", "tables", expected.analyticsTables], ["S", "sequences", expected.analyticsSequences]] as const) {
+      const want = [...wanted].sort();
+      if (held(kind).join(",") !== want.join(",")) {
+        mismatches.push(`default privileges on future ${label} of ${role("owner").name}: ${held(kind).join(", ") || "none"}, the role model says ${want.join(", ") || "none"}`);
+      }
     }
   }
   for (const parent of expected.memberOf) {

@@ -75,6 +75,13 @@ export function readDatabaseOutputs(file: string, environment: string): Database
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw new ConnectionSettingsError(`outputs file ${file} has no valid ${OUTPUT.port} (found ${JSON.stringify(portValue)}): write it again with ${howToWrite}.`);
   }
+  // terraform output -json does not say which stack it came from; the secrets' names do
+  // (pulse-analytics-<env>/…): refuse another environment's file rather than hand out its URL.
+  const appSecretArn = text(OUTPUT.app);
+  const otherEnvironment = /:secret:pulse-analytics-(dev|staging|prod)\//.exec(appSecretArn)?.[1];
+  if (otherEnvironment && otherEnvironment !== environment) {
+    throw new ConnectionSettingsError(`outputs file ${file} holds ${otherEnvironment}'s outputs, not ${environment}'s: write ${environment}'s with ${howToWrite}.`);
+  }
   return {
     host: text(OUTPUT.host),
     port,

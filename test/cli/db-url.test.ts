@@ -3,7 +3,7 @@
 // one line and writes nothing; --check connects over verify-full TLS to a real local PostgreSQL.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseDotenv } from "dotenv";
@@ -127,6 +127,16 @@ describe("the URL", () => {
   });
 });
 
+describe("the URL's encoding", () => {
+  it("leaves nothing a shell, dotenv or libpq would read differently: a CA path with a space and a plus, an IPv6 host", () => {
+    const { buildPostgresUrl } = jest.requireActual("../../src/db/connection-url") as typeof import("../../src/db/connection-url");
+    const url = buildPostgresUrl({ user: "pulse_analytics_app", password: "a!b'c(d)e*f", host: "2001:db8::5", port: 5432, database: "pulse_analytics", params: { sslmode: "verify-full", sslrootcert: "/certs/My CA+bundle.pem" } });
+    expect(url).toBe("postgresql://pulse_analytics_app:a%21b%27c%28d%29e%2Af@[2001:db8::5]:5432/pulse_analytics?sslmode=verify-full&sslrootcert=%2Fcerts%2FMy%20CA%2Bbundle.pem");
+    expect(new URL(url).searchParams.get("sslrootcert")).toBe("/certs/My CA+bundle.pem");
+    expect(new URL(url).hostname).toBe("[2001:db8::5]");
+  });
+});
+
 describe("the formats", () => {
   const outputsFor = () => cdktfOutputs("outputs.json");
   const expectedUrl = async () => parseDotenv((await dbUrl(["prod", "--outputs", outputsFor(), "--ca-file", caFile])).stdout).PULSE_ANALYTICS_DATABASE_URL;
@@ -137,6 +147,14 @@ describe("the formats", () => {
     writeFileSync(file("env.sh"), run.stdout);
     const echoed = execFileSync("sh", ["-c", `. '${file("env.sh")}'; printf %s "$PULSE_ANALYTICS_DATABASE_URL"`], { encoding: "utf8" });
     expect(echoed).toBe(await expectedUrl());
+  });
+
+  it("dotenv: a line that dotenv, and a shell sourcing the file (set -a; . ./.env), both read back exactly", async () => {
+    const run = await dbUrl(["prod", "--outputs", outputsFor(), "--ca-file", caFile]);
+    writeFileSync(file("sourced.env"), run.stdout);
+    const echoed = execFileSync("sh", ["-c", `set -a; . '${file("sourced.env")}'; printf %s "$PULSE_ANALYTICS_DATABASE_URL"`], { encoding: "utf8" });
+    expect(echoed).toBe(parseDotenv(run.stdout).PULSE_ANALYTICS_DATABASE_URL);
+    expect(parseConnection(echoed).password).toBe(NASTY_PASSWORD);
   });
 
   it("json: an object keyed by the variable name", async () => {
@@ -190,13 +208,18 @@ describe("bad input: one line saying what is wrong and how to fix it, exit 1, no
     ["an unknown environment", () => ["qa", "--ca-file", caFile], {}, /^error: invalid environment: "qa"\. Allowed: dev, staging, prod\.$/],
     ["an unknown role", () => ["prod", "--role", "admin", "--ca-file", caFile], {}, /^error: invalid --role: "admin"\. Allowed: app, migrator, readonly\.$/],
     ["an unknown format", () => ["prod", "--format", "yaml", "--ca-file", caFile], {}, /^error: invalid --format: "yaml"\. Allowed: dotenv, shell, json, k8s-secret\.$/],
+    ["another environment's terraform output file", () => { writeFileSync(file("staging-tf.json"), JSON.stringify(Object.fromEntries(Object.entries(OUTPUTS).map(([k, v]) => [k, { sensitive: false, type: "string", value: typeof v === "string" ? v.replace("pulse-analytics-prod/", "pulse-analytics-staging/") : v }])))); return ["prod", "--outputs", file("staging-tf.json"), "--ca-file", caFile]; }, {}, /^error: outputs file .+staging-tf\.json holds staging's outputs, not prod's: write prod's with /],
+    ["an --out that is a folder (the secret already read)", () => ["prod", "--outputs", cdktfOutputs("outputs.json"), "--ca-file", caFile, "--out", dir], {}, /^error: cannot write .+: EISDIR; nothing was written\.$/],
     ["an --out folder that does not exist", () => ["prod", "--outputs", cdktfOutputs("outputs.json"), "--ca-file", caFile, "--out", file("no/such/dir/x.env")], {}, /^error: cannot write .+x\.env: folder .+dir does not exist\.$/],
   ];
 
   it.each(cases)("%s", async (_name, args, env, message) => {
     const out = file(`out-${Math.random().toString(36).slice(2)}.env`);
     const argv = args();
+    const before = readdirSync(dir).sort();
     const run = await dbUrl(argv.includes("--out") ? argv : [...argv, "--out", out], env);
+    // Nothing new in the folder: no output, no temporary file.
+    expect(readdirSync(dir).sort().filter((f) => !before.includes(f) && !f.endsWith(".json"))).toEqual([]);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
     const lines = run.stderr.trim().split("\n");
@@ -236,13 +259,14 @@ describe("bad input: one line saying what is wrong and how to fix it, exit 1, no
     if (certs) rmSync(certs.dir, { recursive: true, force: true });
   });
 
-  const check = (args: string[]) => runCli("db-url", ["prod", "--outputs", outputs, "--check", ...args], local.env());
+  // PULSE_ANALYTICS_DB_CA_FILE emptied: --check must use the --ca-file it writes into the URL, nothing else.
+  const check = (args: string[]) => runCli("db-url", ["prod", "--outputs", outputs, "--check", ...args], local.env({ PULSE_ANALYTICS_DB_CA_FILE: "" }));
 
   it.each(["app", "readonly", "migrator"])("connects as %s, reports the server version, and finds its privileges as the role model says", async (role) => {
     const run = await check(["--role", role, "--ca-file", certs.caFile]);
     expect(run.stderr).toMatch(new RegExp(`^check: connected over verified TLS to PostgreSQL 17\\.\\d+ as pulse_analytics_${role}\\.\\ncheck: the privileges of pulse_analytics_${role} match the role model \\(3 analytics tables checked\\)\\.\\n$`));
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^PULSE_ANALYTICS_\w*DATABASE_URL=postgresql:\/\//);
+    expect(run.stdout).toMatch(/^PULSE_ANALYTICS_\w*DATABASE_URL='postgresql:\/\//);
   });
 
   it("refuses a server whose certificate does not chain to the given CA, and writes nothing", async () => {
@@ -255,7 +279,7 @@ describe("bad input: one line saying what is wrong and how to fix it, exit 1, no
 
   it("refuses a host name the certificate does not carry (verify-full, not just verify-ca)", async () => {
     writeFileSync(file("ip-outputs.json"), JSON.stringify({ prod: { ...OUTPUTS, pulse_analytics_db_host: "127.0.0.1", pulse_analytics_db_port: db.port } }));
-    const run = await runCli("db-url", ["prod", "--outputs", file("ip-outputs.json"), "--check", "--ca-file", certs.caFile], local.env());
+    const run = await runCli("db-url", ["prod", "--outputs", file("ip-outputs.json"), "--check", "--ca-file", certs.caFile], local.env({ PULSE_ANALYTICS_DB_CA_FILE: "" }));
     expect(run.code).toBe(1);
     expect(run.stderr.trim()).toMatch(/^error: --check could not connect: .*(Hostname\/IP does not match|IP: 127\.0\.0\.1 is not in the cert's list).*\. Nothing was written\.$/);
   });

@@ -30,10 +30,20 @@ describe("poolConfig", () => {
     expect((config.ssl as { checkServerIdentity?: unknown }).checkServerIdentity).toBeUndefined();
   });
 
-  it("uses PULSE_ANALYTICS_DB_CA_FILE for a URL without sslmode, and no TLS at all for a local URL without either", () => {
+  it("uses PULSE_ANALYTICS_DB_CA_FILE only for a URL that says nothing about TLS, and no TLS at all for a local URL without either", () => {
     const url = "postgresql://pulse_analytics_app:pw@localhost:54329/pulse_analytics";
     expect(poolConfig({ connectionString: url }, { PULSE_ANALYTICS_DB_CA_FILE: ca }).ssl).toMatchObject({ ca: expect.any(String), rejectUnauthorized: true });
     expect(poolConfig({ connectionString: url }, {}).ssl).toBeUndefined();
+    // npm start's URL with a deployed environment's CA in the shell: still plain, as the URL says.
+    expect(poolConfig({ connectionString: `${url}?sslmode=disable` }, { PULSE_ANALYTICS_DB_CA_FILE: ca }).ssl).toBe(false);
+    // The URL's own sslrootcert wins over the variable.
+    const other = join(dir, "other.pem");
+    writeFileSync(other, "OTHER");
+    expect(poolConfig({ connectionString: `${url}?sslmode=verify-full&sslrootcert=${encodeURIComponent(other)}` }, { PULSE_ANALYTICS_DB_CA_FILE: ca }).ssl).toMatchObject({ ca: "OTHER" });
+  });
+
+  it("lets the caFile setting override the URL's", () => {
+    expect(poolConfig({ connectionString: URL_WITH_TLS(), caFile: ca }, {}).ssl).toMatchObject({ ca: expect.stringContaining("BEGIN CERTIFICATE"), rejectUnauthorized: true });
   });
 
   it("takes discrete settings instead of a URL", () => {
