@@ -1,0 +1,149 @@
+// recordSessionEvents: writes a batch of session events and folds them into user_skill_agg in the
+// same transaction, counting only the rows actually inserted, so a retried batch changes nothing and
+// the aggregates do not depend on the order events arrive in.
+
+import { Pool, PoolClient } from "pg";
+import { NormalizedEvent, SessionEvent, validateEvents, ValidationOptions } from "./events";
+
+export interface RecordOptions extends ValidationOptions {
+  /** Events per statement and transaction; each chunk commits on its own. @default 5000 */
+  readonly chunkSize?: number;
+  /** Attempts for a chunk that meets a serialization failure or deadlock (40001, 40P01). @default 6 */
+  readonly maxAttempts?: number;
+}
+
+export interface RecordResult {
+  /** Events stored by this call. */
+  readonly inserted: number;
+  /** Events that were already stored (a retry), or repeated within the batch. */
+  readonly duplicates: number;
+}
+
+/**
+ * One statement per chunk: insert the events, skipping those already stored; aggregate only the rows
+ * that RETURNING says were inserted; upsert the aggregates in (user_id, skill) order, so concurrent
+ * writers lock rows in one order. The latest score is that of the greatest (occurred_at, event_id),
+ * whichever arrives first.
+ */
+const INGEST_SQL = `
+WITH input AS (
+  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::numeric[], $7::jsonb[])
+    AS t(event_id, user_id, session_id, skill, occurred_at, score, metrics)
+),
+inserted AS (
+  INSERT INTO analytics.session_events (event_id, user_id, session_id, skill, occurred_at, score, metrics)
+  SELECT event_id, user_id, session_id, skill, occurred_at, score, metrics FROM input
+  ON CONFLICT (event_id, occurred_at) DO NOTHING
+  RETURNING event_id, user_id, skill, occurred_at, score
+),
+delta AS (
+  SELECT user_id, skill,
+         count(*) AS event_count,
+         sum(score) AS score_sum,
+         sum(score * score) AS score_sum_squares,
+         min(occurred_at) AS first_occurred_at,
+         max(occurred_at) AS last_occurred_at,
+         (array_agg(event_id ORDER BY occurred_at DESC, event_id DESC))[1] AS last_event_id,
+         (array_agg(score ORDER BY occurred_at DESC, event_id DESC))[1] AS last_score
+  FROM inserted
+  GROUP BY user_id, skill
+),
+folded AS (
+  INSERT INTO analytics.user_skill_agg AS agg
+    (user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score, updated_at)
+  SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score, now()
+  FROM delta
+  ORDER BY user_id, skill
+  ON CONFLICT (user_id, skill) DO UPDATE SET
+    event_count = agg.event_count + EXCLUDED.event_count,
+    score_sum = agg.score_sum + EXCLUDED.score_sum,
+    score_sum_squares = agg.score_sum_squares + EXCLUDED.score_sum_squares,
+    first_occurred_at = least(agg.first_occurred_at, EXCLUDED.first_occurred_at),
+    last_occurred_at = greatest(agg.last_occurred_at, EXCLUDED.last_occurred_at),
+    last_event_id = CASE WHEN (EXCLUDED.last_occurred_at, EXCLUDED.last_event_id) > (agg.last_occurred_at, agg.last_event_id)
+                         THEN EXCLUDED.last_event_id ELSE agg.last_event_id END,
+    last_score = CASE WHEN (EXCLUDED.last_occurred_at, EXCLUDED.last_event_id) > (agg.last_occurred_at, agg.last_event_id)
+                      THEN EXCLUDED.last_score ELSE agg.last_score END,
+    updated_at = now()
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM folded)::int AS aggregates`;
+
+const RETRYABLE = new Set(["40001", "40P01"]);
+
+/** Raised when an event's month has no session_events partition (the daily db:maintain has not covered it). */
+export class MissingPartitionError extends Error {
+  constructor(detail: string) {
+    super(`an event's occurred_at falls in a month without a session_events partition (${detail}); nothing of this chunk was written. Run npm run db:maintain, or create the months with analytics.ensure_session_event_partitions.`);
+    this.name = "MissingPartitionError";
+  }
+}
+
+/**
+ * Records session events idempotently. Validates the whole batch first (throws InvalidEventsError
+ * with every bad event's index, writing nothing), then writes it in chunks of `chunkSize`, each
+ * atomic. Retrying a call, whole or after a failure part-way, is always safe.
+ */
+export async function recordSessionEvents(pool: Pool, events: readonly SessionEvent[], options: RecordOptions = {}): Promise<RecordResult> {
+  const valid = validateEvents(events, options);
+  // One order for every writer: chunks hold neighbouring (user, skill) pairs and lock them in sequence.
+  const sorted = [...valid].sort(compareForLocking);
+  const chunkSize = options.chunkSize ?? 5000;
+  let inserted = 0;
+  for (let start = 0; start < sorted.length; start += chunkSize) {
+    inserted += await writeChunk(pool, sorted.slice(start, start + chunkSize), options.maxAttempts ?? 6);
+  }
+  return { inserted, duplicates: events.length - inserted };
+}
+
+function compareForLocking(a: NormalizedEvent, b: NormalizedEvent): number {
+  return a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.skill < b.skill ? -1 : a.skill > b.skill ? 1 : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+}
+
+async function writeChunk(pool: Pool, chunk: NormalizedEvent[], maxAttempts: number): Promise<number> {
+  const params = [
+    chunk.map((e) => e.eventId),
+    chunk.map((e) => e.userId),
+    chunk.map((e) => e.sessionId),
+    chunk.map((e) => e.skill),
+    chunk.map((e) => new Date(e.occurredAtMs).toISOString()),
+    chunk.map((e) => e.score),
+    chunk.map((e) => e.metrics),
+  ];
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    let failure: Error | undefined;
+    // A connection that dies while checked out emits "error"; the query in flight fails with it too,
+    // so the event itself only needs a listener (an unheard "error" would crash the process).
+    const onConnectionError = (error: Error) => (failure ??= error);
+    client.on("error", onConnectionError);
+    try {
+      await client.query("BEGIN");
+      const result = await client.query<{ inserted: number }>(INGEST_SQL, params);
+      await client.query("COMMIT");
+      return result.rows[0].inserted;
+    } catch (error) {
+      failure = error as Error;
+      await rollbackQuietly(client);
+      const code = (error as { code?: string }).code;
+      if (code === "23514" && /no partition of relation/.test(String((error as Error).message))) {
+        throw new MissingPartitionError(String((error as { detail?: string }).detail ?? "no detail"));
+      }
+      if (!code || !RETRYABLE.has(code) || attempt >= maxAttempts) throw error;
+      // Exponential backoff with full jitter: 10 ms, 20 ms, 40 ms … capped at 1 s.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 10 * 2 ** (attempt - 1))));
+    } finally {
+      client.off("error", onConnectionError);
+      // A connection that failed is dropped, not returned to the pool: it may be broken.
+      client.release(failure);
+    }
+  }
+}
+
+async function rollbackQuietly(client: PoolClient): Promise<void> {
+  try {
+    await client.query("ROLLBACK");
+  } catch {
+    // The connection is gone; the server has rolled back already.
+  }
+}

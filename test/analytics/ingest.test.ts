@@ -1,0 +1,152 @@
+// recordSessionEvents on real PostgreSQL, as the backend (app role) uses it: retries change nothing,
+// arrival order does not matter, concurrent writers stay exact, bad batches write nothing.
+
+import { Pool } from "pg";
+import { InvalidEventsError, rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
+import { createPool } from "../../src/db/pool";
+import { removeStateDir, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
+import { generateEvents, randomBatches, seededRandom, seededUuid, shuffled } from "../support/workload";
+
+let db: RunningLocalDatabase;
+let pool: Pool;
+
+beforeAll(async () => {
+  db = await startLocalDatabase();
+  pool = createPool({ connectionString: db.appUrl, pool: { max: 8 } });
+}, 180_000);
+
+afterAll(async () => {
+  await pool?.end();
+  await db?.stop();
+  if (db) removeStateDir(db.stateDir);
+});
+
+beforeEach(() => withClient(db.migrationUrl, (client) => client.query("TRUNCATE analytics.session_events, analytics.user_skill_agg")));
+
+const now = new Date();
+const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+/** 2,000 events of 20 learners over 5 skills, from the start of last month until now. */
+const EVENTS = [...generateEvents({ seed: 7, learners: 20, skills: 5, events: 2000, from: monthStart, to: now })];
+
+/** Every aggregate row as text, in key order; `withUpdatedAt` for the byte-for-byte comparison. */
+async function aggregates(withUpdatedAt = false): Promise<string> {
+  return withClient(db.migrationUrl, async (client) => {
+    const columns = `user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score${withUpdatedAt ? ", updated_at" : ""}`;
+    const rows = (await client.query(`SELECT ${columns} FROM analytics.user_skill_agg ORDER BY user_id, skill`)).rows;
+    return JSON.stringify(rows);
+  });
+}
+
+const eventCount = () => withClient(db.migrationUrl, async (client) => Number((await client.query("SELECT count(*) FROM analytics.session_events")).rows[0].count));
+
+async function rebuilt(): Promise<string> {
+  await rebuildAggregates(pool);
+  return aggregates();
+}
+
+describe("a retried batch", () => {
+  it("inserts 0 rows and leaves the aggregates byte-for-byte identical", async () => {
+    const batch = EVENTS.slice(0, 500);
+    expect(await recordSessionEvents(pool, batch)).toEqual({ inserted: 500, duplicates: 0 });
+    const before = await aggregates(true);
+    expect(await recordSessionEvents(pool, batch)).toEqual({ inserted: 0, duplicates: 500 });
+    expect(await aggregates(true)).toBe(before);
+    expect(await eventCount()).toBe(500);
+  });
+
+  it("counts an event it contains twice once", async () => {
+    const event = EVENTS[0];
+    expect(await recordSessionEvents(pool, [event, { ...event }])).toEqual({ inserted: 1, duplicates: 1 });
+    const rows = await withClient(db.migrationUrl, async (c) => (await c.query("SELECT event_count FROM analytics.user_skill_agg")).rows);
+    expect(rows).toEqual([{ event_count: "1" }]);
+  });
+});
+
+describe("arrival order", () => {
+  it("does not change the aggregates: in order, shuffled, split into random batches, newest first; all equal a rebuild", async () => {
+    const random = seededRandom(11);
+    const byTime = [...EVENTS].sort((a, b) => new Date(a.occurredAt).getTime() - new Date(b.occurredAt).getTime());
+    const deliveries: Array<[string, SessionEvent[][]]> = [
+      ["one batch, in time order", [byTime]],
+      ["shuffled, in random batches of up to 300", randomBatches(shuffled(EVENTS, random), 300, random)],
+      ["newest first (every event late), batches of up to 50", randomBatches([...byTime].reverse(), 50, random)],
+      ["each event alone, shuffled, half of them twice", shuffled([...EVENTS, ...EVENTS.filter((_, i) => i % 2 === 0)], random).map((e) => [e])],
+    ];
+    const results: string[] = [];
+    for (const [, batches] of deliveries) {
+      await withClient(db.migrationUrl, (client) => client.query("TRUNCATE analytics.session_events, analytics.user_skill_agg"));
+      for (const batch of batches) await recordSessionEvents(pool, batch);
+      results.push(await aggregates());
+      expect(await eventCount()).toBe(EVENTS.length);
+    }
+    expect(new Set(results).size).toBe(1);
+    expect(await rebuilt()).toBe(results[0]);
+  }, 120_000);
+
+  it("never lets a late event with an older occurred_at replace the latest score", async () => {
+    const user = seededUuid(seededRandom(3));
+    const event = (minutesAgo: number, score: number): SessionEvent => ({
+      eventId: seededUuid(seededRandom(minutesAgo + 100)),
+      userId: user,
+      sessionId: user,
+      skill: "fractions",
+      occurredAt: new Date(now.getTime() - minutesAgo * 60_000),
+      score,
+    });
+    await recordSessionEvents(pool, [event(10, 90)]);
+    await recordSessionEvents(pool, [event(60, 20)]); // arrives later, happened earlier
+    const row = await withClient(db.migrationUrl, async (c) => (await c.query("SELECT last_score, event_count FROM analytics.user_skill_agg WHERE user_id = $1", [user])).rows[0]);
+    expect(row).toEqual({ last_score: "90.00", event_count: "2" });
+  });
+});
+
+describe("4 concurrent writers with overlapping learners", () => {
+  it("surface no error and leave exact counts and aggregates", async () => {
+    const random = seededRandom(23);
+    // Every event goes to one writer, a third of them to a second one as well (a retry racing the original).
+    const writers: SessionEvent[][] = [[], [], [], []];
+    EVENTS.forEach((event) => {
+      const first = Math.floor(random() * 4);
+      writers[first].push(event);
+      if (random() < 0.33) writers[(first + 1 + Math.floor(random() * 3)) % 4].push(event);
+    });
+    const results = await Promise.all(
+      writers.map(async (events) => {
+        let inserted = 0;
+        for (const batch of randomBatches(shuffled(events, random), 200, random)) inserted += (await recordSessionEvents(pool, batch)).inserted;
+        return inserted;
+      }),
+    );
+    expect(results.reduce((a, b) => a + b, 0)).toBe(EVENTS.length);
+    expect(await eventCount()).toBe(EVENTS.length);
+    const concurrent = await aggregates();
+    expect(await rebuilt()).toBe(concurrent);
+  }, 120_000);
+});
+
+describe("an invalid batch", () => {
+  it("is refused whole, each bad event named by its index and reason, and nothing of it is written", async () => {
+    const good = EVENTS.slice(0, 10);
+    const batch: SessionEvent[] = [
+      ...good,
+      { ...EVENTS[10], score: 101 },
+      { ...EVENTS[11], eventId: "not-a-uuid" },
+      { ...EVENTS[12], occurredAt: new Date(now.getTime() + 3 * 86_400_000) },
+      { ...EVENTS[13], score: Number.NaN },
+      { ...EVENTS[14], occurredAt: "yesterday-ish" },
+      { ...EVENTS[0], score: 12 }, // the same event_id as #0, other content
+    ];
+    const attempt = recordSessionEvents(pool, batch);
+    await expect(attempt).rejects.toThrow(InvalidEventsError);
+    const error = (await attempt.catch((e) => e)) as InvalidEventsError;
+    expect(error.problems.map((p) => p.index)).toEqual([10, 11, 12, 13, 14, 15]);
+    expect(error.problems[0].reason).toBe("score 101 is not a finite number from 0 to 100");
+    expect(error.problems[1].reason).toBe('eventId "not-a-uuid" is not a UUID');
+    expect(error.problems[2].reason).toMatch(/^occurredAt .+ is more than 24 h in the future$/);
+    expect(error.problems[4].reason).toBe('occurredAt "yesterday-ish" is not a timestamp');
+    expect(error.problems[5].reason).toMatch(/^eventId .+ also names event #0 with other content$/);
+    expect(error.message).toMatch(/^6 invalid event\(s\), nothing written: #10: score 101/);
+    expect(await eventCount()).toBe(0);
+    expect(await aggregates()).toBe("[]");
+  });
+});
