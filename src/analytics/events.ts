@@ -71,7 +71,8 @@ export function validateEvents(events: readonly SessionEvent[], options: Validat
   const latest = (options.now ?? new Date()).getTime() + (options.maxFutureSkewMs ?? DAY_MS);
   const problems: EventProblem[] = [];
   const normalized: NormalizedEvent[] = [];
-  const seen = new Map<string, { index: number; fingerprint: string }>();
+  // event_id → position in `normalized`; content is compared only when an id repeats.
+  const seen = new Map<string, number>();
 
   events.forEach((event, index) => {
     const reasons: string[] = [];
@@ -102,27 +103,40 @@ export function validateEvents(events: readonly SessionEvent[], options: Validat
       problems.push({ index, reason: reasons.join(", ") });
       return;
     }
-    const eventId = event.eventId.toLowerCase();
-    const fingerprint = JSON.stringify([event.userId.toLowerCase(), event.sessionId.toLowerCase(), event.skill, time, event.score, metrics]);
-    const earlier = seen.get(eventId);
-    if (earlier && earlier.fingerprint !== fingerprint) {
-      problems.push({ index, reason: `eventId ${eventId} also names event #${earlier.index} with other content` });
-      return;
-    }
-    if (earlier) return; // the same event twice in one batch: recorded once
-    seen.set(eventId, { index, fingerprint });
-    normalized.push({
-      eventId,
+    const candidate: NormalizedEvent & { index: number } = {
+      eventId: event.eventId.toLowerCase(),
       userId: event.userId.toLowerCase(),
       sessionId: event.sessionId.toLowerCase(),
       skill: event.skill,
       occurredAtMs: time,
       score: event.score,
       metrics,
-    });
+      index,
+    };
+    const earlier = seen.get(candidate.eventId);
+    if (earlier !== undefined) {
+      const first = normalized[earlier] as NormalizedEvent & { index: number };
+      if (!sameContent(first, candidate)) {
+        problems.push({ index, reason: `eventId ${candidate.eventId} also names event #${first.index} with other content` });
+      }
+      return; // the same event twice in one batch: recorded once
+    }
+    seen.set(candidate.eventId, normalized.length);
+    normalized.push(candidate);
   });
   if (problems.length > 0) throw new InvalidEventsError(problems);
   return normalized;
+}
+
+function sameContent(a: NormalizedEvent, b: NormalizedEvent): boolean {
+  return (
+    a.userId === b.userId &&
+    a.sessionId === b.sessionId &&
+    a.skill === b.skill &&
+    a.occurredAtMs === b.occurredAtMs &&
+    a.score === b.score &&
+    a.metrics === b.metrics
+  );
 }
 
 function metricsProblem(metrics: unknown): string | undefined {

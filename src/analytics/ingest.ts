@@ -6,10 +6,16 @@ import { Pool, PoolClient } from "pg";
 import { NormalizedEvent, SessionEvent, validateEvents, ValidationOptions } from "./events";
 
 export interface RecordOptions extends ValidationOptions {
-  /** Events per statement and transaction; each chunk commits on its own. @default 5000 */
+  /** Events per transaction; each chunk commits on its own. @default 2500 */
   readonly chunkSize?: number;
   /** Attempts for a chunk that meets a serialization failure or deadlock (40001, 40P01). @default 6 */
   readonly maxAttempts?: number;
+  /**
+   * Chunks written at once, each on its own connection. Chunks hold disjoint (user, skill) ranges of
+   * the sorted batch, so they never wait on each other's aggregate rows.
+   * @default 2
+   */
+  readonly concurrency?: number;
 }
 
 export interface RecordResult {
@@ -88,11 +94,18 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
   const valid = validateEvents(events, options);
   // One order for every writer: chunks hold neighbouring (user, skill) pairs and lock them in sequence.
   const sorted = [...valid].sort(compareForLocking);
-  const chunkSize = options.chunkSize ?? 5000;
+  const chunkSize = options.chunkSize ?? 2500;
+  const chunks: NormalizedEvent[][] = [];
+  for (let start = 0; start < sorted.length; start += chunkSize) chunks.push(sorted.slice(start, start + chunkSize));
   let inserted = 0;
-  for (let start = 0; start < sorted.length; start += chunkSize) {
-    inserted += await writeChunk(pool, sorted.slice(start, start + chunkSize), options.maxAttempts ?? 6);
-  }
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      const written = await writeChunk(pool, chunks[next++], options.maxAttempts ?? 6);
+      inserted += written;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, chunks.length)) }, worker));
   return { inserted, duplicates: events.length - inserted };
 }
 
@@ -123,9 +136,10 @@ async function writeChunk(pool: Pool, chunk: NormalizedEvent[], maxAttempts: num
       await client.query("COMMIT");
       return result.rows[0].inserted;
     } catch (error) {
-      failure = error as Error;
-      await rollbackQuietly(client);
       const code = (error as { code?: string }).code;
+      // An error PostgreSQL answered with (it has a SQLSTATE) leaves the connection sound after ROLLBACK.
+      if (!code) failure ??= error as Error;
+      await rollbackQuietly(client);
       if (code === "23514" && /no partition of relation/.test(String((error as Error).message))) {
         throw new MissingPartitionError(String((error as { detail?: string }).detail ?? "no detail"));
       }
@@ -134,7 +148,7 @@ async function writeChunk(pool: Pool, chunk: NormalizedEvent[], maxAttempts: num
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 10 * 2 ** (attempt - 1))));
     } finally {
       client.off("error", onConnectionError);
-      // A connection that failed is dropped, not returned to the pool: it may be broken.
+      // A connection that broke is dropped, not returned to the pool.
       client.release(failure);
     }
   }

@@ -34,6 +34,11 @@ export interface LocalPostgresOptions {
    * @default undefined (no TLS: loopback only)
    */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /**
+   * Extra server settings (postgresql.conf names), e.g. a benchmark's shared_buffers.
+   * @default {}
+   */
+  readonly serverSettings?: Record<string, string>;
 }
 
 interface EmbeddedPostgresInstance {
@@ -120,7 +125,12 @@ export class LocalPostgres {
       createPostgresUser: runningAsRoot,
       initdbFlags: ["--encoding=UTF8"],
       // TCP on loopback only; no Unix socket, whose default folder may not be writable for the server's user.
-      postgresFlags: ["-c", "listen_addresses=localhost", "-c", "unix_socket_directories=", ...tlsFlags],
+      postgresFlags: [
+        "-c", "listen_addresses=localhost",
+        "-c", "unix_socket_directories=",
+        ...tlsFlags,
+        ...Object.entries(options.serverSettings ?? {}).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
+      ],
       onLog: record,
       onError: record,
     });

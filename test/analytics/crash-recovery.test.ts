@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
 import { createPool } from "../../src/db/pool";
 import { removeStateDir, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
-import { generateEvents } from "../support/workload";
+import { generateEvents } from "../../bench/workload";
 
 const now = new Date();
 const EVENTS = [...generateEvents({ seed: 31, learners: 50, skills: 8, events: 12_000, from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)), to: now })];

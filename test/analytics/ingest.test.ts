@@ -5,7 +5,7 @@ import { Pool } from "pg";
 import { InvalidEventsError, rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
 import { createPool } from "../../src/db/pool";
 import { removeStateDir, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
-import { generateEvents, randomBatches, seededRandom, seededUuid, shuffled } from "../support/workload";
+import { generateEvents, randomBatches, seededRandom, seededUuid, shuffled } from "../../bench/workload";
 
 let db: RunningLocalDatabase;
 let pool: Pool;
@@ -59,6 +59,24 @@ describe("a retried batch", () => {
     expect(await recordSessionEvents(pool, [event, { ...event }])).toEqual({ inserted: 1, duplicates: 1 });
     const rows = await withClient(db.migrationUrl, async (c) => (await c.query("SELECT event_count FROM analytics.user_skill_agg")).rows);
     expect(rows).toEqual([{ event_count: "1" }]);
+  });
+});
+
+describe("a large batch, written in many chunks at once", () => {
+  it("counts every event exactly, on first delivery and on a retry, with chunks written concurrently", async () => {
+    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 97, concurrency: 3 })).toEqual({ inserted: EVENTS.length, duplicates: 0 });
+    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 97, concurrency: 3 })).toEqual({ inserted: 0, duplicates: EVENTS.length });
+    const incremental = await aggregates();
+    expect(await rebuilt()).toBe(incremental);
+  });
+
+  it("inserts only the new half of a chunk whose other half is stored already", async () => {
+    const stored = EVENTS.filter((_, i) => i % 2 === 0);
+    await recordSessionEvents(pool, stored);
+    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 500 })).toEqual({ inserted: EVENTS.length - stored.length, duplicates: stored.length });
+    expect(await eventCount()).toBe(EVENTS.length);
+    const incremental = await aggregates();
+    expect(await rebuilt()).toBe(incremental);
   });
 });
 
@@ -122,6 +140,16 @@ describe("4 concurrent writers with overlapping learners", () => {
     const concurrent = await aggregates();
     expect(await rebuilt()).toBe(concurrent);
   }, 120_000);
+});
+
+describe("an event of a month without a partition", () => {
+  it("fails its chunk with the fix to apply (run db:maintain), writing nothing of it", async () => {
+    const old = { ...EVENTS[0], occurredAt: new Date(Date.UTC(2021, 5, 15)) };
+    await expect(recordSessionEvents(pool, [EVENTS[1], old])).rejects.toThrow(
+      /^an event's occurred_at falls in a month without a session_events partition \(Partition key of the failing row contains \(occurred_at\) = \(2021-06-15 .+\)\.\); nothing of this chunk was written\. Run npm run db:maintain/,
+    );
+    expect(await eventCount()).toBe(0);
+  });
 });
 
 describe("an invalid batch", () => {

@@ -16,7 +16,7 @@ import {
 } from "../../src/analytics";
 import { createPool } from "../../src/db/pool";
 import { removeStateDir, RunningLocalDatabase, startLocalDatabase } from "../support/local-database";
-import { seededRandom, seededUuid } from "../support/workload";
+import { seededRandom, seededUuid } from "../../bench/workload";
 
 const NOW = new Date("2026-11-20T12:00:00Z");
 const DAY = 86_400_000;

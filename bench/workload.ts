@@ -1,7 +1,7 @@
 // Deterministic longitudinal workloads: learners practising skills over time with scores that drift
-// upward, reproducible from a seed, for the analytics proofs and the benchmark.
+// upward, reproducible from a seed: the benchmark's workload, and the analytics proofs' data.
 
-import { SessionEvent } from "../../src/analytics/events";
+import { SessionEvent } from "../src/analytics/events";
 
 /** mulberry32: a small, fast, seeded PRNG (the same seed gives the same workload everywhere). */
 export function seededRandom(seed: number): () => number {
@@ -32,28 +32,42 @@ export interface WorkloadOptions {
   /** Events fall in [from, to). */
   readonly from: Date;
   readonly to: Date;
+  /** Answers per practice session. @default 20 */
+  readonly eventsPerSession?: number;
 }
 
-/** `events` session events of `learners` learners over `skills` skills, time-ordered per learner. */
+/**
+ * `events` session events as a live system receives them: practice sessions of ~20 answers over a
+ * few skills, a learner's sessions spread over the period, every session's answers minutes apart,
+ * and sessions arriving in time order. Scores drift upward over the period, with noise.
+ */
 export function* generateEvents(options: WorkloadOptions): Generator<SessionEvent> {
   const random = seededRandom(options.seed);
-  const learners = Array.from({ length: options.learners }, () => ({ id: seededUuid(random), ability: 30 + random() * 40, sessionId: seededUuid(random) }));
-  const span = options.to.getTime() - options.from.getTime();
-  for (let i = 0; i < options.events; i++) {
+  const perSession = options.eventsPerSession ?? 20;
+  const sessionCount = Math.ceil(options.events / perSession);
+  const learners = Array.from({ length: options.learners }, () => ({ id: seededUuid(random), ability: 30 + random() * 40 }));
+  const span = options.to.getTime() - options.from.getTime() - 2 * 3_600_000;
+  // Session start times in time order: a sorted sample of the period.
+  const starts = Array.from({ length: sessionCount }, () => random()).sort((a, b) => a - b);
+  let emitted = 0;
+  for (const start of starts) {
     const learner = learners[Math.floor(random() * learners.length)];
-    const progress = random();
-    if (random() < 0.05) learner.sessionId = seededUuid(random);
-    // Scores drift upward over the period, with noise: a longitudinal trend to find.
-    const score = Math.round(Math.min(100, Math.max(0, learner.ability + progress * 30 + (random() - 0.5) * 30)) * 100) / 100;
-    yield {
-      eventId: seededUuid(random),
-      userId: learner.id,
-      sessionId: learner.sessionId,
-      skill: `skill-${String(Math.floor(random() * options.skills)).padStart(3, "0")}`,
-      occurredAt: new Date(options.from.getTime() + Math.floor(progress * span)),
-      score,
-      metrics: random() < 0.3 ? { responseMs: Math.floor(random() * 20_000), hints: Math.floor(random() * 3) } : undefined,
-    };
+    const sessionId = seededUuid(random);
+    const skills = Array.from({ length: 2 + Math.floor(random() * 4) }, () => Math.floor(random() * options.skills));
+    let at = options.from.getTime() + Math.floor(start * span);
+    for (let i = 0; i < perSession && emitted < options.events; i++, emitted++) {
+      at += 10_000 + Math.floor(random() * 170_000);
+      const score = Math.round(Math.min(100, Math.max(0, learner.ability + start * 30 + (random() - 0.5) * 30)) * 100) / 100;
+      yield {
+        eventId: seededUuid(random),
+        userId: learner.id,
+        sessionId,
+        skill: `skill-${String(skills[Math.floor(random() * skills.length)]).padStart(3, "0")}`,
+        occurredAt: new Date(at),
+        score,
+        metrics: random() < 0.3 ? { responseMs: Math.floor(random() * 20_000), hints: Math.floor(random() * 3) } : undefined,
+      };
+    }
   }
 }
 
