@@ -4,24 +4,18 @@
 import { Pool } from "pg";
 import { InvalidEventsError, rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
 import { createPool } from "../../src/db/pool";
-import { removeStateDir, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
+import { useLocalDatabase, withClient } from "../support/local-database";
 import { generateEvents, randomBatches, seededRandom, seededUuid, shuffled } from "../../bench/workload";
 
-let db: RunningLocalDatabase;
 let pool: Pool;
-
-beforeAll(async () => {
-  db = await startLocalDatabase();
-  pool = createPool({ connectionString: db.appUrl, pool: { max: 8 } });
-}, 180_000);
-
-afterAll(async () => {
-  await pool?.end();
-  await db?.stop();
-  if (db) removeStateDir(db.stateDir);
+// Declared first, so it runs before the database stops (after-all hooks run in declaration order).
+afterAll(() => pool?.end());
+const local = useLocalDatabase();
+beforeAll(() => {
+  pool = createPool({ connectionString: local.db.appUrl, pool: { max: 8 } });
 });
 
-beforeEach(() => withClient(db.migrationUrl, (client) => client.query("TRUNCATE analytics.session_events, analytics.user_skill_agg")));
+beforeEach(() => withClient(local.db.migrationUrl, (client) => client.query("TRUNCATE analytics.session_events, analytics.user_skill_agg")));
 
 const now = new Date();
 const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
@@ -30,14 +24,14 @@ const EVENTS = [...generateEvents({ seed: 7, learners: 20, skills: 5, events: 20
 
 /** Every aggregate row as text, in key order; `withUpdatedAt` for the byte-for-byte comparison. */
 async function aggregates(withUpdatedAt = false): Promise<string> {
-  return withClient(db.migrationUrl, async (client) => {
+  return withClient(local.db.migrationUrl, async (client) => {
     const columns = `user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score${withUpdatedAt ? ", updated_at" : ""}`;
     const rows = (await client.query(`SELECT ${columns} FROM analytics.user_skill_agg ORDER BY user_id, skill`)).rows;
     return JSON.stringify(rows);
   });
 }
 
-const eventCount = () => withClient(db.migrationUrl, async (client) => Number((await client.query("SELECT count(*) FROM analytics.session_events")).rows[0].count));
+const eventCount = () => withClient(local.db.migrationUrl, async (client) => Number((await client.query("SELECT count(*) FROM analytics.session_events")).rows[0].count));
 
 async function rebuilt(): Promise<string> {
   await rebuildAggregates(pool);
@@ -57,7 +51,7 @@ describe("a retried batch", () => {
   it("counts an event it contains twice once", async () => {
     const event = EVENTS[0];
     expect(await recordSessionEvents(pool, [event, { ...event }])).toEqual({ inserted: 1, duplicates: 1 });
-    const rows = await withClient(db.migrationUrl, async (c) => (await c.query("SELECT event_count FROM analytics.user_skill_agg")).rows);
+    const rows = await withClient(local.db.migrationUrl, async (c) => (await c.query("SELECT event_count FROM analytics.user_skill_agg")).rows);
     expect(rows).toEqual([{ event_count: "1" }]);
   });
 });
@@ -92,7 +86,7 @@ describe("arrival order", () => {
     ];
     const results: string[] = [];
     for (const [, batches] of deliveries) {
-      await withClient(db.migrationUrl, (client) => client.query("TRUNCATE analytics.session_events, analytics.user_skill_agg"));
+      await withClient(local.db.migrationUrl, (client) => client.query("TRUNCATE analytics.session_events, analytics.user_skill_agg"));
       for (const batch of batches) await recordSessionEvents(pool, batch);
       results.push(await aggregates());
       expect(await eventCount()).toBe(EVENTS.length);
@@ -113,7 +107,7 @@ describe("arrival order", () => {
     });
     await recordSessionEvents(pool, [event(10, 90)]);
     await recordSessionEvents(pool, [event(60, 20)]); // arrives later, happened earlier
-    const row = await withClient(db.migrationUrl, async (c) => (await c.query("SELECT last_score, event_count FROM analytics.user_skill_agg WHERE user_id = $1", [user])).rows[0]);
+    const row = await withClient(local.db.migrationUrl, async (c) => (await c.query("SELECT last_score, event_count FROM analytics.user_skill_agg WHERE user_id = $1", [user])).rows[0]);
     expect(row).toEqual({ last_score: "90.00", event_count: "2" });
   });
 });

@@ -8,28 +8,19 @@ import { join } from "node:path";
 import { bootstrapLocalDatabase } from "../../src/db/bootstrap";
 import { buildPostgresUrl } from "../../src/db/connection-url";
 import { MIGRATIONS_DIR } from "../../src/db/migrate";
-import { removeStateDir, runCli, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
+import { runCli, useLocalDatabase, withClient } from "../support/local-database";
 
 /** node-pg-migrate's well-known advisory lock id (PG_MIGRATE_LOCK_ID in its API). */
 const PG_MIGRATE_LOCK_ID = "7241865325823964";
 const MIGRATIONS = ["1764028800000_session-events", "1764028800001_user-skill-agg", "1764028800002_user-readiness", "1764028800003_user-skill-agg-fillfactor"];
-let db: RunningLocalDatabase;
+const local = useLocalDatabase();
 let databases = 0;
-
-beforeAll(async () => {
-  db = await startLocalDatabase();
-}, 180_000);
-
-afterAll(async () => {
-  await db?.stop();
-  if (db) removeStateDir(db.stateDir);
-});
 
 /** A new, empty analytics database with the role model's grants, and the migrator's URL for it. */
 async function emptyDatabase(): Promise<{ name: string; migrationUrl: string }> {
   const name = `migrate_test_${++databases}`;
-  await bootstrapLocalDatabase({ host: "localhost", port: db.port, superuser: "postgres", databaseName: name, credentials: db.credentials() });
-  const migrationUrl = buildPostgresUrl({ user: "pulse_analytics_migrator", password: db.credentials().migrator, host: "localhost", port: db.port, database: name });
+  await bootstrapLocalDatabase({ host: "localhost", port: local.db.port, superuser: "postgres", databaseName: name, credentials: local.db.credentials() });
+  const migrationUrl = buildPostgresUrl({ user: "pulse_analytics_migrator", password: local.db.credentials().migrator, host: "localhost", port: local.db.port, database: name });
   return { name, migrationUrl };
 }
 

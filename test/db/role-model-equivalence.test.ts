@@ -9,21 +9,12 @@ import { parse as parseYaml } from "yaml";
 import { PASSWORD_ENVIRONMENT, psqlBootstrapScript } from "../../src/db/bootstrap-sql";
 import { LOCAL_POSTGRES_MAJOR } from "../../src/db/local-postgres";
 import { withDefaults } from "../../src/constructs/pulse-analytics-postgres-props";
-import { ROOT, removeStateDir, runCli, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
+import { ROOT, runCli, useLocalDatabase, withClient } from "../support/local-database";
 import { resourcesOfType, synthConstruct, TerraformJson } from "../support/synth";
 
 const OWNER = "pulse_analytics_owner";
 const cloud: TerraformJson = JSON.parse(synthConstruct());
-let db: RunningLocalDatabase;
-
-beforeAll(async () => {
-  db = await startLocalDatabase();
-}, 180_000);
-
-afterAll(async () => {
-  await db?.stop();
-  if (db) removeStateDir(db.stateDir);
-});
+const local = useLocalDatabase();
 
 /** "grantee on object: PRIVILEGE" lines the Terraform resources produce (PUBLIC for the public pseudo-role). */
 function privilegesFromTerraform(json: TerraformJson, tables: string[]): string[] {
@@ -47,7 +38,7 @@ function privilegesFromTerraform(json: TerraformJson, tables: string[]): string[
 
 /** The same lines, read from the catalog of a real database (owners' own implicit rights left out). */
 async function privilegesInDatabase(database: string): Promise<{ lines: string[]; tables: string[] }> {
-  const config = db.config("postgres", db.credentials().superuser, database);
+  const config = local.db.config("postgres", local.db.credentials().superuser, database);
   return withClient(config, async (client) => {
     const rows = async (sql: string) => (await client.query(sql)).rows.map((r) => r.line as string);
     const name = "CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END";
@@ -79,16 +70,16 @@ async function privilegesInDatabase(database: string): Promise<{ lines: string[]
 
 describe("the role model's two renderings", () => {
   it("grant the same privileges to the same roles: Terraform's resources and the database npm start bootstrapped", async () => {
-    const local = await privilegesInDatabase("pulse_analytics");
-    expect(local.tables).toEqual(["session_events", "user_readiness", "user_skill_agg"]);
-    expect(local.lines).toEqual(privilegesFromTerraform(cloud, local.tables));
+    const found = await privilegesInDatabase("pulse_analytics");
+    expect(found.tables).toEqual(["session_events", "user_readiness", "user_skill_agg"]);
+    expect(found.lines).toEqual(privilegesFromTerraform(cloud, found.tables));
   });
 
   it("create the same roles with the same login and membership", async () => {
     const terraformRoles = resourcesOfType(cloud, "postgresql_role")
       .map((r) => `${r.name} login=${r.login} member of [${(r.roles ?? []).join(",")}]`)
       .sort();
-    const localRoles = await withClient(db.config("postgres", db.credentials().superuser, "postgres"), async (client) =>
+    const localRoles = await withClient(local.db.config("postgres", local.db.credentials().superuser, "postgres"), async (client) =>
       (
         await client.query(`
           SELECT r.rolname || ' login=' || r.rolcanlogin || ' member of [' ||
@@ -121,10 +112,10 @@ describe("docker compose's init script", () => {
       stdio: ["pipe", "pipe", "pipe"],
     });
     // The migrations then create the tables as the owner.
-    const url = db.migrationUrl.replace(/\/pulse_analytics$/, `/${database}`);
+    const url = local.db.migrationUrl.replace(/\/pulse_analytics$/, `/${database}`);
     expect((await runCli("db-migrate", [], { PULSE_ANALYTICS_MIGRATION_DATABASE_URL: url })).code).toBe(0);
-    const local = await privilegesInDatabase(database);
-    expect(local.lines).toEqual(privilegesFromTerraform(cloud, local.tables));
+    const found = await privilegesInDatabase(database);
+    expect(found.lines).toEqual(privilegesFromTerraform(cloud, found.tables));
   });
 });
 
@@ -152,7 +143,7 @@ describe("docker compose's init script, run again on a bootstrapped database", (
     const compose = parseYaml(readFileSync(join(ROOT, "docker-compose.yml"), "utf8"));
     // Compose turns $$ into $ before the container's shell sees the command.
     const command: string = compose.services.postgres.healthcheck.test[1].replace(/\$\$/g, "$");
-    const env = { ...process.env, ...psqlEnv(), POSTGRES_PASSWORD: db.credentials().superuser };
+    const env = { ...process.env, ...psqlEnv(), POSTGRES_PASSWORD: local.db.credentials().superuser };
     expect(spawnSync("sh", ["-c", command], { env }).status).toBe(0);
     expect(spawnSync("sh", ["-c", command.replace("--dbname pulse_analytics", "--dbname not_yet_created")], { env }).status).not.toBe(0);
   });
@@ -160,12 +151,12 @@ describe("docker compose's init script, run again on a bootstrapped database", (
 
 /** libpq settings for psql to reach the test server as its superuser. */
 function psqlEnv(): Record<string, string> {
-  return { PGHOST: "localhost", PGPORT: String(db.port), PGUSER: "postgres", PGPASSWORD: db.credentials().superuser, PGDATABASE: "postgres" };
+  return { PGHOST: "localhost", PGPORT: String(local.db.port), PGUSER: "postgres", PGPASSWORD: local.db.credentials().superuser, PGDATABASE: "postgres" };
 }
 
 /** The role passwords, in the variables docker compose passes to the init script. */
 function passwordEnv(): Record<string, string> {
-  const credentials = db.credentials();
+  const credentials = local.db.credentials();
   return Object.fromEntries(Object.entries(PASSWORD_ENVIRONMENT).map(([key, name]) => [name, credentials[key as keyof typeof PASSWORD_ENVIRONMENT]]));
 }
 

@@ -2,19 +2,10 @@
 // what app, readonly, migrator and PUBLIC may and may not do in SQL.
 
 import { Client } from "pg";
-import { RunningLocalDatabase, removeStateDir, startLocalDatabase, withClient } from "../support/local-database";
+import { useLocalDatabase, withClient } from "../support/local-database";
 
 const TABLES = ["session_events", "user_skill_agg", "user_readiness"];
-let db: RunningLocalDatabase;
-
-beforeAll(async () => {
-  db = await startLocalDatabase();
-}, 180_000);
-
-afterAll(async () => {
-  await db?.stop();
-  if (db) removeStateDir(db.stateDir);
-});
+const local = useLocalDatabase();
 
 /** Runs `sql` as `role` inside a transaction that is rolled back; resolves to the SQLSTATE or "ok". */
 async function attempt(url: string, sql: string): Promise<string> {
@@ -32,7 +23,7 @@ async function attempt(url: string, sql: string): Promise<string> {
 }
 
 const INSUFFICIENT_PRIVILEGE = "42501";
-const readonlyUrl = () => db.appUrl.replace(/^postgresql:\/\/pulse_analytics_app:[^@]+@/, `postgresql://pulse_analytics_readonly:${db.credentials().readonly}@`);
+const readonlyUrl = () => local.db.appUrl.replace(/^postgresql:\/\/pulse_analytics_app:[^@]+@/, `postgresql://pulse_analytics_readonly:${local.db.credentials().readonly}@`);
 
 const ROW = {
   session_events: `INSERT INTO analytics.session_events (event_id, user_id, session_id, skill, occurred_at, score)
@@ -44,27 +35,27 @@ const ROW = {
 
 describe("pulse_analytics_app (the backend)", () => {
   it.each(TABLES)("may SELECT, INSERT, UPDATE and DELETE on analytics.%s", async (table) => {
-    expect(await attempt(db.appUrl, `SELECT * FROM analytics.${table} LIMIT 1`)).toBe("ok");
-    expect(await attempt(db.appUrl, ROW[table])).toBe("ok");
-    expect(await attempt(db.appUrl, `${ROW[table]}; UPDATE analytics.${table} SET user_id = user_id`)).toBe("ok");
-    expect(await attempt(db.appUrl, `${ROW[table]}; DELETE FROM analytics.${table}`)).toBe("ok");
+    expect(await attempt(local.db.appUrl, `SELECT * FROM analytics.${table} LIMIT 1`)).toBe("ok");
+    expect(await attempt(local.db.appUrl, ROW[table])).toBe("ok");
+    expect(await attempt(local.db.appUrl, `${ROW[table]}; UPDATE analytics.${table} SET user_id = user_id`)).toBe("ok");
+    expect(await attempt(local.db.appUrl, `${ROW[table]}; DELETE FROM analytics.${table}`)).toBe("ok");
   });
 
   it.each(TABLES)("may not ALTER, DROP or TRUNCATE analytics.%s", async (table) => {
-    expect(await attempt(db.appUrl, `ALTER TABLE analytics.${table} ADD COLUMN x int`)).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await attempt(db.appUrl, `DROP TABLE analytics.${table}`)).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await attempt(db.appUrl, `TRUNCATE analytics.${table}`)).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(await attempt(local.db.appUrl, `ALTER TABLE analytics.${table} ADD COLUMN x int`)).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(await attempt(local.db.appUrl, `DROP TABLE analytics.${table}`)).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(await attempt(local.db.appUrl, `TRUNCATE analytics.${table}`)).toBe(INSUFFICIENT_PRIVILEGE);
   });
 
   it("may not create objects in schema analytics or schema public", async () => {
-    expect(await attempt(db.appUrl, "CREATE TABLE analytics.mine (a int)")).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await attempt(db.appUrl, "CREATE TABLE public.mine (a int)")).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await attempt(db.appUrl, "CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS 'SELECT 1'")).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(await attempt(local.db.appUrl, "CREATE TABLE analytics.mine (a int)")).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(await attempt(local.db.appUrl, "CREATE TABLE public.mine (a int)")).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(await attempt(local.db.appUrl, "CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS 'SELECT 1'")).toBe(INSUFFICIENT_PRIVILEGE);
   });
 
   it("may not create partitions or read the migration history", async () => {
-    expect(await attempt(db.appUrl, "SELECT analytics.ensure_session_event_partitions(1)")).toBe(INSUFFICIENT_PRIVILEGE);
-    expect(await attempt(db.appUrl, "SELECT * FROM analytics_migrations.pgmigrations")).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(await attempt(local.db.appUrl, "SELECT analytics.ensure_session_event_partitions(1)")).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(await attempt(local.db.appUrl, "SELECT * FROM analytics_migrations.pgmigrations")).toBe(INSUFFICIENT_PRIVILEGE);
   });
 });
 
@@ -80,30 +71,30 @@ describe("pulse_analytics_readonly (dashboards, analysts)", () => {
 
 describe("pulse_analytics_migrator (migrations, CI)", () => {
   it("may CREATE, ALTER and DROP tables in analytics", async () => {
-    expect(await attempt(db.migrationUrl, "CREATE TABLE analytics.scratch (a int); ALTER TABLE analytics.scratch ADD COLUMN b int; DROP TABLE analytics.scratch")).toBe("ok");
-    expect(await attempt(db.migrationUrl, "ALTER TABLE analytics.user_readiness ADD COLUMN note text")).toBe("ok");
+    expect(await attempt(local.db.migrationUrl, "CREATE TABLE analytics.scratch (a int); ALTER TABLE analytics.scratch ADD COLUMN b int; DROP TABLE analytics.scratch")).toBe("ok");
+    expect(await attempt(local.db.migrationUrl, "ALTER TABLE analytics.user_readiness ADD COLUMN note text")).toBe("ok");
   });
 
   it("creating as the owner, makes tables the app and readonly can use with no new grant (default privileges)", async () => {
-    await withClient(db.migrationUrl, (client) =>
+    await withClient(local.db.migrationUrl, (client) =>
       client.query("SET ROLE pulse_analytics_owner; CREATE TABLE analytics.later_table (id int PRIMARY KEY)"),
     );
     try {
-      expect(await attempt(db.appUrl, "INSERT INTO analytics.later_table VALUES (1); SELECT * FROM analytics.later_table")).toBe("ok");
+      expect(await attempt(local.db.appUrl, "INSERT INTO analytics.later_table VALUES (1); SELECT * FROM analytics.later_table")).toBe("ok");
       expect(await attempt(readonlyUrl(), "SELECT * FROM analytics.later_table")).toBe("ok");
       expect(await attempt(readonlyUrl(), "INSERT INTO analytics.later_table VALUES (2)")).toBe(INSUFFICIENT_PRIVILEGE);
     } finally {
-      await withClient(db.migrationUrl, (client) => client.query("DROP TABLE analytics.later_table"));
+      await withClient(local.db.migrationUrl, (client) => client.query("DROP TABLE analytics.later_table"));
     }
   });
 });
 
 describe("PUBLIC (any other role)", () => {
   it("cannot connect to the analytics database", async () => {
-    const admin = db.config("pulse_admin", db.credentials().admin, "postgres");
+    const admin = local.db.config("pulse_admin", local.db.credentials().admin, "postgres");
     await withClient(admin, (client) => client.query("DROP ROLE IF EXISTS stranger; CREATE ROLE stranger LOGIN PASSWORD 'stranger-pw-1'"));
     try {
-      const connecting = withClient(db.config("stranger", "stranger-pw-1"), (client) => client.query("SELECT 1"));
+      const connecting = withClient(local.db.config("stranger", "stranger-pw-1"), (client) => client.query("SELECT 1"));
       await expect(connecting).rejects.toMatchObject({ code: INSUFFICIENT_PRIVILEGE, message: expect.stringContaining("permission denied for database") });
     } finally {
       await withClient(admin, (client) => client.query("DROP ROLE stranger"));

@@ -2,22 +2,13 @@
 // reject bad rows by name, monthly partitions, the latest readiness as one index lookup, and comments.
 
 import { Client } from "pg";
-import { removeStateDir, runCli, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
+import { runCli, useLocalDatabase, withClient } from "../support/local-database";
 
-let db: RunningLocalDatabase;
-
-beforeAll(async () => {
-  db = await startLocalDatabase();
-}, 180_000);
-
-afterAll(async () => {
-  await db?.stop();
-  if (db) removeStateDir(db.stateDir);
-});
+const local = useLocalDatabase();
 
 /** An INSERT as the app role that must fail; resolves to the error's code, constraint and column. */
 async function rejected(sql: string, values: unknown[] = []): Promise<Record<"code" | "message", string> & Partial<Record<"constraint" | "column" | "detail", string>>> {
-  return withClient(db.appUrl, async (client: Client) => {
+  return withClient(local.db.appUrl, async (client: Client) => {
     try {
       await client.query(sql, values);
     } catch (error) {
@@ -65,7 +56,7 @@ describe("constraints", () => {
 
   it("reject the same event twice (event_id, occurred_at), naming the month partition's primary key", async () => {
     const row = event();
-    await withClient(db.appUrl, (client) => client.query(EVENT, row));
+    await withClient(local.db.appUrl, (client) => client.query(EVENT, row));
     expect(await rejected(EVENT, row)).toMatchObject({ code: "23505", constraint: expect.stringMatching(/^session_events_\d{4}_\d{2}_pkey$/) });
   });
 
@@ -83,7 +74,7 @@ describe("constraints", () => {
 
 describe("session_events partitions", () => {
   const partitions = () =>
-    withClient(db.migrationUrl, async (client) =>
+    withClient(local.db.migrationUrl, async (client) =>
       (await client.query("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'analytics.session_events'::regclass ORDER BY 1")).rows.map((r) => r.relname as string),
     );
   const monthName = (date: Date) => `session_events_${date.getUTCFullYear()}_${String(date.getUTCMonth() + 1).padStart(2, "0")}`;
@@ -95,9 +86,9 @@ describe("session_events partitions", () => {
   });
 
   it("are created idempotently: running db:maintain again creates nothing new", async () => {
-    const first = await runCli("db-maintain", ["--months-ahead", "6"], { PULSE_ANALYTICS_MIGRATION_DATABASE_URL: db.migrationUrl });
+    const first = await runCli("db-maintain", ["--months-ahead", "6"], { PULSE_ANALYTICS_MIGRATION_DATABASE_URL: local.db.migrationUrl });
     const before = await partitions();
-    const second = await runCli("db-maintain", ["--months-ahead", "6"], { PULSE_ANALYTICS_MIGRATION_DATABASE_URL: db.migrationUrl });
+    const second = await runCli("db-maintain", ["--months-ahead", "6"], { PULSE_ANALYTICS_MIGRATION_DATABASE_URL: local.db.migrationUrl });
     expect(first.code).toBe(0);
     expect(second).toMatchObject({ code: 0, stderr: expect.stringContaining("session_events partitions: 0 created, the next 6 month(s) covered.") });
     expect(await partitions()).toEqual(before);
@@ -106,7 +97,7 @@ describe("session_events partitions", () => {
 
   it("put an event of any covered month into that month's partition, at the UTC month boundaries", async () => {
     const covered = await partitions();
-    await withClient(db.appUrl, async (client) => {
+    await withClient(local.db.appUrl, async (client) => {
       for (const name of covered) {
         const [, year, month] = name.match(/(\d{4})_(\d{2})$/)!;
         const first = new Date(Date.UTC(Number(year), Number(month) - 1, 1));
@@ -126,14 +117,14 @@ describe("session_events partitions", () => {
   });
 
   it("are owned by pulse_analytics_owner, so the app can write into new ones", async () => {
-    const owners = await withClient(db.migrationUrl, async (client) =>
+    const owners = await withClient(local.db.migrationUrl, async (client) =>
       (await client.query("SELECT DISTINCT pg_get_userbyid(c.relowner) AS owner FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'analytics.session_events'::regclass")).rows,
     );
     expect(owners).toEqual([{ owner: "pulse_analytics_owner" }]);
   });
 
   it("refuse a nonsensical horizon with a clear error", async () => {
-    const env = { PULSE_ANALYTICS_MIGRATION_DATABASE_URL: db.migrationUrl };
+    const env = { PULSE_ANALYTICS_MIGRATION_DATABASE_URL: local.db.migrationUrl };
     expect(await runCli("db-maintain", ["--months-ahead=-1"], env)).toMatchObject({
       code: 1,
       stderr: 'error: invalid --months-ahead: "-1". Allowed: a whole number from 0 to 120.\n',
@@ -145,7 +136,7 @@ describe("session_events partitions", () => {
 
 describe("user_readiness", () => {
   it("finds a learner's latest snapshot with one backward scan of the primary key", async () => {
-    const plan = await withClient(db.appUrl, async (client) => {
+    const plan = await withClient(local.db.appUrl, async (client) => {
       await client.query("SET enable_seqscan = off");
       const result = await client.query(
         "EXPLAIN (FORMAT JSON) SELECT * FROM analytics.user_readiness WHERE user_id = $1 ORDER BY computed_at DESC LIMIT 1",
@@ -160,7 +151,7 @@ describe("user_readiness", () => {
 
 describe("comments", () => {
   it("describe every analytics table and column", async () => {
-    const missing = await withClient(db.migrationUrl, async (client) =>
+    const missing = await withClient(local.db.migrationUrl, async (client) =>
       (
         await client.query(`
           SELECT c.relname || coalesce('.' || a.attname, '') AS object

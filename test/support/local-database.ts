@@ -115,6 +115,23 @@ export async function startLocalDatabase(
   };
 }
 
+/**
+ * A local database for the whole test file: started before its first test, stopped and removed after
+ * its last. Read it through the returned holder (`local.db`) once the tests run.
+ */
+export function useLocalDatabase(options: Parameters<typeof startLocalDatabase>[0] = {}): { readonly db: RunningLocalDatabase } {
+  const holder = { db: undefined as unknown as RunningLocalDatabase };
+  beforeAll(async () => {
+    holder.db = await startLocalDatabase(options);
+  }, 180_000);
+  afterAll(async () => {
+    if (!holder.db) return;
+    await holder.db.stop();
+    removeStateDir(holder.db.stateDir);
+  });
+  return holder;
+}
+
 /** `npm start` exited before printing its URLs. */
 export class StartFailed extends Error {
   constructor(
