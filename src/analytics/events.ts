@@ -64,7 +64,9 @@ export interface NormalizedEvent {
 /**
  * Validates every event and returns them normalized, or throws InvalidEventsError listing each bad
  * event's index and reason. The same event twice (same event_id and occurred_at) is allowed and
- * counted once; the same event_id with another time or content is a client bug and refused.
+ * counted once; within a batch, the same event_id with another time or content is a client bug and
+ * refused. Across batches the stored key is (event_id, occurred_at), as partitioning requires: a
+ * client must re-send an event with the occurred_at it first sent (it is set once, on the device).
  */
 export function validateEvents(events: readonly SessionEvent[], options: ValidationOptions = {}): NormalizedEvent[] {
   if (!Array.isArray(events)) throw new InvalidEventsError([{ index: -1, reason: "events must be an array" }]);
@@ -83,11 +85,11 @@ export function validateEvents(events: readonly SessionEvent[], options: Validat
     for (const field of ["eventId", "userId", "sessionId"] as const) {
       if (typeof event[field] !== "string" || !UUID.test(event[field])) reasons.push(`${field} ${JSON.stringify(event[field])} is not a UUID`);
     }
-    if (typeof event.skill !== "string" || event.skill.length < 1 || event.skill.length > 200) {
-      reasons.push(`skill must be a string of 1 to 200 characters`);
+    if (typeof event.skill !== "string" || event.skill.length < 1 || event.skill.length > 200 || event.skill.includes("\u0000")) {
+      reasons.push(`skill must be a string of 1 to 200 characters without NUL`);
     }
-    const time = event.occurredAt instanceof Date ? event.occurredAt.getTime() : typeof event.occurredAt === "string" ? Date.parse(event.occurredAt) : NaN;
-    if (!Number.isFinite(time)) reasons.push(`occurredAt ${JSON.stringify(event.occurredAt)} is not a timestamp`);
+    const time = event.occurredAt instanceof Date ? event.occurredAt.getTime() : typeof event.occurredAt === "string" ? parseTimestamp(event.occurredAt) : NaN;
+    if (!Number.isFinite(time)) reasons.push(`occurredAt ${JSON.stringify(event.occurredAt)} is not a timestamp with a time zone (ISO 8601, Z or ±hh:mm)`);
     else if (time < EARLIEST) reasons.push(`occurredAt ${new Date(time).toISOString()} is before 2020`);
     else if (time > latest) reasons.push(`occurredAt ${new Date(time).toISOString()} is more than ${Math.round((options.maxFutureSkewMs ?? DAY_MS) / 3_600_000)} h in the future`);
     if (typeof event.score !== "number" || !Number.isFinite(event.score) || event.score < 0 || event.score > 100) {
@@ -139,11 +141,35 @@ function sameContent(a: NormalizedEvent, b: NormalizedEvent): boolean {
   );
 }
 
+/** A string without a zone would be read in this process's local time zone: refuse it. */
+function parseTimestamp(text: string): number {
+  return /(Z|[+-]\d{2}:?\d{2})$/i.test(text) ? Date.parse(text) : NaN;
+}
+
+/** PostgreSQL's jsonb refuses NUL; JSON.stringify would turn NaN into null, silently: refuse both, at any depth. */
 function metricsProblem(metrics: unknown): string | undefined {
-  if (typeof metrics !== "object" || Array.isArray(metrics)) return "metrics must be a JSON object";
-  for (const [key, value] of Object.entries(metrics as Record<string, unknown>)) {
-    if (typeof value === "number" && !Number.isFinite(value)) return `metrics.${key} is not a finite number`;
-    if (typeof value === "bigint" || typeof value === "function" || typeof value === "symbol") return `metrics.${key} cannot be stored as JSON`;
-  }
-  return undefined;
+  if (typeof metrics !== "object" || metrics === null || Array.isArray(metrics)) return "metrics must be a JSON object";
+  const visit = (value: unknown, path: string, depth: number): string | undefined => {
+    if (depth > 10) return `${path} is nested too deeply`;
+    if (typeof value === "number") return Number.isFinite(value) ? undefined : `${path} is not a finite number`;
+    if (typeof value === "string") return value.includes("\u0000") ? `${path} contains NUL` : undefined;
+    if (typeof value === "boolean" || value === null) return undefined;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const problem = visit(value[i], `${path}[${i}]`, depth + 1);
+        if (problem) return problem;
+      }
+      return undefined;
+    }
+    if (typeof value === "object") {
+      for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+        if (key.includes("\u0000")) return `${path} has a key with NUL`;
+        const problem = visit(inner, `${path}.${key}`, depth + 1);
+        if (problem) return problem;
+      }
+      return undefined;
+    }
+    return `${path} cannot be stored as JSON`;
+  };
+  return visit(metrics, "metrics", 0);
 }

@@ -11,8 +11,8 @@ export interface RecordOptions extends ValidationOptions {
   /** Attempts for a chunk that meets a serialization failure or deadlock (40001, 40P01). @default 6 */
   readonly maxAttempts?: number;
   /**
-   * Chunks written at once, each on its own connection. Chunks hold disjoint (user, skill) ranges of
-   * the sorted batch, so they never wait on each other's aggregate rows.
+   * Chunks written at once, each on its own connection. Chunks are consecutive slices of the batch
+   * sorted by (user, skill), so they touch almost disjoint aggregate rows, always in the same order.
    * @default 2
    */
   readonly concurrency?: number;
@@ -99,13 +99,20 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
   for (let start = 0; start < sorted.length; start += chunkSize) chunks.push(sorted.slice(start, start + chunkSize));
   let inserted = 0;
   let next = 0;
+  let firstFailure: unknown;
   const worker = async () => {
-    while (next < chunks.length) {
-      const written = await writeChunk(pool, chunks[next++], options.maxAttempts ?? 6);
-      inserted += written;
+    // After a failure no worker starts another chunk: the caller re-sends the batch anyway.
+    while (next < chunks.length && firstFailure === undefined) {
+      try {
+        const written = await writeChunk(pool, chunks[next++], options.maxAttempts ?? 6);
+        inserted += written;
+      } catch (error) {
+        firstFailure ??= error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, chunks.length)) }, worker));
+  if (firstFailure !== undefined) throw firstFailure;
   return { inserted, duplicates: events.length - inserted };
 }
 

@@ -106,16 +106,18 @@ export async function latestReadiness(pool: Pool, userId: string): Promise<Store
   return result.rows[0] ? toReadiness(result.rows[0]) : undefined;
 }
 
-/** The learner's snapshots in [from, to), oldest first, at most `limit`. */
+/** The learner's latest `limit` snapshots in [from, to), oldest first. */
 export async function readinessHistory(
   pool: Pool,
   userId: string,
   options: { from?: Date; to?: Date; limit?: number } = {},
 ): Promise<StoredReadiness[]> {
   const result = await pool.query(
-    `SELECT ${READINESS_COLUMNS} FROM analytics.user_readiness
-     WHERE user_id = $1 AND computed_at >= coalesce($2::timestamptz, '-infinity') AND computed_at < coalesce($3::timestamptz, 'infinity')
-     ORDER BY computed_at LIMIT $4`,
+    `SELECT * FROM (
+       SELECT ${READINESS_COLUMNS} FROM analytics.user_readiness
+       WHERE user_id = $1 AND computed_at >= coalesce($2::timestamptz, '-infinity') AND computed_at < coalesce($3::timestamptz, 'infinity')
+       ORDER BY computed_at DESC LIMIT $4) AS latest
+     ORDER BY computed_at`,
     [userId, options.from ?? null, options.to ?? null, options.limit ?? 1000],
   );
   return result.rows.map(toReadiness);

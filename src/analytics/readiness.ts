@@ -115,7 +115,7 @@ export async function snapshotReadiness(
   snapshot?: ReadinessSnapshot,
   options: ReadinessOptions = {},
 ): Promise<ReadinessSnapshot & { computedAt: Date }> {
-  const toStore = snapshot ?? computeReadiness(await skillAggregates(pool, userId), options);
+  const toStore = snapshot ?? { ...computeReadiness(await skillAggregates(pool, userId), options), computedAt: options.now };
   if (!Number.isFinite(toStore.score) || toStore.score < 0 || toStore.score > 100) {
     throw new RangeError(`readiness score ${toStore.score} is not a number from 0 to 100`);
   }

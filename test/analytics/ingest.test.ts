@@ -136,7 +136,36 @@ describe("4 concurrent writers with overlapping learners", () => {
   }, 120_000);
 });
 
+describe("values PostgreSQL would refuse or change", () => {
+  it("are refused by validation, so no batch is ever half-written for them", async () => {
+    const attempt = recordSessionEvents(pool, [
+      { ...EVENTS[0], skill: "alge\u0000bra" },
+      { ...EVENTS[1], metrics: { nested: { ratio: Number.NaN } } },
+      { ...EVENTS[2], metrics: { note: "a\u0000b" } },
+      { ...EVENTS[3], occurredAt: "2026-11-20T10:00:00" },
+    ]);
+    const error = (await attempt.catch((e) => e)) as InvalidEventsError;
+    expect(error.problems).toEqual([
+      { index: 0, reason: "skill must be a string of 1 to 200 characters without NUL" },
+      { index: 1, reason: "metrics.nested.ratio is not a finite number" },
+      { index: 2, reason: "metrics.note contains NUL" },
+      { index: 3, reason: 'occurredAt "2026-11-20T10:00:00" is not a timestamp with a time zone (ISO 8601, Z or ±hh:mm)' },
+    ]);
+    expect(await eventCount()).toBe(0);
+  });
+});
+
 describe("an event of a month without a partition", () => {
+  it("stops the batch: no chunk is started after the failing one", async () => {
+    const old = { ...EVENTS[0], occurredAt: new Date(Date.UTC(2021, 5, 15)) };
+    const failure = await recordSessionEvents(pool, [...EVENTS.slice(1, 400), old], { chunkSize: 10, concurrency: 2 }).catch((e) => e);
+    expect(failure.name).toBe("MissingPartitionError");
+    const atFailure = await eventCount();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await eventCount()).toBe(atFailure);
+    expect(atFailure).toBeLessThan(399);
+  });
+
   it("fails its chunk with the fix to apply (run db:maintain), writing nothing of it", async () => {
     const old = { ...EVENTS[0], occurredAt: new Date(Date.UTC(2021, 5, 15)) };
     await expect(recordSessionEvents(pool, [EVENTS[1], old])).rejects.toThrow(
@@ -165,7 +194,7 @@ describe("an invalid batch", () => {
     expect(error.problems[0].reason).toBe("score 101 is not a finite number from 0 to 100");
     expect(error.problems[1].reason).toBe('eventId "not-a-uuid" is not a UUID');
     expect(error.problems[2].reason).toMatch(/^occurredAt .+ is more than 24 h in the future$/);
-    expect(error.problems[4].reason).toBe('occurredAt "yesterday-ish" is not a timestamp');
+    expect(error.problems[4].reason).toBe('occurredAt "yesterday-ish" is not a timestamp with a time zone (ISO 8601, Z or ±hh:mm)');
     expect(error.problems[5].reason).toMatch(/^eventId .+ also names event #0 with other content$/);
     expect(error.message).toMatch(/^6 invalid event\(s\), nothing written: #10: score 101/);
     expect(await eventCount()).toBe(0);

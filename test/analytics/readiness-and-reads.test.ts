@@ -45,7 +45,7 @@ describe("computeReadiness (readiness-v1)", () => {
   });
 
   it("weighs proficiency, consistency, recency and coverage as documented, scaled by evidence", () => {
-    // One skill of two practised, 15 events alternating 60/80 (mean 70, last 80, stddev ~10), 14 days ago.
+    // One skill of two practised, 15 events alternating 60/80 (mean ~69.3, last 60, stddev ~10), 14 days ago.
     const scores: number[] = Array.from({ length: 15 }, (_, i): number => (i % 2 === 0 ? 60 : 80)).reverse();
     const result = computeReadiness([aggregate("a", scores, 14)], { now: NOW, expectedSkills: ["a", "b"] });
     const mean = scores.reduce((a, b) => a + b) / 15;

@@ -58,16 +58,29 @@ describe("the pipeline", () => {
     expect(upload).toMatchObject({ with: { name: "cdktf-out", path: "cdktf.out/stacks" } });
   });
 
-  it("plans every environment with Terraform 1.11 on the synthesized stack and keeps the saved plan", () => {
-    expect(pipeline.jobs.plan).toMatchObject({ uses: "./.github/workflows/terraform-plan.yml", strategy: { matrix: { environment: ["dev", "staging", "prod"] } } });
+  it("plans every environment on main, and only dev on a pull request", () => {
+    expect(pipeline.jobs.plan).toMatchObject({
+      uses: "./.github/workflows/terraform-plan.yml",
+      strategy: { matrix: { environment: "${{ fromJSON(github.event_name == 'pull_request' && '[\"dev\"]' || '[\"dev\",\"staging\",\"prod\"]') }}" } },
+    });
+  });
+
+  it("plans with Terraform 1.11 on the synthesized stack, refusing one without the S3 backend, and keeps main's saved plan", () => {
     const job = plan.jobs.plan;
     expect(job.defaults.run["working-directory"]).toBe("cdktf.out/stacks/${{ inputs.environment }}");
     expect(steps(job).find((s) => String(s.uses).startsWith("hashicorp/setup-terraform"))).toMatchObject({ with: { terraform_version: expect.stringMatching(/^1\.11\.\d+$/) } });
     expect(runs(job)).toEqual(expect.arrayContaining(["terraform init -input=false", "terraform plan -input=false -lock-timeout=10m -out=tfplan"]));
     expect(runs(job).some((r) => r.includes("terraform show -no-color tfplan") && r.includes("$GITHUB_STEP_SUMMARY"))).toBe(true);
-    const upload = steps(job).find((s) => String(s.uses).startsWith("actions/upload-artifact")) as { with: { name: string; path: string } };
+    expect(runs(job).some((r) => r.includes("jq -e '.terraform.backend.s3' cdk.tf.json"))).toBe(true);
+    const keep = steps(job).find((s) => String(s.run).startsWith("aws s3 cp tfplan"));
+    expect(keep).toMatchObject({ if: "github.event_name == 'push' && github.ref == 'refs/heads/main'" });
+    expect(keep!.run).toBe('aws s3 cp tfplan "s3://${{ vars.PULSE_TF_STATE_BUCKET }}/plans/${{ inputs.environment }}/${{ github.run_id }}/tfplan" --sse aws:kms');
+  });
+
+  it("never puts a saved plan (it holds the state's passwords) into a GitHub artifact", () => {
+    const upload = steps(plan.jobs.plan).find((s) => String(s.uses).startsWith("actions/upload-artifact")) as { with: { name: string; path: string } };
     expect(upload.with.name).toBe("tfplan-${{ inputs.environment }}");
-    expect(upload.with.path).toContain("cdktf.out/stacks/${{ inputs.environment }}/tfplan");
+    expect(upload.with.path.trim().split("\n").map((p) => p.split("/").pop())).toEqual(["cdk.tf.json", ".terraform.lock.hcl", "tfplan.sha256"]);
   });
 
   it("applies dev automatically on main, then staging, then prod, each through the apply workflow", () => {
@@ -83,7 +96,8 @@ describe("the pipeline", () => {
     expect(job.environment).toBe("${{ inputs.environment }}");
     const download = steps(job).find((s) => String(s.uses).startsWith("actions/download-artifact"));
     expect(download).toMatchObject({ with: { name: "tfplan-${{ inputs.environment }}" } });
-    expect(runs(job).some((r) => r.includes("sha256sum --check tfplan.sha256"))).toBe(true);
+    const fetchAndCheck = runs(job).find((r) => r.includes("sha256sum --check tfplan.sha256"));
+    expect(fetchAndCheck).toContain('aws s3 cp "s3://${{ vars.PULSE_TF_STATE_BUCKET }}/plans/${{ inputs.environment }}/${{ github.run_id }}/tfplan" tfplan');
     const applies = runs(job).filter((r) => r.includes("terraform apply"));
     expect(applies).toEqual(["terraform apply -input=false -lock-timeout=10m tfplan"]);
     expect(runs(job).some((r) => r.includes("terraform plan"))).toBe(false);
@@ -101,10 +115,12 @@ describe("credentials and permissions", () => {
     expect(allText).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|secrets\.AWS/i);
     const awsSteps = [plan.jobs.plan, apply.jobs.apply].flatMap((job) => job.steps).filter((s: { uses?: string }) => String(s.uses).startsWith("aws-actions/configure-aws-credentials"));
     expect(awsSteps).toHaveLength(2);
-    for (const step of awsSteps) {
-      expect(Object.keys(step.with).sort()).toEqual(["aws-region", "role-session-name", "role-to-assume"]);
-      expect(step.with["role-to-assume"]).toBe("${{ vars[format('PULSE_AWS_ROLE_ARN_{0}', inputs.environment)] }}");
-    }
+    for (const step of awsSteps) expect(Object.keys(step.with).sort()).toEqual(["aws-region", "role-session-name", "role-to-assume"]);
+    // A read-mostly role to plan, and an apply role that trusts only the GitHub environment.
+    expect(awsSteps.map((step: { with: Record<string, string> }) => step.with["role-to-assume"])).toEqual([
+      "${{ vars[format('PULSE_AWS_PLAN_ROLE_ARN_{0}', inputs.environment)] }}",
+      "${{ vars[format('PULSE_AWS_APPLY_ROLE_ARN_{0}', inputs.environment)] }}",
+    ]);
   });
 
   it("grant nothing by default, and id-token: write only to the jobs that assume a role", () => {

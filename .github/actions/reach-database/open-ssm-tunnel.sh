@@ -9,6 +9,7 @@ if [ -z "${BASTION:-}" ]; then
   exit 1
 fi
 host=$(terraform output -raw pulse_analytics_db_host 2>/dev/null || true)
+port=$(terraform output -raw pulse_analytics_db_port 2>/dev/null || echo 5432)
 if [ -z "$host" ]; then
   # First deploy: no instance yet, so no postgresql_* resource to refresh; the first apply creates
   # the instance and then needs the tunnel (docs/operations.md, "First deploy into a private VPC").
@@ -18,13 +19,13 @@ fi
 aws ssm start-session \
   --target "$BASTION" \
   --document-name AWS-StartPortForwardingSessionToRemoteHost \
-  --parameters "{\"host\":[\"$host\"],\"portNumber\":[\"5432\"],\"localPortNumber\":[\"$LOCAL_PORT\"]}" \
+  --parameters "{\"host\":[\"$host\"],\"portNumber\":[\"$port\"],\"localPortNumber\":[\"$LOCAL_PORT\"]}" \
   > "$RUNNER_TEMP/ssm-tunnel.log" 2>&1 &
 for _ in $(seq 1 60); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$LOCAL_PORT") 2>/dev/null; then
     echo "TF_VAR_pulse_analytics_db_admin_host=localhost" >> "$GITHUB_ENV"
     echo "TF_VAR_pulse_analytics_db_admin_port=$LOCAL_PORT" >> "$GITHUB_ENV"
-    echo "SSM tunnel open: 127.0.0.1:$LOCAL_PORT -> $host:5432"
+    echo "SSM tunnel open: 127.0.0.1:$LOCAL_PORT -> $host:$port"
     exit 0
   fi
   sleep 1
