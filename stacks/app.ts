@@ -44,7 +44,7 @@ export function synthesizePulseAnalytics(app: App, options: PulseAnalyticsAppOpt
 }
 
 /** Adds the dev, staging and prod stacks to `app`. Any invalid config throws. */
-export function addPulseAnalyticsStacks(app: App, options: PulseAnalyticsAppOptions = {}): PulseAnalyticsStack[] {
+function addPulseAnalyticsStacks(app: App, options: PulseAnalyticsAppOptions = {}): PulseAnalyticsStack[] {
   const configs = options.environments ?? environments;
   return Object.values(configs).map(
     (config) =>

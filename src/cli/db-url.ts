@@ -20,7 +20,7 @@ const USAGE =
   "npm run db:url -- <dev|staging|prod> [--role app|migrator|readonly] [--outputs FILE] [--ca-file FILE] " +
   "[--format dotenv|shell|json|k8s-secret] [--k8s-name NAME] [--k8s-namespace NS] [--k8s-ca-path PATH] [--out FILE] [--check] [--iam]";
 const ROLES: readonly LoginRoleKey[] = ["app", "migrator", "readonly"];
-export const DEFAULT_OUTPUTS_FILE = "outputs.json";
+const DEFAULT_OUTPUTS_FILE = "outputs.json";
 const DEFAULT_K8S_CA_PATH = "/etc/pulse-analytics/rds-ca-bundle.pem";
 const CA_DOWNLOAD = "curl -fsSo rds-global-bundle.pem https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
 

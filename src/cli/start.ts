@@ -10,8 +10,8 @@ import { migrate } from "../db/migrate";
 import { role } from "../db/role-model";
 import { CommandError, parsePort, runCommand } from "./command";
 
-export const DEFAULT_LOCAL_DIR = ".pulse-local";
-export const DEFAULT_LOCAL_PORT = 54329;
+const DEFAULT_LOCAL_DIR = ".pulse-local";
+const DEFAULT_LOCAL_PORT = 54329;
 const DATABASE_NAME = "pulse_analytics";
 const HOST = "localhost";
 

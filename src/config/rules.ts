@@ -68,7 +68,7 @@ function regexCondition(ref: string, pattern: RegExp): string {
 
 // --- engine and instance ------------------------------------------------------------------
 
-export const SUPPORTED_ENGINE_MAJOR_VERSIONS = [16, 17, 18] as const;
+const SUPPORTED_ENGINE_MAJOR_VERSIONS = [16, 17, 18] as const;
 export type EngineMajorVersion = (typeof SUPPORTED_ENGINE_MAJOR_VERSIONS)[number];
 
 export const engineMajorVersionRule: Rule<[number]> = {
@@ -168,7 +168,7 @@ export const portRangeRule: TerraformRule<[number]> = {
   terraformCondition: (ref) => wholeNumberInCondition(ref, 1, 65535),
 };
 
-export const CA_CERT_IDENTIFIERS = ["rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1"] as const;
+const CA_CERT_IDENTIFIERS = ["rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1"] as const;
 export const caCertIdentifierRule: Rule<[string]> = {
   allowed: () => `one of ${CA_CERT_IDENTIFIERS.join(", ")} (the current RDS certificate authorities)`,
   isValid: (v) => (CA_CERT_IDENTIFIERS as readonly string[]).includes(v),
@@ -176,8 +176,8 @@ export const caCertIdentifierRule: Rule<[string]> = {
 
 // --- storage (gp3) -----------------------------------------------------------------------
 
-export const GP3_MIN_GB = 20;
-export const GP3_MAX_GB = 65536;
+const GP3_MIN_GB = 20;
+const GP3_MAX_GB = 65536;
 
 export const allocatedStorageRule: TerraformRule<[number]> = {
   allowed: () => `a whole number of GiB from ${GP3_MIN_GB} to ${GP3_MAX_GB} (gp3 on RDS for PostgreSQL)`,
@@ -220,7 +220,7 @@ export const storageThroughputRule: Rule<[number, number | undefined]> = {
 // --- backups, monitoring, logs ------------------------------------------------------------
 
 /** Staging and prod hold a week of point-in-time recovery at least; dev may keep a single day. */
-export function minimumBackupRetentionDays(environment: EnvironmentName): number {
+function minimumBackupRetentionDays(environment: EnvironmentName): number {
   return environment === "dev" ? 1 : 7;
 }
 
@@ -234,7 +234,7 @@ export const backupRetentionRule: TerraformRule<[number, EnvironmentName]> = {
     wholeNumberInCondition(days, minimumBackupRetentionDays(environment as EnvironmentName), 35),
 };
 
-export const MONITORING_INTERVALS_SECONDS = [0, 1, 5, 10, 15, 30, 60] as const;
+const MONITORING_INTERVALS_SECONDS = [0, 1, 5, 10, 15, 30, 60] as const;
 export const monitoringIntervalRule: Rule<[number]> = {
   allowed: () => `one of ${MONITORING_INTERVALS_SECONDS.join(", ")} seconds (0 turns Enhanced Monitoring off)`,
   isValid: (v) => (MONITORING_INTERVALS_SECONDS as readonly number[]).includes(v),
@@ -247,7 +247,7 @@ export const performanceInsightsRetentionRule: Rule<[number]> = {
 };
 
 /** CloudWatch Database Insights: "advanced" needs Performance Insights kept for 15 months (465 days). */
-export const DATABASE_INSIGHTS_MODES = ["standard", "advanced"] as const;
+const DATABASE_INSIGHTS_MODES = ["standard", "advanced"] as const;
 export type DatabaseInsightsMode = (typeof DATABASE_INSIGHTS_MODES)[number];
 export const databaseInsightsModeRule: Rule<[string, boolean, number]> = {
   allowed: () =>
@@ -256,7 +256,7 @@ export const databaseInsightsModeRule: Rule<[string, boolean, number]> = {
     mode === "standard" || (mode === "advanced" && performanceInsights && retentionDays >= 465),
 };
 
-export const LOG_RETENTION_DAYS = [
+const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 export const logRetentionRule: Rule<[number]> = {

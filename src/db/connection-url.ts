@@ -17,7 +17,7 @@ export interface ConnectionSettings {
  * which break a dotenv line sourced by a shell, and URLSearchParams writes a space as "+", which
  * libpq (psql) does not decode.
  */
-export function encodeComponent(value: string): string {
+function encodeComponent(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 

@@ -8,8 +8,8 @@ import { createPool } from "./pool";
 import { ANALYTICS_SCHEMA, role } from "./role-model";
 
 /** Where applied migrations are recorded: a schema of its own, which app and readonly cannot see. */
-export const MIGRATIONS_SCHEMA = "analytics_migrations";
-export const MIGRATIONS_TABLE = "pgmigrations";
+const MIGRATIONS_SCHEMA = "analytics_migrations";
+const MIGRATIONS_TABLE = "pgmigrations";
 export const MIGRATIONS_DIR = join(__dirname, "migrations");
 
 export interface MigrateOptions {
