@@ -1,5 +1,6 @@
-// The CDKTF app's entry point: synthesizes the dev, staging and prod stacks to
-// cdktf.out/stacks/<env>/cdk.tf.json, or prints one line saying which input is wrong.
+// The CDKTF app's entry point: synthesizes every stack to
+// cdktf.out/stacks/<stack>/cdk.tf.json (bootstrap, and <env>-instance and <env> per environment), or
+// prints one line saying which input is wrong.
 
 import { App } from "cdktf";
 import { InvalidInputError } from "./src/config/rules";
@@ -9,7 +10,7 @@ try {
   const stateBackend = stateLocationFromEnvironment(process.env);
   if (!stateBackend) {
     console.error(
-      "note: local Terraform state (terraform.<env>.tfstate); set PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION for the S3 backend.",
+      "note: local Terraform state (terraform.<stack>.tfstate); set PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION for the S3 backend.",
     );
   }
   synthesizePulseAnalytics(new App(), { stateBackend });

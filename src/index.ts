@@ -2,14 +2,20 @@
 // the environment configs, and the role model they share.
 
 export { PulseAnalyticsPostgres } from "./constructs/pulse-analytics-postgres";
+export type { PulseAnalyticsInstanceConnection } from "./constructs/pulse-analytics-postgres";
+export { PulseAnalyticsDatabase } from "./constructs/pulse-analytics-database";
+export type { PulseAnalyticsDatabaseProps } from "./constructs/pulse-analytics-database";
 export type {
   PulseAnalyticsPostgresProps,
   PulseAnalyticsPostgresSizing,
   PulseAnalyticsNetworkProps,
 } from "./constructs/pulse-analytics-postgres-props";
 export { validatePulseAnalyticsPostgresProps } from "./constructs/pulse-analytics-postgres-props";
-export { PulseAnalyticsStack } from "../stacks/pulse-analytics-stack";
-export type { PulseAnalyticsStackProps, S3StateLocation } from "../stacks/pulse-analytics-stack";
+export { PulseAnalyticsInstanceStack } from "../stacks/pulse-analytics-instance-stack";
+export type { PulseAnalyticsStackProps } from "../stacks/pulse-analytics-instance-stack";
+export { PulseAnalyticsDatabaseStack } from "../stacks/pulse-analytics-database-stack";
+export { PulseAnalyticsBootstrapStack } from "../stacks/bootstrap-stack";
+export type { S3StateLocation } from "../stacks/stack-foundation";
 export { environments, DEFAULT_AWS_REGION } from "./config/environments";
 export type { EnvironmentConfig } from "./config/environments";
 export { InvalidInputError } from "./config/rules";

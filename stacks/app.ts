@@ -1,10 +1,14 @@
-// Assembles the CDKTF app: one PulseAnalyticsStack per environment, and the state location read from
-// the environment variables. main.ts runs it; tests build the same app into a temporary directory.
+// Assembles the CDKTF app: the bootstrap stack (state bucket, CI roles), then two stacks per
+// environment (`<env>-instance`, then `<env>`), and the state location read from the environment
+// variables. main.ts runs it; tests build the same app into a temporary directory.
 
-import { App } from "cdktf";
+import { App, TerraformStack } from "cdktf";
 import { DEFAULT_AWS_REGION, EnvironmentConfig, environments } from "../src/config/environments";
 import { EnvironmentName, InvalidInputError } from "../src/config/rules";
-import { PulseAnalyticsStack, S3StateLocation } from "./pulse-analytics-stack";
+import { PulseAnalyticsBootstrapStack } from "./bootstrap-stack";
+import { PulseAnalyticsDatabaseStack } from "./pulse-analytics-database-stack";
+import { PulseAnalyticsInstanceStack } from "./pulse-analytics-instance-stack";
+import { S3StateLocation } from "./stack-foundation";
 
 /**
  * The S3 state location from PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION, or undefined for local
@@ -37,21 +41,27 @@ export interface PulseAnalyticsAppOptions {
  * Builds every stack, and so validates every config, and only then writes them: an invalid config
  * throws before a single stack file exists.
  */
-export function synthesizePulseAnalytics(app: App, options: PulseAnalyticsAppOptions = {}): PulseAnalyticsStack[] {
+export function synthesizePulseAnalytics(app: App, options: PulseAnalyticsAppOptions = {}): TerraformStack[] {
   const stacks = addPulseAnalyticsStacks(app, options);
   app.synth();
   return stacks;
 }
 
-/** Adds the dev, staging and prod stacks to `app`. Any invalid config throws. */
-function addPulseAnalyticsStacks(app: App, options: PulseAnalyticsAppOptions = {}): PulseAnalyticsStack[] {
+/** Adds the bootstrap stack and the two stacks of dev, staging and prod to `app`. Any invalid config throws. */
+function addPulseAnalyticsStacks(app: App, options: PulseAnalyticsAppOptions = {}): TerraformStack[] {
   const configs = options.environments ?? environments;
-  return Object.values(configs).map(
-    (config) =>
-      new PulseAnalyticsStack(app, config.environment, {
-        config,
-        awsRegion: options.awsRegion ?? DEFAULT_AWS_REGION,
-        stateBackend: options.stateBackend,
-      }),
-  );
+  const awsRegion = options.awsRegion ?? DEFAULT_AWS_REGION;
+  const stacks: TerraformStack[] = [
+    new PulseAnalyticsBootstrapStack(app, {
+      awsRegion,
+      stateBackend: options.stateBackend,
+      environments: Object.values(configs).map((config) => config.environment),
+    }),
+  ];
+  for (const config of Object.values(configs)) {
+    const common = { config, awsRegion, stateBackend: options.stateBackend };
+    const instanceStack = new PulseAnalyticsInstanceStack(app, common);
+    stacks.push(instanceStack, new PulseAnalyticsDatabaseStack(app, { ...common, instanceStack }));
+  }
+  return stacks;
 }

@@ -33,17 +33,17 @@ const outdirs: string[] = [];
 afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 describe("npm run synth", () => {
-  it("writes cdktf.out/stacks/{dev,staging,prod}/cdk.tf.json and says how to turn on S3 state", async () => {
+  it("writes cdktf.out/stacks/<stack>/cdk.tf.json for bootstrap and each environment's two stacks, and says how to turn on S3 state", async () => {
     const result = await synth();
     outdirs.push(result.outdir);
     expect(result.code).toBe(0);
-    expect(readdirSync(join(result.outdir, "stacks")).sort()).toEqual(["dev", "prod", "staging"]);
-    for (const env of ["dev", "staging", "prod"]) {
+    expect(readdirSync(join(result.outdir, "stacks")).sort()).toEqual(["bootstrap", "dev", "dev-instance", "prod", "prod-instance", "staging", "staging-instance"]);
+    for (const env of ["bootstrap", "dev", "staging", "prod", "dev-instance", "staging-instance", "prod-instance"]) {
       const json = JSON.parse(readFileSync(join(result.outdir, "stacks", env, "cdk.tf.json"), "utf8"));
       expect(json.terraform.backend).toHaveProperty("local");
     }
     expect(result.stderr.trim()).toBe(
-      "note: local Terraform state (terraform.<env>.tfstate); set PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION for the S3 backend.",
+      "note: local Terraform state (terraform.<stack>.tfstate); set PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION for the S3 backend.",
     );
   });
 

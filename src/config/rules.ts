@@ -6,6 +6,7 @@
 // rule into a `validation` block on the Terraform variable that can override the prop, so an
 // operator's `TF_VAR_…` is held to exactly the rule the code is.
 
+import { Token } from "cdktf";
 import ipaddr from "ipaddr.js";
 
 /** An environment of the PULSE Analytics Postgres. */
@@ -74,6 +75,12 @@ export type EngineMajorVersion = (typeof SUPPORTED_ENGINE_MAJOR_VERSIONS)[number
 export const engineMajorVersionRule: Rule<[number]> = {
   allowed: () => `one of ${SUPPORTED_ENGINE_MAJOR_VERSIONS.join(", ")} (RDS PostgreSQL majors this project supports)`,
   isValid: (v) => (SUPPORTED_ENGINE_MAJOR_VERSIONS as readonly number[]).includes(v),
+};
+
+/** A full version of the configured major, e.g. "17.9" with engineMajorVersion 17. */
+export const engineVersionRule: Rule<[string, number]> = {
+  allowed: (_version, major) => `a minor version of engineMajorVersion ${major}, "${major}.<minor>", e.g. "${major}.9"`,
+  isValid: (version, major) => typeof version === "string" && new RegExp(`^${major}\\.[0-9]{1,3}$`).test(version),
 };
 
 // Instance classes RDS offers for PostgreSQL (AWS "Supported DB engines for DB instance classes").
@@ -210,11 +217,27 @@ export const iopsRule: TerraformRule<[number, number]> = {
     `${wholeNumberInCondition(iops, 12000, 64000)} && ${allocated} >= ${GP3_PROVISIONING_MIN_GB}`,
 };
 
-export const storageThroughputRule: Rule<[number, number | undefined]> = {
+// From 400 GiB RDS sets gp3 IOPS and throughput itself, but Terraform sends the IOPS it last read
+// (3,000, from below 400 GiB) with every storage change, and RDS refuses it: "Invalid iops to storage
+// (GB) ratio" (hashicorp/terraform-provider-aws#28382; internal/service/rds/instance.go sends Iops
+// whenever allocated_storage changes). So from 400 GiB both are stated, in the same change.
+export const provisionedStorageRule: TerraformRule<[number, number | undefined, number | undefined]> = {
+  allowed: (allocated) =>
+    `below ${GP3_PROVISIONING_MIN_GB} GiB, or from ${GP3_PROVISIONING_MIN_GB} GiB with iops (12000–64000) and ` +
+    `storageThroughputMibps (500–4000) set in the same change (it is ${allocated} GiB; Terraform would otherwise send ` +
+    `the stale 3000 IOPS of the smaller volume and RDS refuses it, hashicorp/terraform-provider-aws#28382)`,
+  isValid: (allocated, iops, throughput) => allocated < GP3_PROVISIONING_MIN_GB || (iops !== undefined && throughput !== undefined),
+  terraformCondition: (allocated, iops, throughput) =>
+    `${allocated} < ${GP3_PROVISIONING_MIN_GB} || (${iops} != null && ${throughput} != null)`,
+};
+
+export const storageThroughputRule: TerraformRule<[number, number | undefined]> = {
   allowed: (_mibps, iops) =>
     `a whole number of MiB/s from 500 to 4000, at most a quarter of iops (${iops ?? "unset"}); ` +
     `set iops together with it`,
   isValid: (mibps, iops) => iops !== undefined && isWholeNumberIn(mibps, 500, 4000) && mibps * 4 <= iops,
+  terraformCondition: (mibps, iops) =>
+    `${iops} != null && ${wholeNumberInCondition(mibps, 500, 4000)} && ${mibps} * 4 <= coalesce(${iops}, 0)`,
 };
 
 // --- backups, monitoring, logs ------------------------------------------------------------
@@ -324,6 +347,22 @@ export const windowsApartRule: Rule<[string, string]> = {
     }
     return true;
   },
+};
+
+// A major upgrade deferred to the maintenance window leaves the instance on the old family's
+// parameter group, so Terraform's delete of that group (create_before_destroy) fails with
+// InvalidDBParameterGroupState on every apply until the window.
+export const majorUpgradeAppliedImmediatelyRule: Rule<[boolean, boolean]> = {
+  allowed: () =>
+    "false, or true together with applyImmediately: true (a major upgrade deferred to the maintenance window keeps " +
+    "the old parameter group attached, and every apply until then fails deleting it)",
+  isValid: (allowMajorVersionUpgrade, applyImmediately) => !allowMajorVersionUpgrade || applyImmediately === true,
+};
+
+const IAM_ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_\/-]{1,512}$/;
+export const iamRoleArnsRule: Rule<[readonly string[]]> = {
+  allowed: () => "a list of IAM role ARNs, arn:aws:iam::<account>:role/<name> (each may hold Terraform references)",
+  isValid: (v) => Array.isArray(v) && v.every((arn) => Token.isUnresolved(arn) || matches(IAM_ROLE_ARN_PATTERN, arn)),
 };
 
 const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[0-9a-zA-Z-]+$/;

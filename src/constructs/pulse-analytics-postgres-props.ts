@@ -39,6 +39,14 @@ export interface PulseAnalyticsPostgresSizing {
    */
   readonly engineMajorVersion?: EngineMajorVersion;
   /**
+   * A full engine version ("17.9") instead of the major's default minor, for a major upgrade whose
+   * default minor is not a valid upgrade target from the running version (RDS: "Cannot upgrade
+   * postgres from 16.13 to 17.6"; docs/operations.md, "Major version upgrade"). Unset it after the
+   * upgrade: the major alone matches every later minor, a pinned minor does not.
+   * @default undefined (`engineMajorVersion` alone: RDS picks the major's default minor)
+   */
+  readonly engineVersion?: string;
+  /**
    * RDS DB instance class.
    * @default "db.t4g.micro"
    */
@@ -54,13 +62,13 @@ export interface PulseAnalyticsPostgresSizing {
    */
   readonly maxAllocatedStorageGb?: number;
   /**
-   * Provisioned gp3 IOPS (12,000–64,000); only from 400 GiB of storage.
-   * @default undefined (the gp3 baseline: 3,000 IOPS below 400 GiB, 12,000 from 400 GiB)
+   * Provisioned gp3 IOPS (12,000–64,000): required from 400 GiB of storage, refused below it.
+   * @default undefined (the gp3 baseline of 3,000 IOPS, below 400 GiB)
    */
   readonly iops?: number;
   /**
-   * Provisioned gp3 throughput in MiB/s (500–4,000, at most iops / 4); needs `iops`.
-   * @default undefined (the gp3 baseline: 125 MiB/s below 400 GiB, 500 MiB/s from 400 GiB)
+   * Provisioned gp3 throughput in MiB/s (500–4,000, at most iops / 4): required with `iops`.
+   * @default undefined (the gp3 baseline of 125 MiB/s, below 400 GiB)
    */
   readonly storageThroughputMibps?: number;
   /**
@@ -84,7 +92,9 @@ export interface PulseAnalyticsPostgresSizing {
    */
   readonly preferredMaintenanceWindow?: string;
   /**
-   * Refuse to delete the instance until this is turned off.
+   * Refuse to lose the data by accident: AWS deletion protection on the instance, Terraform
+   * `prevent_destroy` on the instance, its KMS key, the database and the schema, and a schema that
+   * is never dropped with its tables. Off (dev), a destroy removes everything, tables included.
    * @default true
    */
   readonly deletionProtection?: boolean;
@@ -151,15 +161,33 @@ export interface PulseAnalyticsPostgresSizing {
    */
   readonly slowStatementThresholdMs?: number;
   /**
-   * Apply modifications at once instead of in the next maintenance window.
+   * Apply modifications at once instead of in the next maintenance window. Until the window, every
+   * plan shows a deferred change again (RDS reports the old value).
    * @default false
    */
   readonly applyImmediately?: boolean;
   /**
-   * Allow a change of `engineMajorVersion` to upgrade the instance. Turn on only for the upgrade.
+   * Allow a change of `engineMajorVersion` to upgrade the instance. Turn on only for the upgrade,
+   * with `applyImmediately`: a deferred upgrade keeps the old parameter group attached, and every
+   * apply until the window fails deleting it.
    * @default false
    */
   readonly allowMajorVersionUpgrade?: boolean;
+  /**
+   * IAM roles (ARNs) that administer the created KMS key (describe, rotate, tag, change its policy,
+   * schedule its deletion) and use it through RDS and Secrets Manager: the deploying role. Named in
+   * the key policy itself, because IAM permissions conditioned on a new key's tags take up to five
+   * minutes to apply. The account root stays in the policy, so IAM policies keep working too.
+   * @default [] (the account's IAM policies alone)
+   */
+  readonly kmsKeyAdministratorArns?: string[];
+  /**
+   * IAM roles (ARNs) that read the secrets encrypted with the created KMS key (kms:Decrypt through
+   * Secrets Manager) and describe the key: the plan role, which reads the master secret and the
+   * login-role secrets on every refresh.
+   * @default []
+   */
+  readonly kmsKeyUserArns?: string[];
   /**
    * Days a deleted login-role secret can be restored: 0 or 7–30.
    * @default 7
@@ -184,7 +212,7 @@ export interface PulseAnalyticsPostgresSizing {
 
 export interface PulseAnalyticsPostgresProps extends PulseAnalyticsPostgresSizing, PulseAnalyticsNetworkProps {}
 
-type OptionalKeys = "iops" | "storageThroughputMibps" | "kmsKeyArn" | "adminHost" | "adminPort";
+type OptionalKeys = "iops" | "storageThroughputMibps" | "kmsKeyArn" | "adminHost" | "adminPort" | "engineVersion";
 
 /** Props with every default filled in. */
 export type ResolvedPulseAnalyticsPostgresProps = Required<Omit<PulseAnalyticsPostgresProps, OptionalKeys>> &
@@ -217,6 +245,8 @@ export function withDefaults(props: PulseAnalyticsPostgresProps): ResolvedPulseA
     applyImmediately: false,
     allowMajorVersionUpgrade: false,
     secretRecoveryWindowDays: 7,
+    kmsKeyAdministratorArns: [],
+    kmsKeyUserArns: [],
     allowedSecurityGroupIds: [],
     allowedCidrBlocks: [],
     tags: {},
@@ -229,33 +259,46 @@ function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** The tags every resource carries: the caller's, then the four the construct always sets. */
+export function standardTags(p: Pick<ResolvedPulseAnalyticsPostgresProps, "environment" | "tags">): Record<string, string> {
+  return { ...p.tags, project: "pulse", environment: p.environment, component: "analytics-postgres", "managed-by": "cdktf" };
+}
+
 /**
  * Checks every literal prop against its rule and throws one InvalidInputError naming the prop, the
  * bad value and what is allowed. Values only known at plan time (tokens, such as Terraform
  * variables) are skipped here: the stack's variable validation blocks hold them to the same rules.
  */
 export function validatePulseAnalyticsPostgresProps(props: PulseAnalyticsPostgresProps, where = "PulseAnalyticsPostgres"): void {
+  validatePulseAnalyticsPostgresSizing(props, where);
+  const p = withDefaults(props);
+  const check = checker(where);
+  check("vpcId", rules.vpcIdRule, p.vpcId);
+  check("subnetIds", rules.subnetIdsRule, p.subnetIds);
+  check("allowedSecurityGroupIds", rules.allowedSecurityGroupIdsRule, p.allowedSecurityGroupIds);
+  check("allowedCidrBlocks", rules.allowedCidrBlocksRule, p.allowedCidrBlocks);
+  check("allowedSecurityGroupIds", rules.someIngressRule, p.allowedSecurityGroupIds, p.allowedCidrBlocks);
+}
+
+/** The same checks for every prop but the network, which the database level does not use. */
+export function validatePulseAnalyticsPostgresSizing(props: PulseAnalyticsPostgresSizing, where = "PulseAnalyticsPostgres"): void {
   if (!rules.ENVIRONMENT_NAMES.includes(props.environment)) {
     throw new InvalidInputError(
       `${where}: ${rules.describeViolation("environment", props.environment, rules.ENVIRONMENT_NAMES.join(", "))}`,
     );
   }
-  const p = withDefaults(props);
-  const check = <A extends unknown[]>(field: string, rule: Rule<A>, ...values: A): void => {
-    // An unset optional prop has nothing to check; a token is checked by Terraform at plan time.
-    if (values[0] === undefined || values.some((v) => Token.isUnresolved(v))) return;
-    if (!rule.isValid(...values)) {
-      throw new InvalidInputError(`${where}: ${rules.describeViolation(field, values[0], rule.allowed(...values))}`);
-    }
-  };
+  const p = withDefaults(props as PulseAnalyticsPostgresProps);
+  const check = checker(where);
 
   check("identifier", rules.identifierRule, p.identifier);
   check("engineMajorVersion", rules.engineMajorVersionRule, p.engineMajorVersion);
+  check("engineVersion", rules.engineVersionRule, p.engineVersion as string, p.engineMajorVersion);
   check("instanceClass", rules.instanceClassRule, p.instanceClass);
   check("allocatedStorageGb", rules.allocatedStorageRule, p.allocatedStorageGb);
   check("maxAllocatedStorageGb", rules.maxAllocatedStorageRule, p.maxAllocatedStorageGb, p.allocatedStorageGb);
   check("iops", rules.iopsRule, p.iops as number, p.allocatedStorageGb);
   check("storageThroughputMibps", rules.storageThroughputRule, p.storageThroughputMibps as number, p.iops);
+  check("allocatedStorageGb", rules.provisionedStorageRule, p.allocatedStorageGb, p.iops, p.storageThroughputMibps);
   check("backupRetentionDays", rules.backupRetentionRule, p.backupRetentionDays, p.environment);
   check("preferredBackupWindow", rules.backupWindowRule, p.preferredBackupWindow);
   check("preferredMaintenanceWindow", rules.maintenanceWindowRule, p.preferredMaintenanceWindow);
@@ -276,11 +319,20 @@ export function validatePulseAnalyticsPostgresProps(props: PulseAnalyticsPostgre
   check("kmsKeyArn", rules.kmsKeyArnRule, p.kmsKeyArn as string);
   check("logRetentionDays", rules.logRetentionRule, p.logRetentionDays);
   check("slowStatementThresholdMs", rules.slowStatementThresholdRule, p.slowStatementThresholdMs);
+  check("allowMajorVersionUpgrade", rules.majorUpgradeAppliedImmediatelyRule, p.allowMajorVersionUpgrade, p.applyImmediately);
   check("secretRecoveryWindowDays", rules.secretRecoveryWindowRule, p.secretRecoveryWindowDays);
   check("adminPort", rules.portRangeRule, p.adminPort as number);
-  check("vpcId", rules.vpcIdRule, p.vpcId);
-  check("subnetIds", rules.subnetIdsRule, p.subnetIds);
-  check("allowedSecurityGroupIds", rules.allowedSecurityGroupIdsRule, p.allowedSecurityGroupIds);
-  check("allowedCidrBlocks", rules.allowedCidrBlocksRule, p.allowedCidrBlocks);
-  check("allowedSecurityGroupIds", rules.someIngressRule, p.allowedSecurityGroupIds, p.allowedCidrBlocks);
+  check("kmsKeyAdministratorArns", rules.iamRoleArnsRule, p.kmsKeyAdministratorArns);
+  check("kmsKeyUserArns", rules.iamRoleArnsRule, p.kmsKeyUserArns);
+}
+
+/** A check of one rule that throws the one-line message; unset optional props and tokens pass. */
+function checker(where: string) {
+  return <A extends unknown[]>(field: string, rule: Rule<A>, ...values: A): void => {
+    // An unset optional prop has nothing to check; a token is checked by Terraform at plan time.
+    if (values[0] === undefined || values.some((v) => Token.isUnresolved(v))) return;
+    if (!rule.isValid(...values)) {
+      throw new InvalidInputError(`${where}: ${rules.describeViolation(field, values[0], rule.allowed(...values))}`);
+    }
+  };
 }

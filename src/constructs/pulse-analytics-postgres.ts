@@ -1,12 +1,14 @@
 // PulseAnalyticsPostgres: the RDS PostgreSQL instance that is the PULSE analytics system of record,
-// with its KMS key, parameter group, network, RDS-managed master secret, monitoring, log groups,
-// and the database, roles and grants of the role model.
+// with its KMS key, parameter group, network, RDS-managed master secret, monitoring and log groups.
+// The database, roles and grants inside it are PulseAnalyticsDatabase's, configured from this
+// construct's `connection` (in another stack: the same facts read from this stack's outputs).
 
 import { Fn, TerraformIterator, Token } from "cdktf";
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
-import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version";
+import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
 import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
@@ -16,17 +18,40 @@ import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { LoginRoleKey, role } from "../db/role-model";
-import { AnalyticsDatabaseAccess } from "./analytics-database-access";
+import { kmsKeyPolicy } from "./kms-key-policy";
 import {
   PulseAnalyticsPostgresProps,
   ResolvedPulseAnalyticsPostgresProps,
+  standardTags,
   validatePulseAnalyticsPostgresProps,
   withDefaults,
 } from "./pulse-analytics-postgres-props";
 
 /** The log types RDS for PostgreSQL can export to CloudWatch Logs. */
 const EXPORTED_LOG_TYPES = ["postgresql", "upgrade"] as const;
+
+/**
+ * How long Terraform waits on the instance: below the CI roles' 2-hour sessions, so a wait that
+ * cannot end (a storage change within 6 hours of the last, which RDS refuses and the provider
+ * retries for the whole update timeout, 80 minutes by default) fails with RDS's message while the
+ * credentials still hold, instead of an expired-token error halfway. Creating a Multi-AZ instance
+ * and a class change with a failover fit well inside an hour.
+ */
+export const DB_INSTANCE_TIMEOUTS = { create: "60m", update: "60m", delete: "60m" } as const;
+
+/** What the database level needs of the instance: this construct's attributes, or its stack's outputs. */
+export interface PulseAnalyticsInstanceConnection {
+  /** DNS name of the instance, without the port. */
+  readonly address: string;
+  /** The port PostgreSQL listens on. */
+  readonly port: number;
+  /** The RDS master user: CREATEROLE and CREATEDB, not a superuser. */
+  readonly masterUsername: string;
+  /** ARN of the RDS-managed secret that holds the master password. */
+  readonly masterSecretArn: string;
+  /** The KMS key that encrypts the login-role secrets. */
+  readonly kmsKeyArn: string;
+}
 
 export class PulseAnalyticsPostgres extends Construct {
   /** The RDS instance. */
@@ -37,24 +62,22 @@ export class PulseAnalyticsPostgres extends Construct {
   public readonly port: number;
   /** `address:port`. */
   public readonly endpoint: string;
-  /** The analytics database's name. */
-  public readonly databaseName: string;
-  /** The role the PULSE backend logs in as. */
-  public readonly appUsername: string;
   /** ARN of the RDS-managed secret that holds the master user's password. */
   public readonly masterSecretArn: string;
-  /** ARN of each login role's secret (RDS secret JSON shape). */
-  public readonly loginRoleSecretArns: Record<LoginRoleKey, string>;
+  /** Everything PulseAnalyticsDatabase needs to configure the database level of this instance. */
+  public readonly connection: PulseAnalyticsInstanceConnection;
   /** The database's security group: add rules to it to admit more clients. */
   public readonly securityGroupId: string;
   /** The KMS key that encrypts storage, secrets and Performance Insights. */
   public readonly kmsKeyArn: string;
 
+  private partitionData?: DataAwsPartition;
+
   constructor(scope: Construct, id: string, props: PulseAnalyticsPostgresProps) {
     super(scope, id);
     validatePulseAnalyticsPostgresProps(props, `PulseAnalyticsPostgres ${this.node.path}`);
     const p = withDefaults(props);
-    const tags = this.tagsFor(p);
+    const tags = standardTags(p);
 
     this.kmsKeyArn = p.kmsKeyArn ?? this.createKmsKey(p, tags);
     const parameterGroup = this.createParameterGroup(p, tags);
@@ -79,8 +102,9 @@ export class PulseAnalyticsPostgres extends Construct {
     this.instance = new DbInstance(this, "instance", {
       identifier: p.identifier,
       engine: "postgres",
-      // The major only: RDS applies minor upgrades itself and Terraform sees no drift.
-      engineVersion: String(p.engineMajorVersion),
+      // The major only: RDS applies minor upgrades itself and Terraform sees no drift (the provider
+      // compares engine_version as a prefix of engine_version_actual). A pinned minor is for one upgrade.
+      engineVersion: p.engineVersion ?? String(p.engineMajorVersion),
       autoMinorVersionUpgrade: true,
       allowMajorVersionUpgrade: p.allowMajorVersionUpgrade,
       // Without this, RDS silently enrols an end-of-support major in paid Extended Support.
@@ -128,6 +152,9 @@ export class PulseAnalyticsPostgres extends Construct {
       tags,
       // RDS checks the monitoring role's permissions when it starts monitoring: attach the policy first.
       dependsOn: [...logGroups, ...(monitoring ? [monitoring.policyAttachment] : [])],
+      timeouts: { ...DB_INSTANCE_TIMEOUTS },
+      // A plan that would delete or replace a protected instance fails at plan time, not halfway through apply.
+      lifecycle: { preventDestroy: p.deletionProtection },
     });
 
     this.address = this.instance.address;
@@ -135,49 +162,40 @@ export class PulseAnalyticsPostgres extends Construct {
     this.endpoint = this.instance.endpoint;
     this.masterSecretArn = this.instance.masterUserSecret.get(0).secretArn;
     this.securityGroupId = securityGroup.id;
-
-    // The master password never appears in code or output: Terraform reads it from the RDS-managed secret.
-    const masterSecret = new DataAwsSecretsmanagerSecretVersion(this, "master-secret", {
-      secretId: this.masterSecretArn,
-    });
-    const access = new AnalyticsDatabaseAccess(this, "database", {
-      identifier: p.identifier,
-      databaseName: p.databaseName,
-      engineMajorVersion: p.engineMajorVersion,
-      adminHost: Token.asString(orInstanceValue(p.adminHost, this.address)),
-      adminPort: Token.asNumber(orInstanceValue(p.adminPort, this.port)),
+    this.connection = {
+      address: this.address,
+      port: this.port,
       masterUsername: this.instance.username,
-      masterPassword: Fn.lookup(Fn.jsondecode(masterSecret.secretString), "password"),
-      instanceAddress: this.address,
-      instancePort: this.port,
+      masterSecretArn: this.masterSecretArn,
       kmsKeyArn: this.kmsKeyArn,
-      secretRecoveryWindowDays: p.secretRecoveryWindowDays,
-      tags,
-    });
-    this.databaseName = p.databaseName;
-    this.appUsername = role("app").name;
-    this.loginRoleSecretArns = access.loginRoleSecretArns;
-  }
-
-  private tagsFor(p: ResolvedPulseAnalyticsPostgresProps): Record<string, string> {
-    return {
-      ...p.tags,
-      project: "pulse",
-      environment: p.environment,
-      component: "analytics-postgres",
-      "managed-by": "cdktf",
     };
   }
 
   private createKmsKey(p: ResolvedPulseAnalyticsPostgresProps, tags: Record<string, string>): string {
+    const account = new DataAwsCallerIdentity(this, "account");
+    const region = new DataAwsRegion(this, "region");
     const key = new KmsKey(this, "kms-key", {
       description: `PULSE Analytics Postgres (${p.environment}): storage, secrets, Performance Insights`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
+      policy: kmsKeyPolicy({
+        accountRootArn: `arn:${this.partition()}:iam::${account.accountId}:root`,
+        region: region.region,
+        administratorArns: p.kmsKeyAdministratorArns,
+        userArns: p.kmsKeyUserArns,
+      }),
       tags,
+      // Scheduling the key's deletion makes every snapshot encrypted with it unreadable after 30 days.
+      lifecycle: { preventDestroy: p.deletionProtection },
     });
     new KmsAlias(this, "kms-alias", { name: `alias/${p.identifier}`, targetKeyId: key.keyId });
     return key.arn;
+  }
+
+  /** The AWS partition (aws, aws-cn, …), read once. */
+  private partition(): string {
+    this.partitionData ??= new DataAwsPartition(this, "partition");
+    return this.partitionData.partition;
   }
 
   private createParameterGroup(p: ResolvedPulseAnalyticsPostgresProps, tags: Record<string, string>): DbParameterGroup {
@@ -241,7 +259,6 @@ export class PulseAnalyticsPostgres extends Construct {
     p: ResolvedPulseAnalyticsPostgresProps,
     tags: Record<string, string>,
   ): { role: IamRole; policyAttachment: IamRolePolicyAttachment } {
-    const partition = new DataAwsPartition(this, "partition");
     const monitoringRole = new IamRole(this, "monitoring-role", {
       name: `${p.identifier}-rds-monitoring`,
       description: `Lets RDS Enhanced Monitoring publish OS metrics of ${p.identifier}`,
@@ -255,17 +272,8 @@ export class PulseAnalyticsPostgres extends Construct {
     });
     const policyAttachment = new IamRolePolicyAttachment(this, "monitoring-role-policy", {
       role: monitoringRole.name,
-      policyArn: `arn:${partition.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole`,
+      policyArn: `arn:${this.partition()}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole`,
     });
     return { role: monitoringRole, policyAttachment };
   }
-}
-
-/**
- * An override that may be unset, a literal, or a Terraform expression (a variable) that is null or
- * empty at plan time; the instance's own value stands in whenever the override says nothing.
- */
-function orInstanceValue(override: string | number | undefined, instanceValue: string | number): unknown {
-  if (override === undefined) return instanceValue;
-  return Token.isUnresolved(override) ? Fn.coalesce([override, instanceValue]) : override;
 }

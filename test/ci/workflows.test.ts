@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
+import { DB_INSTANCE_TIMEOUTS } from "../../src/constructs/pulse-analytics-postgres";
+import { CI_ROLE_SESSION_SECONDS } from "../../stacks/bootstrap-stack";
 import { ROOT } from "../support/local-database";
 
 const run = promisify(execFile);
@@ -65,22 +67,31 @@ describe("the pipeline", () => {
     });
   });
 
-  it("plans with Terraform 1.11 on the synthesized stack, refusing one without the S3 backend, and keeps main's saved plan", () => {
+  it("plans both stacks of the environment with Terraform 1.11, refusing any without the S3 backend, and keeps main's saved plan of the instance stack", () => {
     const job = plan.jobs.plan;
-    expect(job.defaults.run["working-directory"]).toBe("cdktf.out/stacks/${{ inputs.environment }}");
+    expect(job.defaults.run["working-directory"]).toBe("cdktf.out/stacks");
+    expect(job.env).toEqual({ INSTANCE_STACK: "${{ inputs.environment }}-instance", DATABASE_STACK: "${{ inputs.environment }}" });
     expect(steps(job).find((s) => String(s.uses).startsWith("hashicorp/setup-terraform"))).toMatchObject({ with: { terraform_version: expect.stringMatching(/^1\.11\.\d+$/) } });
-    expect(runs(job)).toEqual(expect.arrayContaining(["terraform init -input=false", "terraform plan -input=false -lock-timeout=10m -out=tfplan"]));
-    expect(runs(job).some((r) => r.includes("terraform show -no-color tfplan") && r.includes("$GITHUB_STEP_SUMMARY"))).toBe(true);
-    expect(runs(job).some((r) => r.includes("jq -e '.terraform.backend.s3' cdk.tf.json"))).toBe(true);
-    const keep = steps(job).find((s) => String(s.run).startsWith("aws s3 cp tfplan"));
+    const script = runs(job).join("\n");
+    expect(script).toContain('terraform -chdir="$INSTANCE_STACK" plan -input=false -lock-timeout=10m -out=tfplan');
+    expect(script).toContain('terraform -chdir="$DATABASE_STACK" plan -input=false -lock-timeout=10m -out=tfplan');
+    expect(script).toContain("jq -e '.terraform.backend.s3' \"$stack/cdk.tf.json\"");
+    expect(script).toMatch(/for stack in "\$INSTANCE_STACK" "\$DATABASE_STACK"/);
+    expect(runs(job).some((r) => r.includes('terraform -chdir="$INSTANCE_STACK" show -no-color tfplan') && r.includes("$GITHUB_STEP_SUMMARY"))).toBe(true);
+    const keep = steps(job).find((s) => String(s.run).startsWith("aws s3 cp"));
     expect(keep).toMatchObject({ if: "github.event_name == 'push' && github.ref == 'refs/heads/main'" });
-    expect(keep!.run).toBe('aws s3 cp tfplan "s3://${{ vars.PULSE_TF_STATE_BUCKET }}/plans/${{ inputs.environment }}/${{ github.run_id }}/tfplan" --sse aws:kms');
+    expect(keep!.run).toBe('aws s3 cp "$INSTANCE_STACK/tfplan" "s3://${{ vars.PULSE_TF_STATE_BUCKET }}/plans/${{ inputs.environment }}/${{ github.run_id }}/tfplan" --sse aws:kms');
+  });
+
+  it("plans the database stack only once the instance exists, and says so on a first deploy", () => {
+    const step = steps(plan.jobs.plan).find((s) => s.name === "Plan the database stack (against the instance as it is now)");
+    expect(String(step!.run)).toMatch(/output -raw pulse_analytics_db_host[\s\S]*::notice::No instance yet \(first deploy\)[\s\S]*exit 0/);
   });
 
   it("never puts a saved plan (it holds the state's passwords) into a GitHub artifact", () => {
     const upload = steps(plan.jobs.plan).find((s) => String(s.uses).startsWith("actions/upload-artifact")) as { with: { name: string; path: string } };
     expect(upload.with.name).toBe("tfplan-${{ inputs.environment }}");
-    expect(upload.with.path.trim().split("\n").map((p) => p.split("/").pop())).toEqual(["cdk.tf.json", ".terraform.lock.hcl", "tfplan.sha256"]);
+    expect(upload.with.path.trim().split("\n").map((p) => p.split("/").pop())).toEqual(["cdk.tf.json", ".terraform.lock.hcl", "tfplan.sha256", "cdk.tf.json"]);
   });
 
   it("applies dev automatically on main, then staging, then prod, each through the apply workflow", () => {
@@ -90,17 +101,40 @@ describe("the pipeline", () => {
     expect(pipeline.jobs["apply-prod"]).toMatchObject({ needs: "apply-staging", uses: "./.github/workflows/terraform-apply.yml", with: { environment: "prod" } });
   });
 
-  it("makes prod's apply wait for the prod GitHub environment and apply exactly the saved, reviewed plan", () => {
+  it("makes prod's apply wait for the prod GitHub environment and apply exactly the saved, reviewed plan of the instance stack", () => {
     const job = apply.jobs.apply;
     // The environment named by the caller (prod for apply-prod): its required reviewers gate the job.
     expect(job.environment).toBe("${{ inputs.environment }}");
     const download = steps(job).find((s) => String(s.uses).startsWith("actions/download-artifact"));
     expect(download).toMatchObject({ with: { name: "tfplan-${{ inputs.environment }}" } });
     const fetchAndCheck = runs(job).find((r) => r.includes("sha256sum --check tfplan.sha256"));
-    expect(fetchAndCheck).toContain('aws s3 cp "s3://${{ vars.PULSE_TF_STATE_BUCKET }}/plans/${{ inputs.environment }}/${{ github.run_id }}/tfplan" tfplan');
-    const applies = runs(job).filter((r) => r.includes("terraform apply"));
-    expect(applies).toEqual(["terraform apply -input=false -lock-timeout=10m tfplan"]);
-    expect(runs(job).some((r) => r.includes("terraform plan"))).toBe(false);
+    expect(fetchAndCheck).toContain('aws s3 cp "s3://${{ vars.PULSE_TF_STATE_BUCKET }}/plans/${{ inputs.environment }}/${{ github.run_id }}/tfplan" "$INSTANCE_STACK/tfplan"');
+    const instanceRuns = runs(job).filter((r) => r.includes('-chdir="$INSTANCE_STACK"'));
+    expect(instanceRuns.join("\n")).toContain('terraform -chdir="$INSTANCE_STACK" apply -input=false -lock-timeout=10m tfplan');
+    expect(instanceRuns.join("\n")).not.toMatch(/-chdir="\$INSTANCE_STACK" plan/);
+  });
+
+  // Finding 5 of issue 9: a first deploy from CI with no manual step and no -target: the instance
+  // stack is applied, then the tunnel opens (the host is now in its state), then the database stack
+  // is planned and applied.
+  it("deploys in order: the instance's reviewed plan, then the tunnel, then the database stack's plan and apply", () => {
+    const names = steps(apply.jobs.apply).map((s) => String(s.name ?? s.uses));
+    const at = (name: string) => names.indexOf(name);
+    expect(at("Apply the reviewed plan of the instance stack")).toBeGreaterThan(-1);
+    expect(at("Apply the reviewed plan of the instance stack")).toBeLessThan(at("Reach the database (the postgresql provider applies roles and grants)"));
+    expect(at("Reach the database (the postgresql provider applies roles and grants)")).toBeLessThan(at("Plan and apply the database stack against the instance just applied"));
+    const database = String(steps(apply.jobs.apply).find((s) => s.name === "Plan and apply the database stack against the instance just applied")!.run);
+    expect(database.indexOf('-chdir="$DATABASE_STACK" plan')).toBeLessThan(database.indexOf('-chdir="$DATABASE_STACK" apply -input=false -lock-timeout=10m tfplan'));
+  });
+
+  it("never targets single resources: no -target anywhere in the pipeline or the runbook", () => {
+    const docs = readFileSync(join(ROOT, "docs", "operations.md"), "utf8") + readFileSync(join(ROOT, "README.md"), "utf8");
+    for (const text of [...[...workflowFiles, ...actionFiles].map((f) => readFileSync(f, "utf8")), docs]) expect(text).not.toMatch(/(?<!-)-target[= ]/);
+  });
+
+  it("opens the tunnel to the host in the instance stack's outputs", () => {
+    const action = parse(readFileSync(actionFiles[0], "utf8"));
+    expect(action.runs.steps[0]["working-directory"]).toBe("cdktf.out/stacks/${{ inputs.environment }}-instance");
   });
 
   it("never runs two applies to one environment at once, nor cancels one halfway", () => {
@@ -109,13 +143,22 @@ describe("the pipeline", () => {
 });
 
 describe("credentials and permissions", () => {
+  // Finding 12 of issue 9: configure-aws-credentials asks for 3600 s by default; an apply that waits
+  // on RDS (60-minute timeouts) must not outlive its credentials. The bootstrap stack's roles allow 7200 s.
+  it("give the apply job a session longer than the instance's longest wait, within the role's maximum", () => {
+    const step = apply.jobs.apply.steps.find((s: { uses?: string }) => String(s.uses).startsWith("aws-actions/configure-aws-credentials"));
+    expect(step.with["role-duration-seconds"]).toBe(CI_ROLE_SESSION_SECONDS);
+    const longestWaitSeconds = Math.max(...Object.values(DB_INSTANCE_TIMEOUTS).map((t) => Number(t.replace("m", "")) * 60));
+    expect(step.with["role-duration-seconds"]).toBeGreaterThan(longestWaitSeconds);
+  });
+
   const allText = [...workflowFiles, ...actionFiles].map((f) => readFileSync(f, "utf8")).join("\n");
 
   it("hold no static AWS key anywhere: AWS is reached by assuming a role through OIDC", () => {
     expect(allText).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|secrets\.AWS/i);
     const awsSteps = [plan.jobs.plan, apply.jobs.apply].flatMap((job) => job.steps).filter((s: { uses?: string }) => String(s.uses).startsWith("aws-actions/configure-aws-credentials"));
     expect(awsSteps).toHaveLength(2);
-    for (const step of awsSteps) expect(Object.keys(step.with).sort()).toEqual(["aws-region", "role-session-name", "role-to-assume"]);
+    for (const step of awsSteps) expect(Object.keys(step.with).filter((k) => k !== "role-duration-seconds").sort()).toEqual(["aws-region", "role-session-name", "role-to-assume"]);
     // A read-mostly role to plan, and an apply role that trusts only the GitHub environment.
     expect(awsSteps.map((step: { with: Record<string, string> }) => step.with["role-to-assume"])).toEqual([
       "${{ vars[format('PULSE_AWS_PLAN_ROLE_ARN_{0}', inputs.environment)] }}",

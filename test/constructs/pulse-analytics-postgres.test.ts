@@ -3,8 +3,7 @@
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
 import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
-import { PostgresqlProvider } from "@cdktf/provider-postgresql/lib/provider";
-import { GRANTS, ROLES } from "../../src";
+import { CI_ROLE_SESSION_SECONDS } from "../../stacks/bootstrap-stack";
 import { onlyResource, resourcesOfType, synthConstruct, TerraformJson } from "../support/synth";
 
 const synth = (overrides = {}): TerraformJson => JSON.parse(synthConstruct(overrides));
@@ -21,6 +20,22 @@ describe("the RDS instance", () => {
     const out = synthConstruct({ engineMajorVersion: major });
     expect(out).toHaveResourceWithProperties(DbInstance, { engine_version: String(major) });
     expect(out).toHaveResourceWithProperties(DbParameterGroup, { family: `postgres${major}` });
+  });
+
+  // Finding 10 of issue 9: with a major alone RDS upgrades to the major's default minor (ModifyDBInstance,
+  // EngineVersion), which may not be a valid target from the running minor (terraform-aws-modules/
+  // terraform-aws-rds#627: "Cannot upgrade postgres from 16.13 to 17.6"); a major upgrade deferred to
+  // the window keeps the old parameter group attached, and its delete fails every apply until then
+  // (aws provider resourceParameterGroupDelete retries InvalidDBParameterGroupStateFault for 3 minutes).
+  it("upgrades a major only at once, to a pinned minor when one is given", () => {
+    const upgrade = onlyResource(
+      synth({ engineMajorVersion: 18, engineVersion: "18.1", allowMajorVersionUpgrade: true, applyImmediately: true }),
+      "aws_db_instance",
+    );
+    expect(upgrade).toMatchObject({ engine_version: "18.1", allow_major_version_upgrade: true, apply_immediately: true });
+    expect(() => synth({ engineMajorVersion: 18, allowMajorVersionUpgrade: true })).toThrow(
+      "invalid allowMajorVersionUpgrade: true. Allowed: false, or true together with applyImmediately: true",
+    );
   });
 
   it("uses a current RDS certificate authority and stays out of paid Extended Support", () => {
@@ -124,6 +139,77 @@ describe("the RDS instance", () => {
   });
 });
 
+// Finding 3 of issue 9 (protected data) and finding 12 (waits that outlast the credentials).
+describe("protection and waiting", () => {
+  it("keeps a protected instance and its KMS key from being destroyed or replaced by any plan, and lets an unprotected one go", () => {
+    // prevent_destroy: Terraform refuses at plan time a plan that would destroy the resource (Terraform
+    // docs, "The lifecycle meta-argument"); AWS's deletion protection alone fails only halfway through apply.
+    const on = synth({ deletionProtection: true });
+    expect(onlyResource(on, "aws_db_instance")).toMatchObject({ deletion_protection: true, lifecycle: { prevent_destroy: true } });
+    expect(onlyResource(on, "aws_kms_key").lifecycle).toEqual({ prevent_destroy: true });
+    const off = synth({ deletionProtection: false });
+    expect(onlyResource(off, "aws_db_instance")).toMatchObject({ deletion_protection: false, lifecycle: { prevent_destroy: false } });
+    expect(onlyResource(off, "aws_kms_key").lifecycle).toEqual({ prevent_destroy: false });
+  });
+
+  it("waits on the instance at most 60 minutes per step, inside the CI roles' 2-hour sessions", () => {
+    // The aws provider's defaults are create 40m, update 80m, delete 60m (registry docs, aws_db_instance,
+    // "Timeouts"); a storage change within 6 hours of the last is retried for the whole update timeout,
+    // longer than the 1-hour session configure-aws-credentials asks for by default.
+    const timeouts = onlyResource(synth(), "aws_db_instance").timeouts;
+    expect(timeouts).toEqual({ create: "60m", update: "60m", delete: "60m" });
+    const minutes = Object.values(timeouts as Record<string, string>).map((t) => Number(t.replace("m", "")));
+    expect(Math.max(...minutes) * 60).toBeLessThan(CI_ROLE_SESSION_SECONDS);
+  });
+});
+
+// Finding 6 of issue 9. AWS KMS: permissions an IAM policy grants by a key's tags take up to five
+// minutes to apply ("ABAC for AWS KMS"), while RDS and Secrets Manager use a new key seconds after it
+// is created; a key policy that names a principal of the account suffices on its own ("Key policies in
+// AWS KMS"), and the default statement for the account root keeps IAM policies working.
+describe("the KMS key policy", () => {
+  const apply = "arn:aws:iam::123456789012:role/pulse-analytics-dev-apply";
+  const plan = "arn:aws:iam::123456789012:role/pulse-analytics-dev-plan";
+  const policyOf = (overrides = {}) => JSON.parse(onlyResource(synth(overrides), "aws_kms_key").policy);
+  const statement = (policy: any, sid: string) => policy.Statement.find((s: any) => s.Sid === sid);
+
+  it("keeps the account root, so IAM policies of the account still grant access to the key", () => {
+    expect(statement(policyOf(), "AccountIamPolicies")).toEqual({
+      Sid: "AccountIamPolicies",
+      Effect: "Allow",
+      Principal: { AWS: expect.stringMatching(/^arn:\$\{data\.aws_partition\..+\.partition\}:iam::\$\{data\.aws_caller_identity\..+\.account_id\}:root$/) },
+      Action: "kms:*",
+      Resource: "*",
+    });
+  });
+
+  it("names the administrators: key administration, use through RDS and Secrets Manager only, grants for AWS services only", () => {
+    const policy = policyOf({ kmsKeyAdministratorArns: [apply] });
+    expect(statement(policy, "Administer")).toMatchObject({ Principal: { AWS: [apply] } });
+    expect(statement(policy, "Administer").Action).toEqual(expect.arrayContaining(["kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:TagResource", "kms:ScheduleKeyDeletion"]));
+    expect(statement(policy, "Administer").Action).not.toContain("kms:Decrypt");
+    expect(statement(policy, "UseThroughRdsAndSecretsManager")).toMatchObject({
+      Principal: { AWS: [apply] },
+      Condition: { StringEquals: { "kms:ViaService": [expect.stringMatching(/^rds\..+\.amazonaws\.com$/), expect.stringMatching(/^secretsmanager\..+\.amazonaws\.com$/)] } },
+    });
+    expect(statement(policy, "GrantToAwsServices")).toMatchObject({ Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } } });
+  });
+
+  it("lets the users describe the key and decrypt through Secrets Manager, nothing more", () => {
+    const policy = policyOf({ kmsKeyUserArns: [plan] });
+    expect(statement(policy, "Describe").Action).toEqual(["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]);
+    expect(statement(policy, "ReadSecrets")).toMatchObject({
+      Principal: { AWS: [plan] },
+      Action: "kms:Decrypt",
+      Condition: { StringEquals: { "kms:ViaService": [expect.stringMatching(/^secretsmanager\./)] } },
+    });
+  });
+
+  it("has only the root statement when no role is named", () => {
+    expect(policyOf().Statement.map((s: any) => s.Sid)).toEqual(["AccountIamPolicies"]);
+  });
+});
+
 describe("the parameter group", () => {
   const parameters = (overrides = {}): Record<string, string> =>
     Object.fromEntries(onlyResource(synth(overrides), "aws_db_parameter_group").parameter.map((p: any) => [p.name, p.value]));
@@ -181,142 +267,6 @@ describe("the security group", () => {
   it("follows a custom port", () => {
     const custom = resourcesOfType(synth({ port: 6432 }), "aws_vpc_security_group_ingress_rule");
     expect(custom.every((r) => r.from_port === 6432 && r.to_port === 6432)).toBe(true);
-  });
-});
-
-describe("the database level (postgresql provider)", () => {
-  const json = synth();
-  const text = JSON.stringify(json);
-
-  it("connects to the instance address as the non-superuser master, over TLS, giving up after 15 s", () => {
-    expect(text).toHaveProviderWithProperties(PostgresqlProvider, {
-      superuser: false,
-      sslmode: "require",
-      connect_timeout: 15,
-      database: "postgres",
-    });
-    const provider = json.provider.postgresql[0];
-    expect(provider.host).toMatch(/^\$\{aws_db_instance\..+\.address\}$/);
-    expect(provider.port).toMatch(/^\$\{aws_db_instance\..+\.port\}$/);
-    expect(provider.username).toMatch(/^\$\{aws_db_instance\..+\.username\}$/);
-    // The password is read from the RDS-managed secret at plan time, never written down.
-    expect(provider.password).toMatch(/^\$\{jsondecode\(data\.aws_secretsmanager_secret_version\..+\.secret_string\)\.password\}$/);
-  });
-
-  it("connects through a tunnel when adminHost and adminPort are given", () => {
-    const provider = synth({ adminHost: "localhost", adminPort: 15432 }).provider.postgresql[0];
-    expect([provider.host, provider.port]).toEqual(["localhost", 15432]);
-  });
-
-  it("creates every role of the role model, only the owner without login, the migrator a member of the owner", () => {
-    const roles = resourcesOfType(json, "postgresql_role");
-    expect(roles.map((r) => [r.name, r.login]).sort()).toEqual(ROLES.map((r) => [r.name, r.login]).sort());
-    const migrator = roles.find((r) => r.name === "pulse_analytics_migrator");
-    expect(migrator!.roles).toEqual(["pulse_analytics_owner"]);
-    expect(roles.find((r) => r.name === "pulse_analytics_owner")).not.toHaveProperty("password");
-  });
-
-  it("creates database pulse_analytics and schema analytics, both owned by pulse_analytics_owner", () => {
-    expect(onlyResource(json, "postgresql_database")).toMatchObject({ name: "pulse_analytics", owner: "pulse_analytics_owner" });
-    const schema = onlyResource(json, "postgresql_schema");
-    expect(schema).toMatchObject({ name: "analytics", owner: "pulse_analytics_owner" });
-    expect(schema.database).toMatch(/^\$\{postgresql_database\..+\.name\}$/);
-  });
-
-  it("names the database after databaseName", () => {
-    expect(onlyResource(synth({ databaseName: "pulse_analytics_test" }), "postgresql_database").name).toBe("pulse_analytics_test");
-  });
-
-  it("revokes PUBLIC's CONNECT and TEMP on the database and CREATE on schema public", () => {
-    const grants = resourcesOfType(json, "postgresql_grant").filter((g) => g.role === "public");
-    expect(grants.map((g) => [g.object_type, g.schema, g.privileges]).sort()).toEqual([
-      ["database", undefined, []],
-      ["schema", "public", ["USAGE"]],
-    ]);
-  });
-
-  it("grants app read-write and readonly read on analytics tables, now and by default for tables migrations create later", () => {
-    const grants = resourcesOfType(json, "postgresql_grant");
-    const defaults = resourcesOfType(json, "postgresql_default_privileges");
-    const tableGrant = (role: string) => grants.find((g) => g.role === role && g.object_type === "table");
-    expect(tableGrant("pulse_analytics_app")).toMatchObject({ schema: "analytics", objects: [], privileges: ["SELECT", "INSERT", "UPDATE", "DELETE"] });
-    expect(tableGrant("pulse_analytics_readonly")).toMatchObject({ schema: "analytics", objects: [], privileges: ["SELECT"] });
-    expect(defaults.map((d) => [d.role, d.owner, d.schema, d.object_type, d.privileges]).sort()).toEqual([
-      ["pulse_analytics_app", "pulse_analytics_owner", "analytics", "sequence", ["SELECT", "USAGE"]],
-      ["pulse_analytics_app", "pulse_analytics_owner", "analytics", "table", ["SELECT", "INSERT", "UPDATE", "DELETE"]],
-      ["pulse_analytics_readonly", "pulse_analytics_owner", "analytics", "sequence", ["SELECT"]],
-      ["pulse_analytics_readonly", "pulse_analytics_owner", "analytics", "table", ["SELECT"]],
-    ]);
-  });
-
-  it("applies every grant of the role model one after another, in the model's order (no 'tuple concurrently updated')", () => {
-    // Walk the depends_on chain of postgresql_grant and postgresql_default_privileges from its head.
-    const links = new Map<string, any>(
-      ["postgresql_grant", "postgresql_default_privileges"].flatMap((type) =>
-        Object.entries(json.resource[type]).map(([name, block]) => [`${type}.${name}`, block] as const),
-      ),
-    );
-    const nextOf = new Map<string, string[]>();
-    const heads: string[] = [];
-    for (const [address, block] of links) {
-      const on = (block.depends_on as string[]).filter((d) => links.has(d));
-      expect(on.length).toBeLessThanOrEqual(1);
-      if (on.length === 0) heads.push(address);
-      else nextOf.set(on[0], [...(nextOf.get(on[0]) ?? []), address]);
-    }
-    expect(heads).toHaveLength(1);
-    // The chain starts once the master is a member of the database's owner: only the owner can grant on it.
-    const membership = onlyResource(json, "postgresql_grant_role");
-    expect(membership.role).toMatch(/^\$\{aws_db_instance\..+\.username\}$/);
-    expect(membership.grant_role).toBe("pulse_analytics_owner");
-    expect(links.get(heads[0]).depends_on).toContain(`postgresql_grant_role.${Object.keys(json.resource.postgresql_grant_role)[0]}`);
-    const applied: unknown[][] = [];
-    for (let at: string | undefined = heads[0]; at; ) {
-      const block = links.get(at)!;
-      applied.push([at.split(".")[0], block.role, block.object_type, block.privileges]);
-      const next: string[] = nextOf.get(at) ?? [];
-      expect(next.length).toBeLessThanOrEqual(1);
-      at = next[0];
-    }
-
-    const roleName = (grantee: string) => (grantee === "public" ? "public" : ROLES.find((r) => r.key === grantee)!.name);
-    const objectType = { database: "database", schema: "schema", tables: "table", sequences: "sequence" };
-    const expected = GRANTS.flatMap((g) => {
-      const grant = [roleName(g.grantee), objectType[g.scope], [...g.privileges]];
-      return g.alsoDefault
-        ? [["postgresql_grant", ...grant], ["postgresql_default_privileges", ...grant]]
-        : [["postgresql_grant", ...grant]];
-    });
-    expect(applied).toEqual(expected);
-  });
-});
-
-describe("the login-role secrets", () => {
-  const json = synth();
-  const secrets = resourcesOfType(json, "aws_secretsmanager_secret");
-  const values = resourcesOfType(json, "aws_secretsmanager_secret_version");
-
-  it("keeps one secret per login role, encrypted with the database's key", () => {
-    expect(secrets.map((s) => s.name).sort()).toEqual([
-      "pulse-analytics-dev/pulse_analytics_app",
-      "pulse-analytics-dev/pulse_analytics_migrator",
-      "pulse-analytics-dev/pulse_analytics_readonly",
-    ]);
-    for (const secret of secrets) expect(secret.kms_key_id).toMatch(/^\$\{aws_kms_key\..+\.arn\}$/);
-  });
-
-  it("stores the RDS secret JSON shape, with the Terraform-generated password referenced, not written", () => {
-    expect(values).toHaveLength(3);
-    for (const value of values) {
-      expect(value.secret_string).toMatch(/^\$\{jsonencode\(\{.*\}\)\}$/);
-      for (const key of ["engine", "host", "port", "dbname", "username", "password"]) {
-        expect(value.secret_string).toContain(`"${key}" = `);
-      }
-      expect(value.secret_string).toMatch(/"password" = random_password\.[^.]+\.result/);
-    }
-    const passwords = resourcesOfType(json, "random_password");
-    expect(passwords).toHaveLength(3);
-    expect(passwords.every((p) => p.length >= 32 && p.special === true)).toBe(true);
   });
 });
 

@@ -19,18 +19,23 @@ const local = useLocalDatabase();
 /** "grantee on object: PRIVILEGE" lines the Terraform resources produce (PUBLIC for the public pseudo-role). */
 function privilegesFromTerraform(json: TerraformJson, tables: string[]): string[] {
   const grantee = (name: string) => (name === "public" ? "PUBLIC" : name);
+  // Grants on schema analytics name it by reference (${postgresql_schema.<id>.name}), so they wait for it.
+  const schemaName = (value: string) => {
+    const id = /^\$\{postgresql_schema\.([^.]+)\.name\}$/.exec(value)?.[1];
+    return id ? json.resource.postgresql_schema[id].name : value;
+  };
   const lines: string[] = [];
   for (const grant of resourcesOfType(json, "postgresql_grant")) {
     const objects =
       grant.object_type === "database" ? ["database"]
-      : grant.object_type === "schema" ? [`schema ${grant.schema}`]
-      : grant.object_type === "table" ? tables.map((t) => `table ${grant.schema}.${t}`)
+      : grant.object_type === "schema" ? [`schema ${schemaName(grant.schema)}`]
+      : grant.object_type === "table" ? tables.map((t) => `table ${schemaName(grant.schema)}.${t}`)
       : []; // no sequences in the schema
     for (const object of objects) for (const privilege of grant.privileges) lines.push(`${grantee(grant.role)} on ${object}: ${privilege}`);
   }
   for (const defaults of resourcesOfType(json, "postgresql_default_privileges")) {
     for (const privilege of defaults.privileges) {
-      lines.push(`${grantee(defaults.role)} on future ${defaults.object_type}s of ${defaults.owner} in ${defaults.schema}: ${privilege}`);
+      lines.push(`${grantee(defaults.role)} on future ${defaults.object_type}s of ${defaults.owner} in ${schemaName(defaults.schema)}: ${privilege}`);
     }
   }
   return lines.sort();

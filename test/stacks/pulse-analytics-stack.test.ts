@@ -1,5 +1,6 @@
-// The dev, staging and prod stacks as `npm run synth` writes them: sizing per environment, operator
-// variables, outputs, state backend, and refusal of a bad config before anything is written.
+// The app as `npm run synth` writes it: the bootstrap stack, and per environment an instance stack
+// (`<env>-instance`) and a database stack (`<env>`): sizing, operator variables, outputs, state
+// backends, the order cdktf deploys them in, and refusal of a bad config before anything is written.
 
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { homedir, hostname, tmpdir } from "node:os";
@@ -7,21 +8,23 @@ import { join } from "node:path";
 import { App } from "cdktf";
 import { EnvironmentConfig, environments, InvalidInputError } from "../../src";
 import { stateLocationFromEnvironment, synthesizePulseAnalytics } from "../../stacks/app";
-import { onlyResource, synthApp } from "../support/synth";
+import { onlyResource, resourcesOfType, synthApp, synthAppWithManifest } from "../support/synth";
 
-const stacks = synthApp();
+const { stacks, manifest } = synthAppWithManifest();
 const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
+const instanceStack = (env: string) => stacks[`${env}-instance`];
+const databaseStack = (env: string) => stacks[env];
 
-describe("the synthesized stacks", () => {
-  it("are one stack per environment, named dev, staging and prod", () => {
-    expect(Object.keys(stacks).sort()).toEqual(["dev", "prod", "staging"]);
+describe("the synthesized app", () => {
+  it("is the bootstrap stack and two stacks per environment: <env>-instance, then <env>", () => {
+    expect(Object.keys(stacks).sort()).toEqual(["bootstrap", "dev", "dev-instance", "prod", "prod-instance", "staging", "staging-instance"]);
   });
 
-  it.each(ENVIRONMENTS)("%s matches its reviewed snapshot", (env) => {
-    expect(stacks[env]).toMatchSnapshot();
+  it.each(Object.keys(stacks).sort())("%s matches its reviewed snapshot", (name) => {
+    expect(stacks[name]).toMatchSnapshot();
   });
 
-  it("are deterministic and machine-independent: no absolute path, no host name, same bytes twice", () => {
+  it("is deterministic and machine-independent: no absolute path, no host name, same bytes twice", () => {
     const again = synthApp();
     expect(JSON.stringify(again)).toBe(JSON.stringify(stacks));
     const text = JSON.stringify(stacks);
@@ -30,14 +33,73 @@ describe("the synthesized stacks", () => {
     }
   });
 
-  it("require Terraform 1.10 or newer (S3-native locking, cross-variable validation)", () => {
-    for (const env of ENVIRONMENTS) expect(stacks[env].terraform.required_version).toBe(">= 1.10.0");
+  it("requires Terraform 1.10 or newer everywhere (ephemeral resources, S3-native locking)", () => {
+    for (const json of Object.values(stacks)) expect(json.terraform.required_version).toBe(">= 1.10.0");
+  });
+});
+
+// Finding 5 of issue 9: HashiCorp's provider documentation ("Provider Configuration": "You can use
+// expressions … but can only reference values that are known before the configuration is applied")
+// advises against configuring a provider from resources of the same configuration. The postgresql
+// provider is configured from the instance, so the instance lives in a stack applied first.
+describe("an environment's two stacks", () => {
+  it.each(ENVIRONMENTS)("%s-instance holds the AWS resources and nothing that connects to the database", (env) => {
+    const json = instanceStack(env);
+    expect(Object.keys(json.provider)).toEqual(["aws"]);
+    expect(Object.keys(json.resource).filter((type) => !type.startsWith("aws_"))).toEqual([]);
+    expect(resourcesOfType(json, "aws_db_instance")).toHaveLength(1);
+    expect(json.ephemeral).toBeUndefined();
+  });
+
+  it.each(ENVIRONMENTS)("%s holds the database level and no instance", (env) => {
+    const json = databaseStack(env);
+    expect(json.resource.aws_db_instance).toBeUndefined();
+    expect(json.resource.aws_kms_key).toBeUndefined();
+    expect(resourcesOfType(json, "postgresql_database")).toHaveLength(1);
+  });
+
+  it.each(ENVIRONMENTS)("%s reads the instance's address, port, master user, master secret and key from %s-instance's outputs", (env) => {
+    const json = databaseStack(env);
+    const provider = json.provider.postgresql[0];
+    const remote = (output: string) => `data.terraform_remote_state.instance.outputs.${output}`;
+    expect(provider.host).toBe(`\${coalesce(var.pulse_analytics_db_admin_host, ${remote("pulse_analytics_db_host")})}`);
+    expect(provider.port).toBe(`\${coalesce(var.pulse_analytics_db_admin_port, ${remote("pulse_analytics_db_port")})}`);
+    expect(provider.username).toBe(`\${${remote("pulse_analytics_db_master_username")}}`);
+    expect(Object.values(json.ephemeral!.aws_secretsmanager_secret_version)[0].secret_id).toBe(`\${${remote("pulse_analytics_db_master_secret_arn")}}`);
+    for (const secret of resourcesOfType(json, "aws_secretsmanager_secret")) {
+      expect(secret.kms_key_id).toBe(`\${${remote("pulse_analytics_db_kms_key_arn")}}`);
+    }
+    // Every output it reads is one the instance stack writes.
+    const read = [...JSON.stringify(json).matchAll(/terraform_remote_state\.instance\.outputs\.(\w+)/g)].map((m) => m[1]);
+    expect(Object.keys(instanceStack(env).output)).toEqual(expect.arrayContaining([...new Set(read)]));
+  });
+
+  it("reads them from the instance stack's own state, with the database stack's backend", () => {
+    const s3 = synthApp({ stateBackend: { bucket: "pulse-tf-state", region: "eu-central-1" } });
+    expect(s3.prod.data!.terraform_remote_state.instance).toMatchObject({
+      backend: "s3",
+      config: { bucket: "pulse-tf-state", region: "eu-central-1", key: "pulse-analytics/prod-instance/terraform.tfstate" },
+    });
+    expect(stacks.prod.data!.terraform_remote_state.instance).toMatchObject({
+      backend: "local",
+      config: { path: "../../../terraform.prod-instance.tfstate" },
+    });
+  });
+
+  it("are deployed in that order by `cdktf deploy <env>-instance <env>`, and destroyed in the reverse", () => {
+    // cdktf's manifest: the CLI deploys a stack only after its dependencies, destroys it before them,
+    // and refuses to deploy `<env>` alone ("dependencies are not included … add them").
+    for (const env of ENVIRONMENTS) {
+      expect(manifest.stacks[env].dependencies).toEqual([`${env}-instance`]);
+      expect(manifest.stacks[`${env}-instance`].dependencies).toEqual([]);
+    }
+    expect(manifest.stacks.bootstrap.dependencies).toEqual([]);
   });
 });
 
 describe("sizing per environment", () => {
-  const instance = (env: string) => onlyResource(stacks[env], "aws_db_instance");
-  const defaultOf = (env: string, variable: string) => stacks[env].variable[variable].default;
+  const instance = (env: string) => onlyResource(instanceStack(env), "aws_db_instance");
+  const defaultOf = (env: string, variable: string) => instanceStack(env).variable[variable].default;
 
   it("keeps dev small and disposable: single-AZ, burstable, 20 GiB, unprotected, no final snapshot", () => {
     expect(defaultOf("dev", "pulse_analytics_db_multi_az")).toBe(false);
@@ -63,7 +125,7 @@ describe("sizing per environment", () => {
       performance_insights_enabled: true,
     });
     expect(instance("prod").monitoring_interval).toBeGreaterThan(0);
-    expect(stacks.prod.resource.aws_iam_role).toBeDefined();
+    expect(instanceStack("prod").resource.aws_iam_role).toBeDefined();
     const ceilings = ENVIRONMENTS.map((env) => defaultOf(env, "pulse_analytics_db_max_storage_gb"));
     expect(Math.max(...ceilings)).toBe(defaultOf("prod", "pulse_analytics_db_max_storage_gb"));
   });
@@ -73,6 +135,8 @@ describe("input variables", () => {
   const OPERATOR_VARIABLES = [
     "pulse_analytics_db_instance_class",
     "pulse_analytics_db_storage_gb",
+    "pulse_analytics_db_iops",
+    "pulse_analytics_db_storage_throughput_mibps",
     "pulse_analytics_db_max_storage_gb",
     "pulse_analytics_db_multi_az",
     "pulse_analytics_db_backup_retention_days",
@@ -82,24 +146,25 @@ describe("input variables", () => {
     "pulse_analytics_db_allowed_cidr_blocks",
   ];
 
-  it.each(ENVIRONMENTS)("let an operator re-size and re-point %s without a code change", (env) => {
-    expect(Object.keys(stacks[env].variable)).toEqual(
-      expect.arrayContaining([...OPERATOR_VARIABLES, "pulse_analytics_db_admin_host", "pulse_analytics_db_admin_port", "aws_region"]),
-    );
+  it.each(ENVIRONMENTS)("let an operator re-size and re-point %s-instance, and tunnel %s's provider, without a code change", (env) => {
+    expect(Object.keys(instanceStack(env).variable).sort()).toEqual([...OPERATOR_VARIABLES, "aws_region"].sort());
+    expect(Object.keys(databaseStack(env).variable).sort()).toEqual(["aws_region", "pulse_analytics_db_admin_host", "pulse_analytics_db_admin_port"]);
   });
 
   it.each(ENVIRONMENTS)("default to %s's config", (env) => {
     const config = environments[env];
-    const variables = stacks[env].variable;
+    const variables = instanceStack(env).variable;
     expect({
       instanceClass: variables.pulse_analytics_db_instance_class.default,
       storage: variables.pulse_analytics_db_storage_gb.default,
+      iops: variables.pulse_analytics_db_iops.default,
       maxStorage: variables.pulse_analytics_db_max_storage_gb.default,
       multiAz: variables.pulse_analytics_db_multi_az.default,
       backups: variables.pulse_analytics_db_backup_retention_days.default,
     }).toEqual({
       instanceClass: config.instanceClass,
       storage: config.allocatedStorageGb,
+      iops: config.iops ?? null,
       maxStorage: config.maxAllocatedStorageGb,
       multiAz: config.multiAz,
       backups: config.backupRetentionDays,
@@ -107,9 +172,9 @@ describe("input variables", () => {
   });
 
   it("leave the network required when the config does not name it, and default to it when it does", () => {
-    const vpc = stacks.dev.variable.pulse_analytics_db_vpc_id;
+    const vpc = instanceStack("dev").variable.pulse_analytics_db_vpc_id;
     expect(vpc).not.toHaveProperty("default");
-    expect(stacks.dev.variable.pulse_analytics_db_subnet_ids).not.toHaveProperty("default");
+    expect(instanceStack("dev").variable.pulse_analytics_db_subnet_ids).not.toHaveProperty("default");
 
     const withNetwork = synthApp({
       environments: {
@@ -117,13 +182,13 @@ describe("input variables", () => {
         dev: { ...environments.dev, vpcId: "vpc-0a1b2c3d", subnetIds: ["subnet-0a1b2c3d", "subnet-1a2b3c4d"], allowedSecurityGroupIds: ["sg-0a1b2c3d"] },
       },
     });
-    expect(withNetwork.dev.variable.pulse_analytics_db_vpc_id.default).toBe("vpc-0a1b2c3d");
-    expect(withNetwork.dev.variable.pulse_analytics_db_subnet_ids.default).toEqual(["subnet-0a1b2c3d", "subnet-1a2b3c4d"]);
+    expect(withNetwork["dev-instance"].variable.pulse_analytics_db_vpc_id.default).toBe("vpc-0a1b2c3d");
+    expect(withNetwork["dev-instance"].variable.pulse_analytics_db_subnet_ids.default).toEqual(["subnet-0a1b2c3d", "subnet-1a2b3c4d"]);
   });
 
   it.each(OPERATOR_VARIABLES.filter((v) => v !== "pulse_analytics_db_multi_az"))("%s carries a validation block naming itself", (name) => {
     for (const env of ENVIRONMENTS) {
-      const validation = stacks[env].variable[name].validation as Array<{ condition: string; error_message: string }>;
+      const validation = instanceStack(env).variable[name].validation as Array<{ condition: string; error_message: string }>;
       expect(validation.length).toBeGreaterThan(0);
       for (const v of validation) {
         expect(v.condition).toContain(`var.${name}`);
@@ -132,22 +197,25 @@ describe("input variables", () => {
     }
   });
 
-  it("feed the construct: the instance reads them", () => {
-    const db = onlyResource(stacks.prod, "aws_db_instance");
+  it("feed the constructs: the instance reads the sizing, the postgresql provider the tunnel", () => {
+    const db = onlyResource(instanceStack("prod"), "aws_db_instance");
     expect(db).toMatchObject({
       instance_class: "${var.pulse_analytics_db_instance_class}",
       allocated_storage: "${var.pulse_analytics_db_storage_gb}",
+      iops: "${var.pulse_analytics_db_iops}",
+      storage_throughput: "${var.pulse_analytics_db_storage_throughput_mibps}",
       max_allocated_storage: "${var.pulse_analytics_db_max_storage_gb}",
       multi_az: "${var.pulse_analytics_db_multi_az}",
       backup_retention_period: "${var.pulse_analytics_db_backup_retention_days}",
     });
-    expect(onlyResource(stacks.prod, "aws_security_group").vpc_id).toBe("${var.pulse_analytics_db_vpc_id}");
-    expect(stacks.prod.provider.aws[0].region).toBe("${var.aws_region}");
-    expect(stacks.prod.provider.postgresql[0].host).toMatch(/^\$\{coalesce\(var\.pulse_analytics_db_admin_host, aws_db_instance\..+\.address\)\}$/);
+    expect(onlyResource(instanceStack("prod"), "aws_security_group").vpc_id).toBe("${var.pulse_analytics_db_vpc_id}");
+    for (const env of ["prod-instance", "prod"]) expect(stacks[env].provider.aws[0].region).toBe("${var.aws_region}");
+    expect(databaseStack("prod").provider.postgresql[0].host).toMatch(/^\$\{coalesce\(var\.pulse_analytics_db_admin_host, /);
   });
 });
 
 describe("outputs", () => {
+  // What db:url and the runbook read: all of it from the environment's database stack (`<env>`).
   const OUTPUTS = [
     "pulse_analytics_db_host",
     "pulse_analytics_db_port",
@@ -160,39 +228,57 @@ describe("outputs", () => {
     "pulse_analytics_db_readonly_secret_arn",
     "pulse_analytics_db_security_group_id",
   ];
+  const INSTANCE_OUTPUTS = [
+    "pulse_analytics_db_host",
+    "pulse_analytics_db_port",
+    "pulse_analytics_db_endpoint",
+    "pulse_analytics_db_master_secret_arn",
+    "pulse_analytics_db_security_group_id",
+    "pulse_analytics_db_kms_key_arn",
+    "pulse_analytics_db_master_username",
+  ];
 
-  it.each(ENVIRONMENTS)("%s has exactly the documented outputs", (env) => {
-    expect(Object.keys(stacks[env].output).sort()).toEqual([...OUTPUTS].sort());
+  it.each(ENVIRONMENTS)("%s has exactly the documented outputs, and %s-instance those the database stack reads", (env) => {
+    expect(Object.keys(databaseStack(env).output).sort()).toEqual([...OUTPUTS].sort());
+    expect(Object.keys(instanceStack(env).output).sort()).toEqual([...INSTANCE_OUTPUTS].sort());
   });
 
   it("point at the instance, the database, the app role and the secrets' ARNs", () => {
-    const value = (name: string) => stacks.prod.output[name].value;
+    const value = (name: string) => instanceStack("prod").output[name].value;
     expect(value("pulse_analytics_db_host")).toMatch(/^\$\{aws_db_instance\..+\.address\}$/);
     expect(value("pulse_analytics_db_port")).toMatch(/^\$\{aws_db_instance\..+\.port\}$/);
     expect(value("pulse_analytics_db_endpoint")).toMatch(/^\$\{aws_db_instance\..+\.endpoint\}$/);
-    expect(value("pulse_analytics_db_name")).toBe("pulse_analytics");
-    expect(value("pulse_analytics_db_user")).toBe("pulse_analytics_app");
     expect(value("pulse_analytics_db_master_secret_arn")).toMatch(/^\$\{aws_db_instance\..+\.master_user_secret\[0\]\.secret_arn\}$/);
-    for (const role of ["app", "migrator", "readonly"]) {
-      expect(value(`pulse_analytics_db_${role}_secret_arn`)).toMatch(/^\$\{aws_secretsmanager_secret\..+\.arn\}$/);
-    }
     expect(value("pulse_analytics_db_security_group_id")).toMatch(/^\$\{aws_security_group\..+\.id\}$/);
+    expect(value("pulse_analytics_db_kms_key_arn")).toMatch(/^\$\{aws_kms_key\..+\.arn\}$/);
+
+    const passed = (name: string) => databaseStack("prod").output[name].value;
+    for (const name of ["host", "port", "endpoint", "master_secret_arn", "security_group_id"]) {
+      expect(passed(`pulse_analytics_db_${name}`)).toBe(`\${data.terraform_remote_state.instance.outputs.pulse_analytics_db_${name}}`);
+    }
+    expect(passed("pulse_analytics_db_name")).toBe("pulse_analytics");
+    expect(passed("pulse_analytics_db_user")).toBe("pulse_analytics_app");
+    for (const role of ["app", "migrator", "readonly"]) {
+      expect(passed(`pulse_analytics_db_${role}_secret_arn`)).toMatch(/^\$\{aws_secretsmanager_secret\..+\.arn\}$/);
+    }
   });
 });
 
 describe("state backend", () => {
-  it("is a local file at the project root when no bucket is configured", () => {
-    expect(stacks.dev.terraform.backend).toEqual({ local: { path: "../../../terraform.dev.tfstate" } });
+  it("is a local file per stack at the project root when no bucket is configured", () => {
+    for (const name of Object.keys(stacks)) {
+      expect(stacks[name].terraform.backend).toEqual({ local: { path: `../../../terraform.${name}.tfstate` } });
+    }
   });
 
-  it("is S3, encrypted, with S3-native locking and a key per environment when a bucket is configured", () => {
+  it("is S3, encrypted, with S3-native locking and a key per stack when a bucket is configured", () => {
     const s3 = synthApp({ stateBackend: { bucket: "pulse-tf-state", region: "eu-central-1" } });
-    for (const env of ENVIRONMENTS) {
-      expect(s3[env].terraform.backend).toEqual({
+    for (const name of Object.keys(s3)) {
+      expect(s3[name].terraform.backend).toEqual({
         s3: {
           bucket: "pulse-tf-state",
           region: "eu-central-1",
-          key: `pulse-analytics/${env}/terraform.tfstate`,
+          key: `pulse-analytics/${name}/terraform.tfstate`,
           encrypt: true,
           use_lockfile: true,
         },
@@ -218,6 +304,8 @@ describe("a bad environment config", () => {
     [{ instanceClass: "db.t4g.huge" }, 'environments.prod: invalid instanceClass: "db.t4g.huge"'],
     [{ maxAllocatedStorageGb: 100 }, "environments.prod: invalid maxAllocatedStorageGb: 100. Allowed: a whole number of GiB at least 10% above allocatedStorageGb (100, so at least 110)"],
     [{ allowedCidrBlocks: ["0.0.0.0/0"] }, 'environments.prod: invalid allowedCidrBlocks: ["0.0.0.0/0"]'],
+    [{ allocatedStorageGb: 400, maxAllocatedStorageGb: 1000 }, "environments.prod: invalid allocatedStorageGb: 400. Allowed: below 400 GiB, or from 400 GiB with iops"],
+    [{ allowMajorVersionUpgrade: true }, "environments.prod: invalid allowMajorVersionUpgrade: true. Allowed: false, or true together with applyImmediately: true"],
   ])("fails at synth, naming the environment and the prop (%j), and writes no stack", (bad, message) => {
     const outdir = mkdtempSync(join(tmpdir(), "pulse-bad-"));
     try {
@@ -230,4 +318,3 @@ describe("a bad environment config", () => {
     }
   });
 });
-

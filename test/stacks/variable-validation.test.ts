@@ -17,6 +17,8 @@ const terraformAvailable = spawnSync("terraform", ["version"], { stdio: "ignore"
 const PROP_OF_VARIABLE: Record<string, keyof PulseAnalyticsPostgresProps> = {
   pulse_analytics_db_instance_class: "instanceClass",
   pulse_analytics_db_storage_gb: "allocatedStorageGb",
+  pulse_analytics_db_iops: "iops",
+  pulse_analytics_db_storage_throughput_mibps: "storageThroughputMibps",
   pulse_analytics_db_max_storage_gb: "maxAllocatedStorageGb",
   pulse_analytics_db_multi_az: "multiAz",
   pulse_analytics_db_backup_retention_days: "backupRetentionDays",
@@ -52,6 +54,18 @@ const CASES: Array<[env: "dev" | "staging" | "prod", vars: Vars]> = [
   ["prod", { pulse_analytics_db_storage_gb: 100, pulse_analytics_db_max_storage_gb: 109 }],
   ["prod", { pulse_analytics_db_storage_gb: 100, pulse_analytics_db_max_storage_gb: 110 }],
   ["prod", { pulse_analytics_db_max_storage_gb: 65537 }],
+  // gp3 from 400 GiB: IOPS and throughput stated in the same change (hashicorp/terraform-provider-aws#28382).
+  ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000 }],
+  ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 12000 }],
+  ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 12000, pulse_analytics_db_storage_throughput_mibps: 500 }],
+  ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 16000, pulse_analytics_db_storage_throughput_mibps: 4000 }],
+  ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 12000, pulse_analytics_db_storage_throughput_mibps: 3001 }],
+  ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 11999, pulse_analytics_db_storage_throughput_mibps: 500 }],
+  ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 64001, pulse_analytics_db_storage_throughput_mibps: 500 }],
+  ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 12000, pulse_analytics_db_storage_throughput_mibps: 499 }],
+  ["prod", { pulse_analytics_db_storage_gb: 399, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 12000, pulse_analytics_db_storage_throughput_mibps: 500 }],
+  ["prod", { pulse_analytics_db_storage_throughput_mibps: 500 }],
+  ["prod", { pulse_analytics_db_iops: 12000 }],
   ["prod", { pulse_analytics_db_backup_retention_days: 6 }],
   ["prod", { pulse_analytics_db_backup_retention_days: 7 }],
   ["prod", { pulse_analytics_db_backup_retention_days: 35 }],
@@ -104,7 +118,9 @@ const CASES: Array<[env: "dev" | "staging" | "prod", vars: Vars]> = [
     for (const name of ["dev", "staging", "prod"]) {
       const dir = join(workdir, name);
       mkdirSync(dir);
-      writeFileSync(join(dir, "main.tf.json"), JSON.stringify({ variable: stacks[name].variable }));
+      // The environment's two stacks' variables together (aws_region is the same in both).
+      const variable = { ...stacks[`${name}-instance`].variable, ...stacks[name].variable };
+      writeFileSync(join(dir, "main.tf.json"), JSON.stringify({ variable }));
     }
     // Two at a time: the machine has two cores.
     const chain: Promise<unknown>[] = [Promise.resolve(), Promise.resolve()];

@@ -6,12 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, TerraformStack, Testing } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { PulseAnalyticsPostgres, PulseAnalyticsPostgresProps } from "../../src";
+import { PulseAnalyticsDatabase, PulseAnalyticsPostgres, PulseAnalyticsPostgresProps } from "../../src";
 import { PulseAnalyticsAppOptions, synthesizePulseAnalytics } from "../../stacks/app";
 
 /** A synthesized stack: cdk.tf.json parsed. */
 export interface TerraformJson {
   terraform: Record<string, any>;
+  ephemeral?: Record<string, Record<string, any>>;
   provider: Record<string, any[]>;
   variable: Record<string, any>;
   output: Record<string, any>;
@@ -32,15 +33,22 @@ export function constructProps(overrides: Partial<PulseAnalyticsPostgresProps> =
   return { environment: "dev", ...NETWORK, ...overrides };
 }
 
-/** Creates one PulseAnalyticsPostgres in a fresh stack (with an aws provider, as a stack would) and returns the stack. */
+/**
+ * Creates a PulseAnalyticsPostgres and, on it, a PulseAnalyticsDatabase in one fresh stack (with an aws
+ * provider, as a stack would) and returns them. The app's stacks put the two in separate stacks; one
+ * stack shows each construct's own output with direct references between them.
+ */
 export function stackWithConstruct(overrides: Partial<PulseAnalyticsPostgresProps> = {}): {
   stack: TerraformStack;
-  database: PulseAnalyticsPostgres;
+  instance: PulseAnalyticsPostgres;
+  database: PulseAnalyticsDatabase;
 } {
   const stack = new TerraformStack(Testing.app(), "test");
   new AwsProvider(stack, "aws", { region: "eu-central-1" });
-  const database = new PulseAnalyticsPostgres(stack, "db", constructProps(overrides));
-  return { stack, database };
+  const props = constructProps(overrides);
+  const instance = new PulseAnalyticsPostgres(stack, "db", props);
+  const database = new PulseAnalyticsDatabase(stack, "database", { ...props, instance: instance.connection });
+  return { stack, instance, database };
 }
 
 /** The synthesized JSON (as a string, for cdktf's matchers) of one construct with `overrides`. */
@@ -48,14 +56,25 @@ export function synthConstruct(overrides: Partial<PulseAnalyticsPostgresProps> =
   return Testing.synth(stackWithConstruct(overrides).stack);
 }
 
-/** Synthesizes the whole app into a fresh directory, exactly as main.ts does, and parses every stack. */
+/** Synthesizes the whole app into a fresh directory, exactly as main.ts does, and parses every stack, by stack name. */
 export function synthApp(options: PulseAnalyticsAppOptions = {}): Record<string, TerraformJson> {
+  return synthAppWithManifest(options).stacks;
+}
+
+/** The same, with cdktf's manifest.json, which tells `cdktf deploy` the order of the stacks. */
+export function synthAppWithManifest(options: PulseAnalyticsAppOptions = {}): {
+  stacks: Record<string, TerraformJson>;
+  manifest: { stacks: Record<string, { dependencies: string[] }> };
+} {
   const outdir = mkdtempSync(join(tmpdir(), "pulse-synth-"));
   try {
     const stacks = synthesizePulseAnalytics(new App({ outdir }), options);
-    return Object.fromEntries(
-      stacks.map((s) => [s.node.id, JSON.parse(readFileSync(join(outdir, "stacks", s.node.id, "cdk.tf.json"), "utf8"))]),
-    );
+    return {
+      stacks: Object.fromEntries(
+        stacks.map((s) => [s.node.id, JSON.parse(readFileSync(join(outdir, "stacks", s.node.id, "cdk.tf.json"), "utf8"))]),
+      ),
+      manifest: JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")),
+    };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

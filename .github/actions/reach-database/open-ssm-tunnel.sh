@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Opens SSM port forwarding from 127.0.0.1:$LOCAL_PORT through $BASTION to the database host in
-# Terraform's state, and points the postgresql provider at it (TF_VAR_…admin_host/_port).
-# Run in the stack's directory after `terraform init`.
+# Opens SSM port forwarding from 127.0.0.1:$LOCAL_PORT through $BASTION to the database host in the
+# instance stack's state, and points the postgresql provider (the database stack) at it with
+# TF_VAR_pulse_analytics_db_admin_host/_port. Run in the instance stack's directory after `terraform init`.
 set -euo pipefail
 
 if [ -z "${BASTION:-}" ]; then
@@ -11,8 +11,8 @@ fi
 host=$(terraform output -raw pulse_analytics_db_host 2>/dev/null || true)
 port=$(terraform output -raw pulse_analytics_db_port 2>/dev/null || echo 5432)
 if [ -z "$host" ]; then
-  # First deploy: no instance yet, so no postgresql_* resource to refresh; the first apply creates
-  # the instance and then needs the tunnel (docs/operations.md, "First deploy into a private VPC").
+  # First deploy, at plan time: no instance yet, so nothing to refresh. The apply job runs this again
+  # after applying the instance stack, and then finds the host.
   echo "::notice::No database in the state yet: no tunnel needed for this plan."
   exit 0
 fi

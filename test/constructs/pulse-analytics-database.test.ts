@@ -1,0 +1,195 @@
+// What the PulseAnalyticsDatabase construct provisions inside the instance (roles, database, schema,
+// grants, login-role secrets), read off its synthesized Terraform JSON. Here both constructs share one
+// stack, so the database level refers to the instance directly; the app puts them in two stacks.
+
+import { PostgresqlProvider } from "@cdktf/provider-postgresql/lib/provider";
+import { GRANTS, ROLES } from "../../src";
+import { onlyResource, resourcesOfType, synthConstruct, TerraformJson } from "../support/synth";
+
+const synth = (overrides = {}): TerraformJson => JSON.parse(synthConstruct(overrides));
+
+describe("the database level (postgresql provider)", () => {
+  const json = synth();
+  const text = JSON.stringify(json);
+
+  it("connects to the instance address as the non-superuser master, over TLS, giving up after 15 s", () => {
+    expect(text).toHaveProviderWithProperties(PostgresqlProvider, {
+      superuser: false,
+      sslmode: "require",
+      connect_timeout: 15,
+      database: "postgres",
+    });
+    const provider = json.provider.postgresql[0];
+    expect(provider.host).toMatch(/^\$\{aws_db_instance\..+\.address\}$/);
+    expect(provider.port).toMatch(/^\$\{aws_db_instance\..+\.port\}$/);
+    expect(provider.username).toMatch(/^\$\{aws_db_instance\..+\.username\}$/);
+  });
+
+  // Finding 4 of issue 9. A data source is read at plan time and its value stored in the saved plan
+  // (Terraform docs, "Data sources"); RDS rotates its managed master secret every 7 days ("Password
+  // management with Amazon RDS and AWS Secrets Manager"), so an apply approved after a rotation logged
+  // in with a stale password. An ephemeral resource (Terraform ≥ 1.10, hashicorp/aws
+  // internal/service/secretsmanager/secret_version_ephemeral.go) is opened anew at apply, and its
+  // value is stored in neither the plan nor the state.
+  it("reads the master password from the RDS-managed secret ephemerally, at plan and at apply, into the provider only", () => {
+    const [[name, block]] = Object.entries(json.ephemeral!.aws_secretsmanager_secret_version);
+    expect(block).toEqual({ secret_id: expect.stringMatching(/^\$\{aws_db_instance\..+\.master_user_secret\[0\]\.secret_arn\}$/) });
+    expect(json.provider.postgresql[0].password).toBe(`\${jsondecode(ephemeral.aws_secretsmanager_secret_version.${name}.secret_string).password}`);
+    expect(json.data?.aws_secretsmanager_secret_version).toBeUndefined();
+  });
+
+  it("connects through a tunnel when adminHost and adminPort are given", () => {
+    const provider = synth({ adminHost: "localhost", adminPort: 15432 }).provider.postgresql[0];
+    expect([provider.host, provider.port]).toEqual(["localhost", 15432]);
+  });
+
+  it("creates every role of the role model, only the owner without login, the migrator a member of the owner", () => {
+    const roles = resourcesOfType(json, "postgresql_role");
+    expect(roles.map((r) => [r.name, r.login]).sort()).toEqual(ROLES.map((r) => [r.name, r.login]).sort());
+    const migrator = roles.find((r) => r.name === "pulse_analytics_migrator");
+    expect(migrator!.roles).toEqual(["pulse_analytics_owner"]);
+    expect(roles.find((r) => r.name === "pulse_analytics_owner")).not.toHaveProperty("password");
+  });
+
+  it("creates database pulse_analytics and schema analytics, both owned by pulse_analytics_owner", () => {
+    expect(onlyResource(json, "postgresql_database")).toMatchObject({ name: "pulse_analytics", owner: "pulse_analytics_owner" });
+    const schema = onlyResource(json, "postgresql_schema");
+    expect(schema).toMatchObject({ name: "analytics", owner: "pulse_analytics_owner" });
+    expect(schema.database).toMatch(/^\$\{postgresql_database\..+\.name\}$/);
+  });
+
+  it("names the database after databaseName", () => {
+    expect(onlyResource(synth({ databaseName: "pulse_analytics_test" }), "postgresql_database").name).toBe("pulse_analytics_test");
+  });
+
+  it("revokes PUBLIC's CONNECT and TEMP on the database and CREATE on schema public", () => {
+    const grants = resourcesOfType(json, "postgresql_grant").filter((g) => g.role === "public");
+    expect(grants.map((g) => [g.object_type, g.schema, g.privileges]).sort()).toEqual([
+      ["database", undefined, []],
+      ["schema", "public", ["USAGE"]],
+    ]);
+  });
+
+  it("grants app read-write and readonly read on analytics tables, now and by default for tables migrations create later", () => {
+    const grants = resourcesOfType(json, "postgresql_grant");
+    const defaults = resourcesOfType(json, "postgresql_default_privileges");
+    const tableGrant = (role: string) => grants.find((g) => g.role === role && g.object_type === "table");
+    // schema analytics by reference, so each grant also waits for the schema (and is revoked before it is dropped).
+    const analytics = `\${postgresql_schema.${Object.keys(json.resource.postgresql_schema)[0]}.name}`;
+    expect(tableGrant("pulse_analytics_app")).toMatchObject({ schema: analytics, objects: [], privileges: ["SELECT", "INSERT", "UPDATE", "DELETE"] });
+    expect(tableGrant("pulse_analytics_readonly")).toMatchObject({ schema: analytics, objects: [], privileges: ["SELECT"] });
+    expect(defaults.map((d) => [d.role, d.owner, d.schema, d.object_type, d.privileges]).sort()).toEqual([
+      ["pulse_analytics_app", "pulse_analytics_owner", analytics, "sequence", ["SELECT", "USAGE"]],
+      ["pulse_analytics_app", "pulse_analytics_owner", analytics, "table", ["SELECT", "INSERT", "UPDATE", "DELETE"]],
+      ["pulse_analytics_readonly", "pulse_analytics_owner", analytics, "sequence", ["SELECT"]],
+      ["pulse_analytics_readonly", "pulse_analytics_owner", analytics, "table", ["SELECT"]],
+    ]);
+  });
+
+  it("applies every grant of the role model one after another, in the model's order (no 'tuple concurrently updated')", () => {
+    // Walk the depends_on chain of postgresql_grant and postgresql_default_privileges from its head.
+    const links = new Map<string, any>(
+      ["postgresql_grant", "postgresql_default_privileges"].flatMap((type) =>
+        Object.entries(json.resource[type]).map(([name, block]) => [`${type}.${name}`, block] as const),
+      ),
+    );
+    const nextOf = new Map<string, string[]>();
+    const heads: string[] = [];
+    for (const [address, block] of links) {
+      const on = (block.depends_on as string[]).filter((d) => links.has(d));
+      expect(on.length).toBeLessThanOrEqual(1);
+      if (on.length === 0) heads.push(address);
+      else nextOf.set(on[0], [...(nextOf.get(on[0]) ?? []), address]);
+    }
+    expect(heads).toHaveLength(1);
+    // The chain starts once the master is a member of the database's owner: only the owner can grant on it.
+    const membership = onlyResource(json, "postgresql_grant_role");
+    expect(membership.role).toMatch(/^\$\{aws_db_instance\..+\.username\}$/);
+    expect(membership.grant_role).toBe("pulse_analytics_owner");
+    expect(links.get(heads[0]).depends_on).toContain(`postgresql_grant_role.${Object.keys(json.resource.postgresql_grant_role)[0]}`);
+    const applied: unknown[][] = [];
+    for (let at: string | undefined = heads[0]; at; ) {
+      const block = links.get(at)!;
+      applied.push([at.split(".")[0], block.role, block.object_type, block.privileges]);
+      const next: string[] = nextOf.get(at) ?? [];
+      expect(next.length).toBeLessThanOrEqual(1);
+      at = next[0];
+    }
+
+    const roleName = (grantee: string) => (grantee === "public" ? "public" : ROLES.find((r) => r.key === grantee)!.name);
+    const objectType = { database: "database", schema: "schema", tables: "table", sequences: "sequence" };
+    const expected = GRANTS.flatMap((g) => {
+      const grant = [roleName(g.grantee), objectType[g.scope], [...g.privileges]];
+      return g.alsoDefault
+        ? [["postgresql_grant", ...grant], ["postgresql_default_privileges", ...grant]]
+        : [["postgresql_grant", ...grant]];
+    });
+    expect(applied).toEqual(expected);
+  });
+});
+
+describe("the login-role secrets", () => {
+  const json = synth();
+  const secrets = resourcesOfType(json, "aws_secretsmanager_secret");
+  const values = resourcesOfType(json, "aws_secretsmanager_secret_version");
+
+  it("keeps one secret per login role, encrypted with the database's key", () => {
+    expect(secrets.map((s) => s.name).sort()).toEqual([
+      "pulse-analytics-dev/pulse_analytics_app",
+      "pulse-analytics-dev/pulse_analytics_migrator",
+      "pulse-analytics-dev/pulse_analytics_readonly",
+    ]);
+    for (const secret of secrets) expect(secret.kms_key_id).toMatch(/^\$\{aws_kms_key\..+\.arn\}$/);
+  });
+
+  it("stores the RDS secret JSON shape, with the Terraform-generated password referenced, not written", () => {
+    expect(values).toHaveLength(3);
+    for (const value of values) {
+      expect(value.secret_string).toMatch(/^\$\{jsonencode\(\{.*\}\)\}$/);
+      for (const key of ["engine", "host", "port", "dbname", "username", "password"]) {
+        expect(value.secret_string).toContain(`"${key}" = `);
+      }
+      expect(value.secret_string).toMatch(/"password" = random_password\.[^.]+\.result/);
+    }
+    const passwords = resourcesOfType(json, "random_password");
+    expect(passwords).toHaveLength(3);
+    expect(passwords.every((p) => p.length >= 32 && p.special === true)).toBe(true);
+  });
+});
+
+
+// Finding 1 of issue 9. PostgreSQL 16+ gives a CREATEROLE non-superuser an ADMIN-only membership in
+// every role it creates (grantor: the bootstrap superuser, rdsadmin on RDS; PostgreSQL docs, "CREATE
+// ROLE"). cyrilgdn/postgresql 1.26.0's readGrantRole (postgresql/resource_postgresql_grant_role.go)
+// reads one arbitrary pg_auth_members row for (member, role) and stores its admin_option; since
+// with_admin_option forces replacement, every plan showed "-/+ with_admin_option = true -> false"
+// (cyrilgdn/terraform-provider-postgresql PR #667, open). test/db/master-membership.test.ts shows
+// the two rows on a real PostgreSQL.
+describe("the master's membership in the owner role", () => {
+  const json = synth();
+  const membership = onlyResource(json, "postgresql_grant_role");
+
+  it("is granted without ADMIN OPTION and ignores the with_admin_option the provider reads back", () => {
+    expect(membership.grant_role).toBe("pulse_analytics_owner");
+    expect(membership).not.toHaveProperty("with_admin_option");
+    expect(membership.lifecycle).toEqual({ ignore_changes: ["with_admin_option"] });
+  });
+});
+
+// Finding 3 of issue 9: postgresql_schema drops with RESTRICT unless drop_cascade
+// (resource_postgresql_schema.go, resourcePostgreSQLSchemaDelete), which fails once migrations
+// created tables; prevent_destroy makes Terraform refuse, at plan time, any plan that would destroy
+// the resource (Terraform docs, "The lifecycle meta-argument").
+describe("what a destroy may remove", () => {
+  it("is everything in an unprotected database (dev): the schema drops with its tables, nothing is held back", () => {
+    const json = synth({ deletionProtection: false });
+    expect(onlyResource(json, "postgresql_schema")).toMatchObject({ drop_cascade: true, lifecycle: { prevent_destroy: false } });
+    expect(onlyResource(json, "postgresql_database").lifecycle).toEqual({ prevent_destroy: false });
+  });
+
+  it("is nothing of a protected database's data: no plan may destroy the database or the schema, and the schema never drops its tables", () => {
+    const json = synth({ deletionProtection: true });
+    expect(onlyResource(json, "postgresql_schema")).toMatchObject({ drop_cascade: false, lifecycle: { prevent_destroy: true } });
+    expect(onlyResource(json, "postgresql_database").lifecycle).toEqual({ prevent_destroy: true });
+  });
+});
