@@ -60,9 +60,7 @@ function arnsOf(input: CiRolePolicyInput): Arns {
     instance: `arn:${partition}:ec2:${region}:${accountId}:instance/*`,
     // An AWS-owned document's ARN has no account ("arn:aws:ssm:<region>::document/…"); "*" matches it.
     document: `arn:${partition}:ssm:${region}:*:document/${PORT_FORWARDING_DOCUMENT}`,
-    // Session IDs start with the caller's role session name, which the workflows set to
-    // pulse-analytics-<plan|apply>-<env>-<run id>.
-    sessions: `arn:${partition}:ssm:${region}:${accountId}:session/pulse-analytics-*-${environment}-*`,
+    sessions: `arn:${partition}:ssm:${region}:${accountId}:session/*`,
     logGroups: [
       `arn:${partition}:logs:${region}:${accountId}:log-group:/aws/rds/instance/${identifier}/*`,
       `arn:${partition}:logs:${region}:${accountId}:log-group:/aws/rds/instance/${identifier}/*:*`,
@@ -95,7 +93,16 @@ function commonStatements(input: CiRolePolicyInput, a: Arns): Statement[] {
       Condition: { StringEquals: { [`ssm:resourceTag/${BASTION_TAG}`]: input.environment } },
     },
     { Sid: "TunnelDocument", Effect: "Allow", Action: "ssm:StartSession", Resource: a.document },
-    { Sid: "OwnSessions", Effect: "Allow", Action: ["ssm:TerminateSession", "ssm:ResumeSession"], Resource: a.sessions },
+    {
+      // Session Manager tags each session with its caller's aws:userid (role-id:session-name); the
+      // policy variable is written $${…} so Terraform leaves it alone.
+      Sid: "OwnSessions",
+      Effect: "Allow",
+      Action: ["ssm:TerminateSession", "ssm:ResumeSession"],
+      Resource: a.sessions,
+      Condition: { StringEquals: { "ssm:resourceTag/aws:ssmmessages:session-id": "$${aws:userid}" } },
+    },
+    { Sid: "SessionDataChannel", Effect: "Allow", Action: "ssmmessages:OpenDataChannel", Resource: "*" },
   ];
 }
 

@@ -15,6 +15,8 @@ const BUCKET = "pulse-tf-state";
 const REPOSITORY = "acme/pulse-analytics-postgres";
 const OIDC_PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
 const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
+/** aws:userid of an assumed-role session: the role's id and the session name. */
+const SESSION_USER_ID = "AROAEXAMPLEROLEID:github-actions";
 type Environment = (typeof ENVIRONMENTS)[number];
 type Kind = "plan" | "apply";
 
@@ -154,10 +156,14 @@ function planCalls(environment: Environment): Call[] {
     { action: "ssm:StartSession", resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:document/AWS-StartPortForwardingSessionToRemoteHost`, source: "aws ssm start-session: the AWS-owned document (no tags)" },
     {
       action: "ssm:TerminateSession",
-      // Session IDs start with the role session name the workflows give (pulse-analytics-plan-<env>-<run id>).
       resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:session/pulse-analytics-plan-${environment}-987654321-0a1b2c3d4e5f60718`,
+      // Session Manager tags a session with its caller's aws:userid ("Additional sample IAM policies for
+      // Session Manager"); the shared flag: any environment's role may end its own sessions.
+      context: { "ssm:resourceTag/aws:ssmmessages:session-id": SESSION_USER_ID, "aws:userid": SESSION_USER_ID },
+      shared: "a role may end its own sessions, whichever instance they reach",
       source: "aws ssm start-session: ending the session",
     },
+    { action: "ssmmessages:OpenDataChannel", resource: "*", source: "session-manager-plugin: the session's data channel" },
   ];
 }
 
@@ -185,7 +191,13 @@ function applyCalls(environment: Environment): Call[] {
     // RDS uses the key with the caller's permissions (AWS KMS, "How Amazon RDS uses AWS KMS").
     { action: "kms:DescribeKey", resource: r.key, context: via("rds"), resourcePolicy: "key", source: "CreateDBInstance with KmsKeyId: RDS checks the key" },
     { action: "kms:CreateGrant", resource: r.key, context: { ...via("rds"), "kms:GrantIsForAWSResource": "true" }, resourcePolicy: "key", source: "CreateDBInstance with KmsKeyId: RDS's grant" },
+    // manage_master_user_password with a customer-managed key: the caller needs kms:Decrypt,
+    // kms:GenerateDataKey and kms:CreateGrant (RDS User Guide, "Password management with Amazon RDS and
+    // AWS Secrets Manager", required permissions).
     { action: "kms:GenerateDataKey", resource: r.key, context: via("secretsmanager"), resourcePolicy: "key", source: "manage_master_user_password: the secret is encrypted with the key" },
+    { action: "kms:Decrypt", resource: r.key, context: via("secretsmanager"), resourcePolicy: "key", source: "manage_master_user_password: the secret is read back" },
+    { action: "kms:CreateGrant", resource: r.key, context: { ...via("secretsmanager"), "kms:GrantIsForAWSResource": "true" }, resourcePolicy: "key", source: "manage_master_user_password: the grant for rotation" },
+    { action: "kms:DescribeKey", resource: r.key, context: via("secretsmanager"), resourcePolicy: "key", source: "manage_master_user_password: the key is checked" },
     { action: "kms:GenerateDataKey", resource: r.key, context: via("rds"), resourcePolicy: "key", source: "Performance Insights encrypted with the key" },
     { action: "rds:CreateDBParameterGroup", resource: r.parameterGroup, context: tags(environment), source: "aws_db_parameter_group Create" },
     { action: "rds:ModifyDBParameterGroup", resource: r.parameterGroup, source: "aws_db_parameter_group Create/Update (parameters)" },
@@ -254,6 +266,10 @@ function applyCalls(environment: Environment): Call[] {
     { action: "logs:DeleteLogGroup", resource: r.logGroup, source: "aws_cloudwatch_log_group Delete" },
     // The database stack: the login-role secrets.
     { action: "secretsmanager:CreateSecret", resource: r.appSecret, context: tags(environment), source: "aws_secretsmanager_secret Create (with KmsKeyId, Tags)" },
+    // With a customer-managed key, CreateSecret checks the caller may use it (Secrets Manager, "Secret
+    // encryption and decryption": GenerateDataKey and Decrypt with SecretVersionId RequestToValidateKeyAccess).
+    { action: "kms:GenerateDataKey", resource: r.key, context: via("secretsmanager"), resourcePolicy: "key", source: "CreateSecret with KmsKeyId: key access check" },
+    { action: "kms:Decrypt", resource: r.key, context: via("secretsmanager"), resourcePolicy: "key", source: "CreateSecret with KmsKeyId: key access check" },
     { action: "secretsmanager:PutSecretValue", resource: r.appSecret, source: "aws_secretsmanager_secret_version Create" },
     { action: "secretsmanager:UpdateSecretVersionStage", resource: r.appSecret, source: "aws_secretsmanager_secret_version Delete" },
     { action: "secretsmanager:DeleteSecret", resource: r.appSecret, source: "aws_secretsmanager_secret Delete" },
@@ -268,7 +284,7 @@ async function simulate(environment: Environment, role: { arn: string; policy: a
       principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role.arn.split("/").pop()}/github-actions`,
       action: call.action,
       resource: { resource: call.resource, accountId: ACCOUNT },
-      contextVariables: { "aws:PrincipalArn": role.arn, "aws:PrincipalAccount": ACCOUNT, ...call.context },
+      contextVariables: { "aws:PrincipalArn": role.arn, "aws:PrincipalAccount": ACCOUNT, "aws:userid": SESSION_USER_ID, ...call.context },
     },
     identityPolicies: [{ name: "inline", policy: role.policy }],
     serviceControlPolicies: [],
@@ -313,7 +329,8 @@ describe.each(ENVIRONMENTS)("the %s CI roles", (environment) => {
   }, 30_000);
 
   it("deny the plan role every call that creates, changes or destroys", async () => {
-    const changes = applyCalls(environment).filter((call) => !/^\w+:(Describe|Get|List)/.test(call.action));
+    // Reads (the plan role decrypts secrets through Secrets Manager too) are not changes.
+    const changes = applyCalls(environment).filter((call) => !/^\w+:(Describe|Get|List|Decrypt)/.test(call.action));
     expect(changes.length).toBeGreaterThan(40);
     expect(await unexpected(environment, "plan", changes, "Denied")).toEqual([]);
   }, 30_000);
