@@ -121,7 +121,7 @@ function refreshStatements(a: Arns): Statement[] {
     {
       Sid: "RefreshInstance",
       Effect: "Allow",
-      Action: ["rds:DescribeDBInstances", "rds:DescribeDBParameterGroups", "rds:DescribeDBParameters", "rds:DescribeDBSubnetGroups", "rds:ListTagsForResource"],
+      Action: ["rds:DescribeDBParameterGroups", "rds:DescribeDBParameters", "rds:DescribeDBSubnetGroups", "rds:ListTagsForResource"],
       Resource: rdsResources(a),
     },
     { Sid: "RefreshLogGroups", Effect: "Allow", Action: ["logs:ListTagsForResource", "logs:ListTagsLogGroup"], Resource: a.logGroups },
@@ -131,6 +131,9 @@ function refreshStatements(a: Arns): Statement[] {
       Sid: "RefreshUnnamed",
       Effect: "Allow",
       Action: [
+        // aws_db_instance's Read looks the instance up by its resource id (a dbi-resource-id filter),
+        // which names no instance: RDS authorizes it on db:*.
+        "rds:DescribeDBInstances",
         "ec2:DescribeSecurityGroups",
         "ec2:DescribeSecurityGroupRules",
         "ec2:DescribeVpcs",
@@ -263,6 +266,14 @@ export function applyRolePolicy(input: CiRolePolicyInput): string {
       ],
       Resource: a.ec2("security-group"),
       Condition: environmentTagCondition(input.environment, "aws:ResourceTag"),
+    },
+    {
+      // Deleting the security group first deletes what RDS left attached to it once the instance is gone
+      // (aws_security_group Delete, deleteLingeringRDSENI); AWS refuses it for interfaces still in use.
+      Sid: "LingeringInterfaces",
+      Effect: "Allow",
+      Action: "ec2:DeleteNetworkInterface",
+      Resource: a.ec2("network-interface"),
     },
     {
       // Rules are new resources of their own; they can only be added to a group the statement above allows.

@@ -33,9 +33,10 @@ const EXPORTED_LOG_TYPES = ["postgresql", "upgrade"] as const;
 /**
  * How long Terraform waits on the instance: below the CI roles' 2-hour sessions, so a wait that
  * cannot end (a storage change within 6 hours of the last, which RDS refuses and the provider
- * retries for the whole update timeout, 80 minutes by default) fails with RDS's message while the
- * credentials still hold, instead of an expired-token error halfway. Creating a Multi-AZ instance
- * and a class change with a failover fit well inside an hour.
+ * retries for the whole update timeout: internal/service/rds/instance.go, dbInstanceModify) fails
+ * with RDS's message while the credentials still hold, instead of an expired-token error halfway.
+ * The provider's defaults are 50 (create), 80 (update) and 60 (delete) minutes. Creating a Multi-AZ
+ * instance and a class change with a failover fit well inside an hour.
  */
 export const DB_INSTANCE_TIMEOUTS = { create: "60m", update: "60m", delete: "60m" } as const;
 

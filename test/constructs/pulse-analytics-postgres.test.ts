@@ -153,9 +153,9 @@ describe("protection and waiting", () => {
   });
 
   it("waits on the instance at most 60 minutes per step, inside the CI roles' 2-hour sessions", () => {
-    // The aws provider's defaults are create 40m, update 80m, delete 60m (registry docs, aws_db_instance,
-    // "Timeouts"); a storage change within 6 hours of the last is retried for the whole update timeout,
-    // longer than the 1-hour session configure-aws-credentials asks for by default.
+    // hashicorp/aws 6.25.0's defaults are create 50m, update 80m, delete 60m (internal/service/rds/instance.go,
+    // resourceInstance Timeouts); dbInstanceModify retries "previous storage change is being optimized"
+    // for the whole update timeout, longer than the 1-hour session configure-aws-credentials asks for by default.
     const timeouts = onlyResource(synth(), "aws_db_instance").timeouts;
     expect(timeouts).toEqual({ create: "60m", update: "60m", delete: "60m" });
     const minutes = Object.values(timeouts as Record<string, string>).map((t) => Number(t.replace("m", "")));
