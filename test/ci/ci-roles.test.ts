@@ -305,6 +305,10 @@ async function simulate(environment: Environment, role: { arn: string; policy: a
   };
   const response = await runSimulation(simulation, {});
   if (response.resultType === "error") throw new Error(`${call.action} on ${call.resource}: ${JSON.stringify(response.errors)}`);
+  // A context key AWS does not know for the action is dropped, and a condition on it then fails as if
+  // the key were missing: that would make a denial pass for the wrong reason.
+  const ignored = response.resultType === "single" ? response.result.ignoredContextKeys ?? [] : [];
+  if (ignored.length > 0) throw new Error(`${call.action} on ${call.resource}: context keys not known for the action: ${ignored.join(", ")}`);
   return response.overallResult;
 }
 

@@ -15,7 +15,7 @@ const CDKTF = join(ROOT, "node_modules", ".bin", "cdktf");
 
 async function cdktf(args: string[]): Promise<{ code: number; output: string }> {
   const outdir = mkdtempSync(join(tmpdir(), "pulse-cdktf-cli-"));
-  const env = { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1" };
+  const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1" };
   delete env.PULSE_TF_STATE_BUCKET;
   delete env.PULSE_TF_STATE_REGION;
   try {
