@@ -12,7 +12,7 @@ export type {
 } from "./constructs/pulse-analytics-postgres-props";
 export { validatePulseAnalyticsPostgresProps } from "./constructs/pulse-analytics-postgres-props";
 export { PulseAnalyticsInstanceStack } from "../stacks/pulse-analytics-instance-stack";
-export type { PulseAnalyticsStackProps } from "../stacks/pulse-analytics-instance-stack";
+export type { PulseAnalyticsStackProps } from "../stacks/stack-foundation";
 export { PulseAnalyticsDatabaseStack } from "../stacks/pulse-analytics-database-stack";
 export { PulseAnalyticsBootstrapStack } from "../stacks/bootstrap-stack";
 export type { S3StateLocation } from "../stacks/stack-foundation";

@@ -19,7 +19,7 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { EnvironmentName } from "../src/config/rules";
-import { applyRolePolicy, CiRolePolicyInput, githubTrustPolicy, planRolePolicy } from "../src/constructs/ci-role-policies";
+import { applyRolePolicy, CiRoleKind, CiRolePolicyInput, githubTrustPolicy, planRolePolicy } from "../src/constructs/ci-role-policies";
 import { InputVariables } from "./input-variables";
 import { ciRoleName, configureStack, databaseStackName, instanceStackName, S3StateLocation, stateKey } from "./stack-foundation";
 
@@ -100,7 +100,7 @@ export class PulseAnalyticsBootstrapStack extends TerraformStack {
         plan: { subjects: planSubjects, policy: planRolePolicy(input), purpose: "refreshes and plans" },
         apply: { subjects: [`repo:${repo}:environment:${environment}`], policy: applyRolePolicy(input), purpose: "applies the reviewed plans of" },
       };
-      for (const [kind, role] of Object.entries(roles) as Array<["plan" | "apply", (typeof roles)["plan"]]>) {
+      for (const [kind, role] of Object.entries(roles) as Array<[CiRoleKind, (typeof roles)["plan"]]>) {
         const name = ciRoleName(environment, kind);
         const iamRole = new IamRole(this, name, {
           name,

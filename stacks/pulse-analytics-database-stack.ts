@@ -15,8 +15,8 @@ import * as rules from "../src/config/rules";
 import { PulseAnalyticsDatabase } from "../src/constructs/pulse-analytics-database";
 import { role } from "../src/db/role-model";
 import { InputVariables } from "./input-variables";
-import { INSTANCE_OUTPUTS, PulseAnalyticsInstanceStack, PulseAnalyticsStackProps } from "./pulse-analytics-instance-stack";
-import { configureStack, databaseStackName } from "./stack-foundation";
+import { INSTANCE_OUTPUTS, PulseAnalyticsInstanceStack } from "./pulse-analytics-instance-stack";
+import { configureStack, databaseStackName, PulseAnalyticsStackProps } from "./stack-foundation";
 
 export interface PulseAnalyticsDatabaseStackProps extends PulseAnalyticsStackProps {
   /** The environment's instance stack, whose outputs configure this one. */

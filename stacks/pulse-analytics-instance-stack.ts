@@ -3,31 +3,16 @@
 // PulseAnalyticsPostgres construct (the RDS instance and its AWS resources), and the outputs the
 // database stack and the backend's connection settings are built from.
 
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { EnvironmentConfig } from "../src/config/environments";
 import * as rules from "../src/config/rules";
 import { PulseAnalyticsPostgres } from "../src/constructs/pulse-analytics-postgres";
 import { PulseAnalyticsPostgresProps, validatePulseAnalyticsPostgresProps, withDefaults } from "../src/constructs/pulse-analytics-postgres-props";
 import { InputVariables } from "./input-variables";
-import { ciRoleName, configureStack, instanceStackName, S3StateLocation } from "./stack-foundation";
+import { ciRoleName, configureStack, instanceStackName, PulseAnalyticsStackProps } from "./stack-foundation";
 
-export interface PulseAnalyticsStackProps {
-  /** The environment's configuration (src/config/environments.ts). */
-  readonly config: EnvironmentConfig;
-  /** Default of the `aws_region` variable. */
-  readonly awsRegion: string;
-  /**
-   * S3 bucket and region for the state.
-   * @default undefined (a local backend: terraform.<stack>.tfstate at the project root)
-   */
-  readonly stateBackend?: S3StateLocation;
-}
-
-/** The outputs the database stack reads (through remote state) besides what db:url reads. */
+/** The instance stack's outputs: what the database stack reads (through remote state) and passes on to db:url. */
 export const INSTANCE_OUTPUTS = {
   host: "pulse_analytics_db_host",
   port: "pulse_analytics_db_port",
@@ -165,12 +150,6 @@ export class PulseAnalyticsInstanceStack extends TerraformStack {
       `environments.${config.environment}`,
     );
 
-    // The CI roles of the bootstrap stack, named in the KMS key policy (see src/constructs/kms-key-policy.ts).
-    const partition = new DataAwsPartition(this, "partition");
-    const account = new DataAwsCallerIdentity(this, "account");
-    const ciRoleArn = (kind: "plan" | "apply") =>
-      `arn:${partition.partition}:iam::${account.accountId}:role/${ciRoleName(config.environment, kind)}`;
-
     this.database = new PulseAnalyticsPostgres(this, "pulse-analytics", {
       ...config,
       instanceClass: variables.instanceClass.stringValue,
@@ -184,8 +163,9 @@ export class PulseAnalyticsInstanceStack extends TerraformStack {
       subnetIds: variables.subnetIds.listValue,
       allowedSecurityGroupIds: variables.allowedSecurityGroupIds.listValue,
       allowedCidrBlocks: variables.allowedCidrBlocks.listValue,
-      kmsKeyAdministratorArns: [ciRoleArn("apply"), ...(config.kmsKeyAdministratorArns ?? [])],
-      kmsKeyUserArns: [ciRoleArn("plan"), ...(config.kmsKeyUserArns ?? [])],
+      // The CI roles of the bootstrap stack, named in the KMS key policy (see src/constructs/kms-key-policy.ts).
+      kmsKeyAdministratorRoleNames: [ciRoleName(config.environment, "apply"), ...(config.kmsKeyAdministratorRoleNames ?? [])],
+      kmsKeyUserRoleNames: [ciRoleName(config.environment, "plan"), ...(config.kmsKeyUserRoleNames ?? [])],
     });
 
     const db = this.database;

@@ -2,7 +2,22 @@
 // names of the CI roles the bootstrap stack creates and the environment stacks name in key policies.
 
 import { LocalBackend, S3Backend, TerraformBackend, TerraformStack } from "cdktf";
+import { EnvironmentConfig } from "../src/config/environments";
 import { EnvironmentName } from "../src/config/rules";
+import { CiRoleKind } from "../src/constructs/ci-role-policies";
+
+/** What an environment's two stacks are built from. */
+export interface PulseAnalyticsStackProps {
+  /** The environment's configuration (src/config/environments.ts). */
+  readonly config: EnvironmentConfig;
+  /** Default of the `aws_region` variable. */
+  readonly awsRegion: string;
+  /**
+   * S3 bucket and region for the state.
+   * @default undefined (a local backend: terraform.<stack>.tfstate at the project root)
+   */
+  readonly stateBackend?: S3StateLocation;
+}
 
 /** Where Terraform state lives; from PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION in main.ts. */
 export interface S3StateLocation {
@@ -40,9 +55,6 @@ export function configureStack(stack: TerraformStack, state: S3StateLocation | u
 export function stateKey(stackName: string): string {
   return `pulse-analytics/${stackName}/terraform.tfstate`;
 }
-
-/** The CI roles of an environment: `plan` (refresh, plan, save the plan) and `apply` (apply it). */
-export type CiRoleKind = "plan" | "apply";
 
 export function ciRoleName(environment: EnvironmentName, kind: CiRoleKind): string {
   return `pulse-analytics-${environment}-${kind}`;

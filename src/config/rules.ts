@@ -359,10 +359,11 @@ export const majorUpgradeAppliedImmediatelyRule: Rule<[boolean, boolean]> = {
   isValid: (allowMajorVersionUpgrade, applyImmediately) => !allowMajorVersionUpgrade || applyImmediately === true,
 };
 
-const IAM_ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_\/-]{1,512}$/;
-export const iamRoleArnsRule: Rule<[readonly string[]]> = {
-  allowed: () => "a list of IAM role ARNs, arn:aws:iam::<account>:role/<name> (each may hold Terraform references)",
-  isValid: (v) => Array.isArray(v) && v.every((arn) => Token.isUnresolved(arn) || matches(IAM_ROLE_ARN_PATTERN, arn)),
+// IAM role names: 1–64 of letters, digits and +=,.@_- (IAM, "IAM object quotas").
+const IAM_ROLE_NAME_PATTERN = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
+export const iamRoleNamesRule: Rule<[readonly string[]]> = {
+  allowed: () => "a list of IAM role names of the account, 1 to 64 letters, digits and +=,.@_- each (a name, not an ARN)",
+  isValid: (v) => Array.isArray(v) && v.every((name) => Token.isUnresolved(name) || matches(IAM_ROLE_NAME_PATTERN, name)),
 };
 
 const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[0-9a-zA-Z-]+$/;

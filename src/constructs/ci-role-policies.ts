@@ -5,6 +5,9 @@
 
 import { EnvironmentName } from "../config/rules";
 
+/** The CI roles of an environment: `plan` (refresh, plan, save the plan) and `apply` (apply it). */
+export type CiRoleKind = "plan" | "apply";
+
 export interface CiRolePolicyInput {
   readonly environment: EnvironmentName;
   /** `arn:<partition>` prefix pieces and the account/region the environment lives in (may be Terraform references). */
@@ -212,16 +215,18 @@ export function applyRolePolicy(input: CiRolePolicyInput): string {
       Resource: rdsResources(a),
     },
     {
-      // RDS creates and rotates the managed master secret with the caller's permissions.
-      Sid: "ManagedMasterSecret",
+      // RDS creates the managed master secret with the caller's permissions. A secret that does not
+      // exist yet has no tag to match, and its name is RDS's (rds!db-<uuid>): only creation is unscoped.
+      Sid: "CreateManagedMasterSecret",
       Effect: "Allow",
-      Action: ["secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:RotateSecret", "secretsmanager:DeleteSecret"],
+      Action: ["secretsmanager:CreateSecret", "secretsmanager:TagResource"],
       Resource: a.secret("rds!db-*"),
     },
     {
-      Sid: "ReadMasterSecret",
+      // Everything after creation only on this environment's instance's secret, by the tag RDS puts on it.
+      Sid: "ManagedMasterSecret",
       Effect: "Allow",
-      Action: "secretsmanager:GetSecretValue",
+      Action: ["secretsmanager:GetSecretValue", "secretsmanager:RotateSecret", "secretsmanager:DeleteSecret"],
       Resource: a.secret("rds!db-*"),
       Condition: { StringEquals: { "aws:ResourceTag/aws:rds:primaryDBInstanceArn": a.db } },
     },

@@ -17,12 +17,12 @@ export interface KmsKeyPolicyInput {
   readonly userArns: readonly string[];
 }
 
+/** What Terraform's refresh of the key reads (aws_kms_key Read). */
+const DESCRIBE_ACTIONS = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"];
+
 /** Actions that change or read the key itself; none of them encrypts or decrypts data. */
 const ADMINISTRATION_ACTIONS = [
-  "kms:DescribeKey",
-  "kms:GetKeyPolicy",
-  "kms:GetKeyRotationStatus",
-  "kms:ListResourceTags",
+  ...DESCRIBE_ACTIONS,
   "kms:PutKeyPolicy",
   "kms:EnableKeyRotation",
   "kms:DisableKeyRotation",
@@ -35,9 +35,6 @@ const ADMINISTRATION_ACTIONS = [
   "kms:ScheduleKeyDeletion",
   "kms:CancelKeyDeletion",
 ];
-
-/** What Terraform's refresh of the key reads (aws_kms_key Read). */
-const DESCRIBE_ACTIONS = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"];
 
 /** The key policy as a JSON string; ARNs may hold Terraform references (account id, partition). */
 export function kmsKeyPolicy(input: KmsKeyPolicyInput): string {

@@ -174,20 +174,21 @@ export interface PulseAnalyticsPostgresSizing {
    */
   readonly allowMajorVersionUpgrade?: boolean;
   /**
-   * IAM roles (ARNs) that administer the created KMS key (describe, rotate, tag, change its policy,
-   * schedule its deletion) and use it through RDS and Secrets Manager: the deploying role. Named in
-   * the key policy itself, because IAM permissions conditioned on a new key's tags take up to five
-   * minutes to apply. The account root stays in the policy, so IAM policies keep working too.
+   * IAM roles of the account (names) that administer the created KMS key (describe, rotate, tag,
+   * change its policy, schedule its deletion) and use it through RDS and Secrets Manager: the
+   * deploying role. Named in the key policy itself, because IAM permissions conditioned on a new key's
+   * tags take up to five minutes to apply. The account root stays in the policy, so IAM policies keep
+   * working too. Each role must exist when the key is created (KMS refuses unknown principals).
    * @default [] (the account's IAM policies alone)
    */
-  readonly kmsKeyAdministratorArns?: string[];
+  readonly kmsKeyAdministratorRoleNames?: string[];
   /**
-   * IAM roles (ARNs) that read the secrets encrypted with the created KMS key (kms:Decrypt through
-   * Secrets Manager) and describe the key: the plan role, which reads the master secret and the
-   * login-role secrets on every refresh.
+   * IAM roles of the account (names) that read the secrets encrypted with the created KMS key
+   * (kms:Decrypt through Secrets Manager) and describe the key: the plan role, which reads the master
+   * secret and the login-role secrets on every refresh.
    * @default []
    */
-  readonly kmsKeyUserArns?: string[];
+  readonly kmsKeyUserRoleNames?: string[];
   /**
    * Days a deleted login-role secret can be restored: 0 or 7–30.
    * @default 7
@@ -245,8 +246,8 @@ export function withDefaults(props: PulseAnalyticsPostgresProps): ResolvedPulseA
     applyImmediately: false,
     allowMajorVersionUpgrade: false,
     secretRecoveryWindowDays: 7,
-    kmsKeyAdministratorArns: [],
-    kmsKeyUserArns: [],
+    kmsKeyAdministratorRoleNames: [],
+    kmsKeyUserRoleNames: [],
     allowedSecurityGroupIds: [],
     allowedCidrBlocks: [],
     tags: {},
@@ -322,8 +323,8 @@ export function validatePulseAnalyticsPostgresSizing(props: PulseAnalyticsPostgr
   check("allowMajorVersionUpgrade", rules.majorUpgradeAppliedImmediatelyRule, p.allowMajorVersionUpgrade, p.applyImmediately);
   check("secretRecoveryWindowDays", rules.secretRecoveryWindowRule, p.secretRecoveryWindowDays);
   check("adminPort", rules.portRangeRule, p.adminPort as number);
-  check("kmsKeyAdministratorArns", rules.iamRoleArnsRule, p.kmsKeyAdministratorArns);
-  check("kmsKeyUserArns", rules.iamRoleArnsRule, p.kmsKeyUserArns);
+  check("kmsKeyAdministratorRoleNames", rules.iamRoleNamesRule, p.kmsKeyAdministratorRoleNames);
+  check("kmsKeyUserRoleNames", rules.iamRoleNamesRule, p.kmsKeyUserRoleNames);
 }
 
 /** A check of one rule that throws the one-line message; unset optional props and tokens pass. */

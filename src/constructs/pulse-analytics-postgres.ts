@@ -173,17 +173,18 @@ export class PulseAnalyticsPostgres extends Construct {
   }
 
   private createKmsKey(p: ResolvedPulseAnalyticsPostgresProps, tags: Record<string, string>): string {
-    const account = new DataAwsCallerIdentity(this, "account");
+    const account = new DataAwsCallerIdentity(this, "account").accountId;
     const region = new DataAwsRegion(this, "region");
+    const roleArn = (name: string) => `arn:${this.partition()}:iam::${account}:role/${name}`;
     const key = new KmsKey(this, "kms-key", {
       description: `PULSE Analytics Postgres (${p.environment}): storage, secrets, Performance Insights`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy: kmsKeyPolicy({
-        accountRootArn: `arn:${this.partition()}:iam::${account.accountId}:root`,
+        accountRootArn: `arn:${this.partition()}:iam::${account}:root`,
         region: region.region,
-        administratorArns: p.kmsKeyAdministratorArns,
-        userArns: p.kmsKeyUserArns,
+        administratorArns: p.kmsKeyAdministratorRoleNames.map(roleArn),
+        userArns: p.kmsKeyUserRoleNames.map(roleArn),
       }),
       tags,
       // Scheduling the key's deletion makes every snapshot encrypted with it unreadable after 30 days.

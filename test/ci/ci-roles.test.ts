@@ -228,13 +228,19 @@ function applyCalls(environment: Environment): Call[] {
     { action: "rds:CreateDBSnapshot", resource: r.finalSnapshot, source: "aws_db_instance Delete: the final snapshot" },
     // RDS creates and rotates the managed master secret with the caller's permissions (RDS User Guide,
     // "Password management with Amazon RDS and AWS Secrets Manager", required permissions).
-    ...["CreateSecret", "TagResource", "RotateSecret"].map(
+    ...["CreateSecret", "TagResource"].map(
       (verb): Call => ({
         action: `secretsmanager:${verb}`,
         resource: r.masterSecret,
-        // rds!db-<uuid>: the name is RDS's, random, and the secret is new, so no name or tag of it says
-        // which environment it belongs to when RDS makes these calls on the caller's behalf.
-        shared: "the RDS-managed secret is named by RDS (rds!db-<uuid>) and carries no tag of ours",
+        shared: "a secret RDS is creating has a random name (rds!db-<uuid>) and no tag yet to tell its environment",
+        source: `manage_master_user_password: RDS calls ${verb} with the caller's permissions`,
+      }),
+    ),
+    ...["RotateSecret", "DeleteSecret"].map(
+      (verb): Call => ({
+        action: `secretsmanager:${verb}`,
+        resource: r.masterSecret,
+        context: { "aws:ResourceTag/aws:rds:primaryDBInstanceArn": r.db, "aws:ResourceTag/aws:secretsmanager:owningService": "rds" },
         source: `manage_master_user_password: RDS calls ${verb} with the caller's permissions`,
       }),
     ),

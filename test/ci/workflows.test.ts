@@ -53,9 +53,17 @@ describe("the pipeline", () => {
   const steps = (job: { steps: Array<Record<string, unknown>> }) => job.steps;
   const runs = (job: { steps: Array<Record<string, unknown>> }) => steps(job).filter((s) => s.run).map((s) => String(s.run));
 
-  it("tests every pull request as CI does: npm ci, type check, npm test, synth, and keeps the stacks", () => {
+  it("tests every pull request as CI does: npm ci, type check, synth, npm test with the pinned providers mirrored, and keeps the stacks", () => {
     expect(pipeline.on).toHaveProperty("pull_request");
-    expect(runs(pipeline.jobs.test)).toEqual(["npm ci", "npm run typecheck", "npm test", "npm run synth"]);
+    expect(runs(pipeline.jobs.test)).toEqual([
+      "npm ci",
+      "npm run typecheck",
+      "npm run synth",
+      'terraform -chdir=cdktf.out/stacks/prod providers mirror "$RUNNER_TEMP/terraform-providers"',
+      "npm test",
+    ]);
+    // With a mirror named, test/stacks/terraform-validate.test.ts must validate every stack, not skip.
+    expect(steps(pipeline.jobs.test).find((s) => s.run === "npm test")).toMatchObject({ env: { PULSE_TF_PLUGIN_MIRROR: "${{ runner.temp }}/terraform-providers" } });
     const upload = steps(pipeline.jobs.test).find((s) => String(s.uses).startsWith("actions/upload-artifact"));
     expect(upload).toMatchObject({ with: { name: "cdktf-out", path: "cdktf.out/stacks" } });
   });
@@ -91,7 +99,7 @@ describe("the pipeline", () => {
   it("never puts a saved plan (it holds the state's passwords) into a GitHub artifact", () => {
     const upload = steps(plan.jobs.plan).find((s) => String(s.uses).startsWith("actions/upload-artifact")) as { with: { name: string; path: string } };
     expect(upload.with.name).toBe("tfplan-${{ inputs.environment }}");
-    expect(upload.with.path.trim().split("\n").map((p) => p.split("/").pop())).toEqual(["cdk.tf.json", ".terraform.lock.hcl", "tfplan.sha256", "cdk.tf.json"]);
+    expect(upload.with.path.trim().split("\n").map((p) => p.split("/").pop())).toEqual(["cdk.tf.json", ".terraform.lock.hcl", "tfplan.sha256", "cdk.tf.json", ".terraform.lock.hcl"]);
   });
 
   it("applies dev automatically on main, then staging, then prod, each through the apply workflow", () => {
@@ -135,6 +143,13 @@ describe("the pipeline", () => {
   it("opens the tunnel to the host in the instance stack's outputs", () => {
     const action = parse(readFileSync(actionFiles[0], "utf8"));
     expect(action.runs.steps[0]["working-directory"]).toBe("cdktf.out/stacks/${{ inputs.environment }}-instance");
+  });
+
+  it("runs main one run at a time, approvals included, so no saved plan goes stale behind an earlier run's apply", () => {
+    expect(pipeline.concurrency).toEqual({
+      group: "pulse-analytics-${{ github.event_name == 'pull_request' && github.ref || 'main' }}",
+      "cancel-in-progress": "${{ github.event_name == 'pull_request' }}",
+    });
   });
 
   it("never runs two applies to one environment at once, nor cancels one halfway", () => {

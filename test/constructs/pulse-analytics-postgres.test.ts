@@ -168,8 +168,9 @@ describe("protection and waiting", () => {
 // is created; a key policy that names a principal of the account suffices on its own ("Key policies in
 // AWS KMS"), and the default statement for the account root keeps IAM policies working.
 describe("the KMS key policy", () => {
-  const apply = "arn:aws:iam::123456789012:role/pulse-analytics-dev-apply";
-  const plan = "arn:aws:iam::123456789012:role/pulse-analytics-dev-plan";
+  const role = (name: string) => expect.stringMatching(new RegExp(`^arn:\\$\\{data\\.aws_partition\\..+\\.partition\\}:iam::\\$\\{data\\.aws_caller_identity\\..+\\.account_id\\}:role/${name}$`));
+  const apply = role("pulse-analytics-dev-apply");
+  const plan = role("pulse-analytics-dev-plan");
   const policyOf = (overrides = {}) => JSON.parse(onlyResource(synth(overrides), "aws_kms_key").policy);
   const statement = (policy: any, sid: string) => policy.Statement.find((s: any) => s.Sid === sid);
 
@@ -184,7 +185,7 @@ describe("the KMS key policy", () => {
   });
 
   it("names the administrators: key administration, use through RDS and Secrets Manager only, grants for AWS services only", () => {
-    const policy = policyOf({ kmsKeyAdministratorArns: [apply] });
+    const policy = policyOf({ kmsKeyAdministratorRoleNames: ["pulse-analytics-dev-apply"] });
     expect(statement(policy, "Administer")).toMatchObject({ Principal: { AWS: [apply] } });
     expect(statement(policy, "Administer").Action).toEqual(expect.arrayContaining(["kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:TagResource", "kms:ScheduleKeyDeletion"]));
     expect(statement(policy, "Administer").Action).not.toContain("kms:Decrypt");
@@ -196,7 +197,7 @@ describe("the KMS key policy", () => {
   });
 
   it("lets the users describe the key and decrypt through Secrets Manager, nothing more", () => {
-    const policy = policyOf({ kmsKeyUserArns: [plan] });
+    const policy = policyOf({ kmsKeyUserRoleNames: ["pulse-analytics-dev-plan"] });
     expect(statement(policy, "Describe").Action).toEqual(["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]);
     expect(statement(policy, "ReadSecrets")).toMatchObject({
       Principal: { AWS: [plan] },

@@ -59,33 +59,34 @@ describe("the runbook", () => {
   });
 });
 
-// Issue 9: the runbook describes only procedures that work against AWS and the real providers.
-describe("the runbook's procedures", () => {
+// Issue 9: what the runbook tells an operator to do is what works against AWS and the real providers
+// (the workflows' own order is tested in test/ci/workflows.test.ts, the CLI's in test/stacks/cdktf-cli-order.test.ts).
+describe("what the runbook says to do", () => {
   const section = (heading: string) => {
     const start = runbook.indexOf(`## ${heading}`);
     return runbook.slice(start, runbook.indexOf("\n## ", start + 3));
   };
 
-  it("sets up the CI roles and the state bucket with the bootstrap stack, not with pasted IAM JSON", () => {
+  it("says to set up the CI roles and the state bucket with the bootstrap stack, and pastes no IAM JSON", () => {
     const bootstrap = section("One-time bootstrap");
     expect(bootstrap).toContain("npx cdktf deploy bootstrap");
     expect(bootstrap).toContain("init -migrate-state");
     expect(runbook).not.toMatch(/aws iam (create-role|put-role-policy|attach-role-policy)|aws s3api (create-bucket|put-bucket-policy)/);
   });
 
-  it("deploys a first environment from CI with no manual step, and from a laptop with both stacks in order", () => {
+  it("says a first deploy from CI needs no manual step, and deploys from a laptop with both stacks in order", () => {
     expect(section("First deploy into a private VPC")).toMatch(/From CI, with no manual step/);
     expect(section("Deploying an environment")).toContain("npx cdktf deploy dev-instance dev");
   });
 
-  it("offers no blue/green upgrade: RDS blue/green deployments do not support a Secrets Manager-managed master password", () => {
+  it("offers no blue/green upgrade, and says why: RDS blue/green deployments do not support a Secrets Manager-managed master password", () => {
     // RDS User Guide, "Limitations and considerations for blue/green deployments": "Blue/green deployments
     // don't support managing master user passwords with AWS Secrets Manager."
     expect(runbook).not.toMatch(/create-blue-green-deployment|switchover-blue-green-deployment/);
     expect(section("Major version upgrade")).toMatch(/Blue\/green deployments are not an option here/);
   });
 
-  it("checks the target minor of a major upgrade against the running version's valid upgrade targets, and applies it at once", () => {
+  it("says to check the target minor of a major upgrade against the running version's valid targets, and to apply it at once", () => {
     // terraform-aws-modules/terraform-aws-rds#627: "Cannot upgrade postgres from 16.13 to 17.6".
     const upgrade = section("Major version upgrade");
     expect(upgrade).toContain("ValidUpgradeTarget[?IsMajorVersionUpgrade==`true`]");
@@ -93,7 +94,7 @@ describe("the runbook's procedures", () => {
     expect(upgrade).toMatch(/allowMajorVersionUpgrade: true`?,\s+`applyImmediately: true`/);
   });
 
-  it("grows gp3 storage to 400 GiB only with IOPS and throughput in the same change (hashicorp/terraform-provider-aws#28382)", () => {
+  it("says to grow gp3 storage to 400 GiB only with IOPS and throughput in the same change (hashicorp/terraform-provider-aws#28382)", () => {
     expect(section("Resizing")).toMatch(/\*\*in the same change\*\*/);
     expect(section("Resizing")).toContain("#28382");
   });
@@ -106,7 +107,7 @@ describe("the runbook's procedures", () => {
     expect(readme).toContain("**Sizing lives in `src/config/environments.ts`**");
   });
 
-  it("tears dev down with both stacks, the database level first, and explains why staging and prod refuse", () => {
+  it("says to tear dev down with both stacks, the database level first, and why staging and prod refuse", () => {
     const destroying = section("Destroying dev safely, and why prod cannot be destroyed by accident");
     expect(destroying).toContain("npx cdktf destroy dev dev-instance");
     expect(destroying).toContain("prevent_destroy");

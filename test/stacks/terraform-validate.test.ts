@@ -1,8 +1,11 @@
-// The synthesized stacks as real Terraform reads them: `terraform validate` with a real hashicorp/aws
-// provider, installed from a filesystem mirror (the registry is out of reach here). The mirror holds
-// whatever aws provider the machine has, not necessarily the pinned 6.25.0: the stacks are validated
-// against that version's schema, with the one known difference between 5.x and 6.x normalized below.
-// Without terraform or a mirrored aws provider this file is skipped, with a warning.
+// The synthesized stacks as real Terraform reads them: `terraform validate` with real providers,
+// installed from a filesystem mirror (the registry is out of reach here). GitHub's CI mirrors the
+// pinned builds (`terraform providers mirror`, PULSE_TF_PLUGIN_MIRROR) and every stack is validated
+// whole. A machine may instead hold some aws provider in /opt/tf-plugins or ~/.terraform.d/plugins,
+// not necessarily the pinned 6.25.0: then the stacks are validated against that version's schema, with
+// the one known difference between 5.x and 6.x normalized below, and without the postgresql and random
+// providers the database stacks are validated in part. Without terraform or any mirrored aws provider
+// this file is skipped with a warning; a PULSE_TF_PLUGIN_MIRROR without one is an error, not a skip.
 //
 // It catches what no JSON assertion does: an escaped-or-not "${…}" in a policy, a cycle between
 // variable validations, an ephemeral block or expression Terraform does not accept.
@@ -16,24 +19,36 @@ import { synthApp, TerraformJson } from "../support/synth";
 
 const run = promisify(execFile);
 
-/** A filesystem mirror (`<dir>/registry.terraform.io/hashicorp/aws/<version>/linux_amd64`) and the aws version in it. */
-function findAwsProviderMirror(): { dir: string; version: string } | undefined {
-  const candidates = [process.env.PULSE_TF_PLUGIN_MIRROR, "/opt/tf-plugins", join(homedir(), ".terraform.d", "plugins")].filter(Boolean) as string[];
+const PLATFORM = `${process.platform}_${process.arch === "x64" ? "amd64" : process.arch}`;
+
+/** The newest version of a provider in a filesystem mirror (`<dir>/registry.terraform.io/<namespace>/<name>/<version>/<platform>`). */
+function mirroredVersion(dir: string, provider: string): string | undefined {
+  const versions = join(dir, "registry.terraform.io", provider);
+  if (!existsSync(versions)) return undefined;
+  return readdirSync(versions).filter((v) => existsSync(join(versions, v, PLATFORM))).sort().pop();
+}
+
+/** The mirror to use and the aws version in it; whether it also has the database stacks' providers. */
+function findMirror(): { dir: string; version: string; databaseProviders: boolean } | undefined {
+  const explicit = process.env.PULSE_TF_PLUGIN_MIRROR;
+  const candidates = explicit ? [explicit] : ["/opt/tf-plugins", join(homedir(), ".terraform.d", "plugins")];
   for (const dir of candidates) {
-    const versions = join(dir, "registry.terraform.io", "hashicorp", "aws");
-    if (!existsSync(versions)) continue;
-    const version = readdirSync(versions).filter((v) => existsSync(join(versions, v, `${process.platform}_${process.arch === "x64" ? "amd64" : process.arch}`))).sort().pop();
-    if (version) return { dir, version };
+    const version = mirroredVersion(dir, "hashicorp/aws");
+    if (version) {
+      const databaseProviders = Boolean(mirroredVersion(dir, "cyrilgdn/postgresql") && mirroredVersion(dir, "hashicorp/random"));
+      return { dir, version, databaseProviders };
+    }
   }
+  if (explicit) throw new Error(`PULSE_TF_PLUGIN_MIRROR=${explicit} holds no hashicorp/aws provider for ${PLATFORM}: run \`terraform providers mirror\` into it.`);
   return undefined;
 }
 
 const terraformAvailable = spawnSync("terraform", ["version"], { stdio: "ignore" }).status === 0;
-const mirror = terraformAvailable ? findAwsProviderMirror() : undefined;
+const mirror = terraformAvailable ? findMirror() : undefined;
 if (!mirror) {
   console.warn(
     terraformAvailable
-      ? "no hashicorp/aws provider in a filesystem mirror (PULSE_TF_PLUGIN_MIRROR, /opt/tf-plugins, ~/.terraform.d/plugins): terraform validate of the stacks is skipped."
+      ? "no hashicorp/aws provider in a filesystem mirror (/opt/tf-plugins, ~/.terraform.d/plugins, or PULSE_TF_PLUGIN_MIRROR): terraform validate of the stacks is skipped."
       : "terraform is not on PATH: terraform validate of the stacks is skipped.",
   );
 }
@@ -97,9 +112,12 @@ function databaseStackCore(json: TerraformJson, version: string): TerraformJson 
   );
 
   it.each(["dev", "staging", "prod"])(
-    "accepts the %s stack's ephemeral master secret, remote state and provider expressions",
+    mirror?.databaseProviders
+      ? "accepts the %s stack whole, postgresql and random providers included"
+      : "accepts the %s stack's ephemeral master secret, remote state and provider expressions (postgresql and random not mirrored)",
     async (name) => {
-      expect(await validate(name, databaseStackCore(stacks[name], mirror!.version))).toEqual({ valid: true, errors: [] });
+      const json = mirror!.databaseProviders ? forMirror(stacks[name], mirror!.version) : databaseStackCore(stacks[name], mirror!.version);
+      expect(await validate(name, json)).toEqual({ valid: true, errors: [] });
     },
     120_000,
   );
