@@ -270,6 +270,13 @@ function applyCalls(environment: Environment): Call[] {
       shared: "a new rule belongs to no environment yet; the call is also authorized against the group, which does",
       source: "aws_vpc_security_group_ingress_rule Create: the new rule",
     },
+    {
+      action: "ec2:CreateTags",
+      resource: r.securityGroupRule,
+      context: { ...tags(environment), "ec2:CreateAction": "AuthorizeSecurityGroupIngress" },
+      shared: "a new rule belongs to no environment yet; the call is also authorized against the group, which does",
+      source: "aws_vpc_security_group_ingress_rule Create: TagSpecifications on the rule",
+    },
     { action: "ec2:RevokeSecurityGroupIngress", resource: r.securityGroup, context: resourceTags(environment), source: "aws_vpc_security_group_ingress_rule Delete" },
     { action: "ec2:DeleteSecurityGroup", resource: r.securityGroup, context: resourceTags(environment), source: "aws_security_group Delete" },
     {
