@@ -3,6 +3,7 @@
 // the aggregates do not depend on the order events arrive in.
 
 import { Pool, PoolClient } from "pg";
+import { ConnectionRetryOptions, withConnectionRetry } from "../db/retry";
 import { NormalizedEvent, SessionEvent, validateEvents, ValidationOptions } from "./events";
 
 export interface RecordOptions extends ValidationOptions {
@@ -16,6 +17,12 @@ export interface RecordOptions extends ValidationOptions {
    * @default 2
    */
   readonly concurrency?: number;
+  /**
+   * How a chunk is written again after a lost or refused connection (a failover, a restart): safe,
+   * because a chunk stores only events not yet stored and folds only those into the aggregates.
+   * @default the defaults of withConnectionRetry (90 s deadline, jittered backoff up to 5 s)
+   */
+  readonly connectionRetry?: ConnectionRetryOptions;
 }
 
 export interface RecordResult {
@@ -104,7 +111,8 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
     // After a failure no worker starts another chunk: the caller re-sends the batch anyway.
     while (next < chunks.length && firstFailure === undefined) {
       try {
-        const written = await writeChunk(pool, chunks[next++], options.maxAttempts ?? 6);
+        const chunk = chunks[next++];
+        const written = await withConnectionRetry(() => writeChunk(pool, chunk, options.maxAttempts ?? 6), options.connectionRetry);
         inserted += written;
       } catch (error) {
         firstFailure ??= error;

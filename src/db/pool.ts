@@ -39,9 +39,22 @@ export interface PulseAnalyticsPoolSettings {
    * @default undefined (password authentication)
    */
   readonly iam?: { readonly region: string };
-  /** Other pg Pool options (max, idleTimeoutMillis, …). */
+  /** Other pg Pool options (max, idleTimeoutMillis, …); they override the defaults below. */
   readonly pool?: Omit<PoolConfig, "connectionString" | "host" | "port" | "database" | "user" | "password" | "ssl">;
+  /**
+   * Told, in one line without URL or password, when the server ends an idle connection (a failover,
+   * a restart): the pool has dropped that client and connects afresh for the next query.
+   * @default console.warn
+   */
+  readonly onIdleConnectionLost?: (line: string) => void;
 }
+
+/**
+ * Connection defaults: give up connecting after 10 s instead of waiting forever on a host that does
+ * not answer, and keep idle connections alive so a dead peer is noticed by TCP (keepalive), not by
+ * the next query.
+ */
+const POOL_DEFAULTS: PoolConfig = { connectionTimeoutMillis: 10_000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
 
 /** The pg configuration createPool uses; exported so tests and tools can inspect it without connecting. */
 export function poolConfig(settings: PulseAnalyticsPoolSettings = {}, env: NodeJS.ProcessEnv = process.env): PoolConfig {
@@ -53,6 +66,7 @@ export function poolConfig(settings: PulseAnalyticsPoolSettings = {}, env: NodeJ
   }
   const fromUrl = url ? parseUrl(url) : {};
   const config: PoolConfig = {
+    ...POOL_DEFAULTS,
     ...settings.pool,
     host: settings.host ?? fromUrl.host,
     port: settings.port ?? fromUrl.port ?? 5432,
@@ -87,9 +101,20 @@ export function poolConfig(settings: PulseAnalyticsPoolSettings = {}, env: NodeJ
   return config;
 }
 
-/** A pg Pool for the PULSE Analytics Postgres (see poolConfig for the settings). */
+/**
+ * A pg Pool for the PULSE Analytics Postgres (see poolConfig for the settings). It survives the
+ * database's normal life: when the server ends idle connections (failover, reboot, resize, minor
+ * upgrade), the pool drops them and reports one line, instead of an unheard "error" event ending the
+ * process. A query in flight at that moment fails (57P01 or "Connection terminated"); wrap idempotent
+ * work in withConnectionRetry (src/db/retry.ts) to run it again once the database is back.
+ */
 export function createPool(settings: PulseAnalyticsPoolSettings = {}): Pool {
-  return new Pool(poolConfig(settings));
+  const pool = new Pool(poolConfig(settings));
+  const report = settings.onIdleConnectionLost ?? ((line: string) => console.warn(line));
+  pool.on("error", (error: Error & { code?: string }) => {
+    report(`pulse-analytics pool: an idle connection was lost (${error.code ?? "no code"}: ${error.message}); the next query opens a new one.`);
+  });
+  return pool;
 }
 
 function parseUrl(url: string): {

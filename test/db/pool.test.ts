@@ -18,6 +18,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const URL_WITH_TLS = () => `postgresql://pulse_analytics_app:p%40ss%3Aw0rd@db.example.internal:5432/pulse_analytics?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`;
 
 describe("poolConfig", () => {
+  it("gives up connecting after 10 s and keeps idle connections alive by default, and lets a setting override either", () => {
+    const url = "postgresql://pulse_analytics_app:pw@localhost:54329/pulse_analytics";
+    expect(poolConfig({ connectionString: url }, {})).toMatchObject({ connectionTimeoutMillis: 10_000, keepAlive: true });
+    expect(poolConfig({ connectionString: url, pool: { connectionTimeoutMillis: 2_000 } }, {}).connectionTimeoutMillis).toBe(2_000);
+  });
+
   it("reads PULSE_ANALYTICS_DATABASE_URL, decoding every component", () => {
     const config = poolConfig({}, { PULSE_ANALYTICS_DATABASE_URL: URL_WITH_TLS() });
     expect(config).toMatchObject({ host: "db.example.internal", port: 5432, database: "pulse_analytics", user: "pulse_analytics_app", password: "p@ss:w0rd" });

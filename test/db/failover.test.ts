@@ -1,0 +1,109 @@
+// The backend through the database's normal life, on a real local PostgreSQL: a fast shutdown
+// (`pg_ctl -m fast`, what a Multi-AZ failover, a reboot, a resize or a minor upgrade does to every
+// connection: 57P01) and a start again on the same data. The pool keeps the process up, the query in
+// flight and the connections tried meanwhile fail with the errors the README names, idempotent work
+// wrapped in withConnectionRetry completes once the server is back, and ingest stores every event once.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
+import { createPool } from "../../src/db/pool";
+import { isTransientConnectionError, withConnectionRetry } from "../../src/db/retry";
+import { removeStateDir, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
+import { generateEvents } from "../../bench/workload";
+
+let db: RunningLocalDatabase;
+beforeAll(async () => {
+  db = await startLocalDatabase();
+}, 180_000);
+afterAll(async () => {
+  await db?.stop();
+  if (db) removeStateDir(db.stateDir);
+}, 60_000);
+
+/** `pg_ctl -m fast`: SIGINT to the postmaster; every backend ends with 57P01. */
+function fastShutdown(database: RunningLocalDatabase): void {
+  const postmaster = Number(readFileSync(join(database.stateDir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
+  process.kill(postmaster, "SIGINT");
+}
+
+const now = new Date();
+const EVENTS: SessionEvent[] = [
+  ...generateEvents({ seed: 47, learners: 40, skills: 6, events: 8_000, from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)), to: now }),
+];
+
+it("keeps the process up through a fast shutdown and a restart, and runs idempotent work again once the server is back", async () => {
+  const { stateDir, port } = db;
+  const password = new URL(db.appUrl).password;
+  const lost: string[] = [];
+  const pool = createPool({ connectionString: db.appUrl, pool: { max: 4 }, onIdleConnectionLost: (line) => lost.push(line) });
+  try {
+    // Three idle connections and one busy with a long query.
+    await Promise.all([1, 2, 3].map(() => pool.query("SELECT 1")));
+    const busy = pool.query("SELECT pg_sleep(60)").then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    fastShutdown(db);
+    const inFlight = await busy;
+    expect(isTransientConnectionError(inFlight)).toBe(true);
+    expect((await db.exited()).code).toBe(1);
+
+    // Down: a new connection is refused; work wrapped in withConnectionRetry keeps trying.
+    const refused = await pool.query("SELECT 1").then(() => undefined, (error: Error) => error);
+    expect(isTransientConnectionError(refused)).toBe(true);
+    const retries: string[] = [];
+    const retried = withConnectionRetry(() => pool.query<{ ok: number }>("SELECT 1 AS ok"), {
+      deadlineMs: 120_000,
+      onRetry: (error) => retries.push((error as { code?: string }).code ?? error.message),
+    });
+
+    db = await startLocalDatabase({ stateDir, port });
+    expect((await retried).rows).toEqual([{ ok: 1 }]);
+    expect(retries.length).toBeGreaterThan(0);
+    // The pool dropped the broken clients: plain queries work again.
+    expect((await Promise.all([1, 2, 3, 4].map(() => pool.query("SELECT 2 AS two")))).map((r) => r.rows[0].two)).toEqual([2, 2, 2, 2]);
+    // The idle connections' end was reported, in lines that hold no password.
+    expect(lost.length).toBeGreaterThan(0);
+    for (const line of lost) {
+      expect(line).toMatch(/^pulse-analytics pool: an idle connection was lost \(.+\); the next query opens a new one\.$/);
+      expect(line).not.toContain(password);
+    }
+  } finally {
+    await pool.end();
+  }
+}, 300_000);
+
+it("stores every event exactly once when the server is shut down and restarted while recordSessionEvents runs", async () => {
+  const { stateDir, port } = db;
+  const pool = createPool({ connectionString: db.appUrl, pool: { max: 2 }, onIdleConnectionLost: () => undefined });
+  try {
+    const count = () => withClient(db.migrationUrl, async (c) => Number((await c.query("SELECT count(*) FROM analytics.session_events")).rows[0].count));
+    const before = await count();
+    // Small chunks, so the batch is still being written when the server goes away.
+    const writing = recordSessionEvents(pool, EVENTS, { chunkSize: 200, concurrency: 2, connectionRetry: { deadlineMs: 120_000 } });
+    while ((await count()) === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    fastShutdown(db);
+    expect((await db.exited()).code).toBe(1);
+    db = await startLocalDatabase({ stateDir, port });
+
+    // One call, no re-send by the caller: every event is stored, none twice.
+    const result = await writing;
+    expect(result.inserted + result.duplicates).toBe(EVENTS.length);
+    const stored = await withClient(db.migrationUrl, async (c) => (await c.query("SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_events FROM analytics.session_events")).rows[0]);
+    expect(stored).toEqual({ n: before + EVENTS.length, distinct_events: before + EVENTS.length });
+
+    // The aggregates folded through the restart equal a rebuild from the events.
+    const snapshot = () =>
+      withClient(db.migrationUrl, async (c) =>
+        JSON.stringify((await c.query("SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY 1, 2")).rows),
+      );
+    const incremental = await snapshot();
+    await rebuildAggregates(pool);
+    expect(await snapshot()).toBe(incremental);
+  } finally {
+    await pool.end();
+  }
+}, 300_000);
