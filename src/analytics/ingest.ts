@@ -84,10 +84,13 @@ SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM f
 
 const RETRYABLE = new Set(["40001", "40P01"]);
 
-/** Raised when an event's month has no session_events partition (the daily db:maintain has not covered it). */
+/**
+ * Raised when an event's month has no session_events partition and ingest could not create it (the
+ * role lacks EXECUTE on analytics.ensure_session_event_partitions, granted by migration 4).
+ */
 export class MissingPartitionError extends Error {
   constructor(detail: string) {
-    super(`an event's occurred_at falls in a month without a session_events partition (${detail}); nothing of this chunk was written. Run npm run db:maintain, or create the months with analytics.ensure_session_event_partitions.`);
+    super(`an event's occurred_at falls in a month without a session_events partition (${detail}), and creating it failed; nothing of this chunk was written. Run npm run db:migrate (the app role may create partitions from migration 4 on), or create the months with npm run db:maintain.`);
     this.name = "MissingPartitionError";
   }
 }
@@ -138,9 +141,11 @@ async function writeChunk(pool: Pool, chunk: NormalizedEvent[], maxAttempts: num
     chunk.map((e) => e.score),
     chunk.map((e) => e.metrics),
   ];
+  let partitionsCreated = false;
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let failure: Error | undefined;
+    let missingPartition: Error | undefined;
     // A connection that dies while checked out emits "error"; the query in flight fails with it too,
     // so the event itself only needs a listener (an unheard "error" would crash the process).
     const onConnectionError = (error: Error) => (failure ??= error);
@@ -156,15 +161,38 @@ async function writeChunk(pool: Pool, chunk: NormalizedEvent[], maxAttempts: num
       if (!code) failure ??= error as Error;
       await rollbackQuietly(client);
       if (code === "23514" && /no partition of relation/.test(String((error as Error).message))) {
-        throw new MissingPartitionError(String((error as { detail?: string }).detail ?? "no detail"));
+        const detail = String((error as { detail?: string }).detail ?? "no detail");
+        if (partitionsCreated) throw new MissingPartitionError(detail);
+        missingPartition = error as Error;
+      } else {
+        if (!code || !RETRYABLE.has(code) || attempt >= maxAttempts) throw error;
+        // Exponential backoff with full jitter: 10 ms, 20 ms, 40 ms … capped at 1 s.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 10 * 2 ** (attempt - 1))));
       }
-      if (!code || !RETRYABLE.has(code) || attempt >= maxAttempts) throw error;
-      // Exponential backoff with full jitter: 10 ms, 20 ms, 40 ms … capped at 1 s.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 10 * 2 ** (attempt - 1))));
     } finally {
       client.off("error", onConnectionError);
       // A connection that broke is dropped, not returned to the pool.
       client.release(failure);
+    }
+    if (missingPartition) {
+      // A month without a partition (db:maintain not run, a device clock ahead): create the chunk's months
+      // and write the chunk again. The function is idempotent and serialises concurrent callers.
+      await createMonthPartitions(pool, chunk, missingPartition);
+      partitionsCreated = true;
+      attempt--;
+    }
+  }
+}
+
+/** Creates the partition of every UTC month the chunk's events fall in (those that exist are left alone). */
+async function createMonthPartitions(pool: Pool, chunk: NormalizedEvent[], cause: Error): Promise<void> {
+  const months = [...new Set(chunk.map((e) => new Date(e.occurredAtMs).toISOString().slice(0, 7)))].sort();
+  for (const month of months) {
+    try {
+      await pool.query("SELECT analytics.ensure_session_event_partitions(0, $1::date)", [`${month}-01`]);
+    } catch (error) {
+      if ((error as { code?: string }).code === "42501") throw new MissingPartitionError(String((cause as { detail?: string }).detail ?? "no detail"));
+      throw error;
     }
   }
 }

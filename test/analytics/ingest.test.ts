@@ -155,25 +155,56 @@ describe("values PostgreSQL would refuse or change", () => {
   });
 });
 
+// Issue 10: an event is never refused for lack of a partition; ingest creates the month's partition
+// itself (analytics.ensure_session_event_partitions, which the app role may run from migration 4 on).
 describe("an event of a month without a partition", () => {
-  it("stops the batch: no chunk is started after the failing one", async () => {
+  const partitionsOf = (month: string) =>
+    withClient(local.db.migrationUrl, async (client) =>
+      (await client.query("SELECT relname FROM pg_class WHERE relname = $1", [`session_events_${month}`])).rows.length,
+    );
+  const dropPartition = (month: string) =>
+    withClient(local.db.migrationUrl, (client) => client.query(`SET ROLE pulse_analytics_owner; DROP TABLE IF EXISTS analytics.session_events_${month}; RESET ROLE`));
+
+  it("creates the month's partition and stores the event, with the rest of the batch", async () => {
+    await dropPartition("2021_06");
     const old = { ...EVENTS[0], occurredAt: new Date(Date.UTC(2021, 5, 15)) };
-    const failure = await recordSessionEvents(pool, [...EVENTS.slice(1, 400), old], { chunkSize: 10, concurrency: 2 }).catch((e) => e);
-    expect(failure.name).toBe("MissingPartitionError");
-    const atFailure = await eventCount();
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(await eventCount()).toBe(atFailure);
-    expect(atFailure).toBeLessThan(399);
+    const result = await recordSessionEvents(pool, [...EVENTS.slice(1, 400), old], { chunkSize: 10, concurrency: 2 });
+    expect(result).toEqual({ inserted: 400, duplicates: 0 });
+    expect(await partitionsOf("2021_06")).toBe(1);
+    expect(await aggregates()).toBe(await rebuilt());
   });
 
-  it("fails its chunk with the fix to apply (run db:maintain), writing nothing of it", async () => {
-    const old = { ...EVENTS[0], occurredAt: new Date(Date.UTC(2021, 5, 15)) };
-    await expect(recordSessionEvents(pool, [EVENTS[1], old])).rejects.toThrow(
-      /^an event's occurred_at falls in a month without a session_events partition \(Partition key of the failing row contains \(occurred_at\) = \(2021-06-15 .+\)\.\); nothing of this chunk was written\. Run npm run db:maintain/,
-    );
-    expect(await eventCount()).toBe(0);
+  it("creates it once when many writers bring the first events of a new month at the same time", async () => {
+    await dropPartition("2021_03");
+    const month = [...generateEvents({ seed: 11, learners: 30, skills: 4, events: 1200, from: new Date(Date.UTC(2021, 2, 1)), to: new Date(Date.UTC(2021, 2, 31)) })];
+    const writers = Array.from({ length: 8 }, (_, i) => month.filter((_e, j) => j % 8 === i));
+    const results = await Promise.all(writers.map((batch) => recordSessionEvents(pool, batch, { chunkSize: 50, concurrency: 2 })));
+    expect(results.reduce((sum, r) => sum + r.inserted, 0)).toBe(month.length);
+    expect(await partitionsOf("2021_03")).toBe(1);
+    expect(await eventCount()).toBe(month.length);
+    expect(await aggregates()).toBe(await rebuilt());
+  });
+
+  it("says what to run, writing nothing of the chunk, when the role may not create partitions", async () => {
+    await dropPartition("2021_07");
+    const grant = (sql: string) =>
+      withClient(local.db.migrationUrl, (client) =>
+        client.query(`SET ROLE pulse_analytics_owner; ${sql} EXECUTE ON FUNCTION analytics.ensure_session_event_partitions(integer, date) ${sql === "GRANT" ? "TO" : "FROM"} pulse_analytics_app; RESET ROLE`),
+      );
+    await grant("REVOKE");
+    try {
+      const old = { ...EVENTS[0], occurredAt: new Date(Date.UTC(2021, 6, 15)) };
+      await expect(recordSessionEvents(pool, [EVENTS[1], old])).rejects.toThrow(
+        /^an event's occurred_at falls in a month without a session_events partition \(Partition key of the failing row contains \(occurred_at\) = \(2021-07-15 .+\)\.\), and creating it failed; nothing of this chunk was written\. Run npm run db:migrate/,
+      );
+      expect(await eventCount()).toBe(0);
+      expect(await partitionsOf("2021_07")).toBe(0);
+    } finally {
+      await grant("GRANT");
+    }
   });
 });
+
 
 describe("an invalid batch", () => {
   it("is refused whole, each bad event named by its index and reason, and nothing of it is written", async () => {

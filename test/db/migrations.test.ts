@@ -12,7 +12,7 @@ import { runCli, useLocalDatabase, withClient } from "../support/local-database"
 
 /** node-pg-migrate's well-known advisory lock id (PG_MIGRATE_LOCK_ID in its API). */
 const PG_MIGRATE_LOCK_ID = "7241865325823964";
-const MIGRATIONS = ["1764028800000_session-events", "1764028800001_user-skill-agg", "1764028800002_user-readiness", "1764028800003_user-skill-agg-fillfactor"];
+const MIGRATIONS = ["1764028800000_session-events", "1764028800001_user-skill-agg", "1764028800002_user-readiness", "1764028800003_user-skill-agg-fillfactor", "1764028800004_app-creates-partitions"];
 const local = useLocalDatabase();
 let databases = 0;
 
@@ -40,7 +40,7 @@ describe("npm run db:migrate", () => {
   it("applies every migration to an empty database, as objects owned by pulse_analytics_owner", async () => {
     const { migrationUrl } = await emptyDatabase();
     const run = await migrateCli(migrationUrl);
-    expect(run).toMatchObject({ code: 0, stderr: expect.stringContaining("Applied 4 migration(s).") });
+    expect(run).toMatchObject({ code: 0, stderr: expect.stringContaining("Applied 5 migration(s).") });
     expect(await tablesOf(migrationUrl)).toEqual(["session_events", "user_readiness", "user_skill_agg"]);
     expect(await recordedMigrations(migrationUrl)).toEqual(MIGRATIONS);
     const owners = await withClient(migrationUrl, async (client) =>
@@ -72,7 +72,7 @@ describe("npm run db:migrate", () => {
       await holder.query("SELECT pg_advisory_unlock($1)", [PG_MIGRATE_LOCK_ID]);
       const [first, second] = await runs;
       expect([first.code, second.code]).toEqual([0, 0]);
-      expect([first.stderr, second.stderr].filter((e) => e.includes("Applied 4 migration(s)."))).toHaveLength(1);
+      expect([first.stderr, second.stderr].filter((e) => e.includes("Applied 5 migration(s)."))).toHaveLength(1);
       expect([first.stderr, second.stderr].filter((e) => e.includes("Nothing to migrate"))).toHaveLength(1);
     });
     expect(await recordedMigrations(migrationUrl)).toEqual(MIGRATIONS);
@@ -116,7 +116,7 @@ describe("npm run db:migrate", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("CREATE TABLE analytics.session_events");
     expect(run.stdout).toContain("CREATE TABLE analytics.user_readiness");
-    expect(run.stderr).toContain("Dry run: 4 migration(s) would be applied; nothing was changed.");
+    expect(run.stderr).toContain("Dry run: 5 migration(s) would be applied; nothing was changed.");
     expect(await tablesOf(migrationUrl)).toEqual([]);
     // Not even node-pg-migrate's own bookkeeping is left behind.
     const bookkeeping = await withClient(migrationUrl, async (client) => (await client.query("SELECT to_regnamespace('analytics_migrations') AS schema")).rows[0]);

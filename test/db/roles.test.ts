@@ -53,13 +53,18 @@ describe("pulse_analytics_app (the backend)", () => {
     expect(await attempt(local.db.appUrl, "CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS 'SELECT 1'")).toBe(INSUFFICIENT_PRIVILEGE);
   });
 
-  it("may not create partitions or read the migration history", async () => {
-    expect(await attempt(local.db.appUrl, "SELECT analytics.ensure_session_event_partitions(1)")).toBe(INSUFFICIENT_PRIVILEGE);
+  it("may create a month's partition through the partition function only (ingest does, issue 10), and not read the migration history", async () => {
+    expect(await attempt(local.db.appUrl, "SELECT analytics.ensure_session_event_partitions(0, '2021-01-01')")).toBe("ok");
+    expect(await attempt(local.db.appUrl, "CREATE TABLE analytics.session_events_2021_02 PARTITION OF analytics.session_events FOR VALUES FROM ('2021-02-01') TO ('2021-03-01')")).toBe(INSUFFICIENT_PRIVILEGE);
     expect(await attempt(local.db.appUrl, "SELECT * FROM analytics_migrations.pgmigrations")).toBe(INSUFFICIENT_PRIVILEGE);
   });
 });
 
 describe("pulse_analytics_readonly (dashboards, analysts)", () => {
+  it("may not create partitions", async () => {
+    expect(await attempt(readonlyUrl(), "SELECT analytics.ensure_session_event_partitions(0, '2021-01-01')")).toBe(INSUFFICIENT_PRIVILEGE);
+  });
+
   it.each(TABLES)("may SELECT analytics.%s and nothing more", async (table) => {
     expect(await attempt(readonlyUrl(), `SELECT * FROM analytics.${table} LIMIT 1`)).toBe("ok");
     expect(await attempt(readonlyUrl(), ROW[table])).toBe(INSUFFICIENT_PRIVILEGE);
