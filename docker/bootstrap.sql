@@ -35,6 +35,7 @@ ALTER ROLE "pulse_analytics_migrator" LOGIN PASSWORD :'migrator_password';
 GRANT "pulse_analytics_owner" TO "pulse_analytics_migrator";
 DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_app') THEN CREATE ROLE "pulse_analytics_app" LOGIN; END IF; END $$;
 ALTER ROLE "pulse_analytics_app" LOGIN PASSWORD :'app_password';
+ALTER ROLE "pulse_analytics_app" SET idle_in_transaction_session_timeout = 10000;
 DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_readonly') THEN CREATE ROLE "pulse_analytics_readonly" LOGIN; END IF; END $$;
 ALTER ROLE "pulse_analytics_readonly" LOGIN PASSWORD :'readonly_password';
 GRANT "pulse_analytics_owner" TO "pulse_admin";

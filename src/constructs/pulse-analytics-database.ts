@@ -97,6 +97,7 @@ export class PulseAnalyticsDatabase extends Construct {
         login: definition.login,
         password: passwords[definition.key]?.result,
         roles: definition.memberOf.map((key) => role(key).name),
+        idleInTransactionSessionTimeout: definition.idleInTransactionSessionTimeoutMs,
         dependsOn: definition.memberOf.map((key) => roles[key]),
       });
     }

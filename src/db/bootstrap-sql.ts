@@ -51,6 +51,9 @@ export function rolesSql(passwords: Record<Exclude<RoleKey, "owner">, PasswordSq
     statements.push(ensureRole(definition.name, login));
     const password = definition.key === "owner" ? "" : ` PASSWORD ${passwordSql(passwords[definition.key])}`;
     statements.push(`ALTER ROLE ${quoteIdent(definition.name)} ${login}${password};`);
+    if (definition.idleInTransactionSessionTimeoutMs !== undefined) {
+      statements.push(`ALTER ROLE ${quoteIdent(definition.name)} SET idle_in_transaction_session_timeout = ${definition.idleInTransactionSessionTimeoutMs};`);
+    }
     for (const parent of definition.memberOf) {
       statements.push(`GRANT ${quoteIdent(role(parent).name)} TO ${quoteIdent(definition.name)};`);
     }

@@ -17,6 +17,12 @@ export interface RoleDefinition {
   readonly memberOf: readonly RoleKey[];
   /** Who uses it, for docs and secret descriptions. */
   readonly usedBy: string;
+  /**
+   * idle_in_transaction_session_timeout for the role, in milliseconds: a session of the role that sits
+   * in an open transaction longer than this is ended, and its row locks released.
+   * @default undefined (the server's setting: no limit)
+   */
+  readonly idleInTransactionSessionTimeoutMs?: number;
 }
 
 /**
@@ -43,7 +49,10 @@ export interface PrivilegeGrant {
 export const ROLES: readonly RoleDefinition[] = [
   { key: "owner", name: "pulse_analytics_owner", login: false, memberOf: [], usedBy: "nobody directly: owns the database, schema analytics and every table in it" },
   { key: "migrator", name: "pulse_analytics_migrator", login: true, memberOf: ["owner"], usedBy: "db:migrate and CI: DDL through migrations" },
-  { key: "app", name: "pulse_analytics_app", login: true, memberOf: [], usedBy: "the PULSE backend: reads and writes analytics rows" },
+  // A backend process frozen inside a transaction (a GC pause, SIGSTOP, a debugger) would otherwise hold
+  // the aggregate rows it locked for as long as it stays frozen, blocking every other writer of the same
+  // learners; ingest's transactions take milliseconds, so 10 s is generous.
+  { key: "app", name: "pulse_analytics_app", login: true, memberOf: [], usedBy: "the PULSE backend: reads and writes analytics rows", idleInTransactionSessionTimeoutMs: 10_000 },
   { key: "readonly", name: "pulse_analytics_readonly", login: true, memberOf: [], usedBy: "dashboards and analysts: read only" },
 ];
 

@@ -58,6 +58,14 @@ describe("the database level (postgresql provider)", () => {
     expect(schema.database).toMatch(/^\$\{postgresql_database\..+\.name\}$/);
   });
 
+  it("ends the app role's transactions left idle after the role model's timeout, as the local bootstrap does", () => {
+    const roles = resourcesOfType(json, "postgresql_role");
+    const app = roles.find((r) => r.name === "pulse_analytics_app");
+    expect(app!.idle_in_transaction_session_timeout).toBe(ROLES.find((r) => r.key === "app")!.idleInTransactionSessionTimeoutMs);
+    expect(app!.idle_in_transaction_session_timeout).toBe(10_000);
+    for (const other of roles.filter((r) => r.name !== "pulse_analytics_app")) expect(other).not.toHaveProperty("idle_in_transaction_session_timeout");
+  });
+
   it("names the database after databaseName", () => {
     expect(onlyResource(synth({ databaseName: "pulse_analytics_test" }), "postgresql_database").name).toBe("pulse_analytics_test");
   });

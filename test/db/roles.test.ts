@@ -53,6 +53,13 @@ describe("pulse_analytics_app (the backend)", () => {
     expect(await attempt(local.db.appUrl, "CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS 'SELECT 1'")).toBe(INSUFFICIENT_PRIVILEGE);
   });
 
+  it("has an open transaction left idle ended after 10 s, so a frozen backend cannot hold learners' rows (issue 10)", async () => {
+    const setting = (url: string) => withClient(url, async (client: Client) => (await client.query("SHOW idle_in_transaction_session_timeout")).rows[0].idle_in_transaction_session_timeout);
+    expect(await setting(local.db.appUrl)).toBe("10s");
+    // Only the backend's role: migrations may hold a transaction open as long as they need.
+    expect(await setting(local.db.migrationUrl)).toBe("0");
+  });
+
   it("may create a month's partition through the partition function only (ingest does, issue 10), and not read the migration history", async () => {
     expect(await attempt(local.db.appUrl, "SELECT analytics.ensure_session_event_partitions(0, '2021-01-01')")).toBe("ok");
     expect(await attempt(local.db.appUrl, "CREATE TABLE analytics.session_events_2021_02 PARTITION OF analytics.session_events FOR VALUES FROM ('2021-02-01') TO ('2021-03-01')")).toBe(INSUFFICIENT_PRIVILEGE);
