@@ -31,7 +31,10 @@ export function renderConnection(format: ConnectionFormat, variable: string, url
   switch (format) {
     case "dotenv":
       // Single quotes: dotenv and docker compose take the text literally, and a shell that sources the
-      // file (set -a; . ./.env) does not read the URL's & as "run in background". The URL holds no quote.
+      // file (set -a; . ./.env) does not read the URL's & as "run in background". Every component of the
+      // URL is percent-encoded and the host is checked, so no quote can be in it; if one were, the line
+      // could end the quote, and that is refused rather than written.
+      if (url.includes("'") || url.includes("\n")) throw new Error("a URL with a quote or a line break cannot be written as a dotenv line");
       return `${variable}='${url}'\n`;
     case "shell":
       return `export ${variable}=${shellQuote(url)}\n`;

@@ -1,7 +1,8 @@
 // Reads a deployed environment's stack outputs from a file written by `npx cdktf output <env>
 // --outputs-file FILE` (keyed by stack) or `terraform output -json` (keyed by output), whichever it is.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import ipaddr from "ipaddr.js";
 import { LoginRoleKey } from "./role-model";
 import { ConnectionSettingsError } from "./pool";
 
@@ -32,11 +33,16 @@ export function readDatabaseOutputs(file: string, environment: string): Database
   if (!existsSync(file)) {
     throw new ConnectionSettingsError(`outputs file ${file} not found: write it with ${howToWrite}, or pass --outputs FILE.`);
   }
+  // A FIFO or a device would block the read (or never end): only a regular file is read.
+  if (!statSync(file).isFile()) {
+    throw new ConnectionSettingsError(`outputs file ${file} is not a regular file: write it with ${howToWrite}.`);
+  }
   let document: unknown;
   try {
     document = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new ConnectionSettingsError(`outputs file ${file} is not JSON (${(error as Error).message}): write it again with ${howToWrite}.`);
+  } catch {
+    // JSON.parse's message quotes the text around the error, which may be anything: not shown.
+    throw new ConnectionSettingsError(`outputs file ${file} is not JSON: write it again with ${howToWrite}.`);
   }
   if (!isObject(document)) throw new ConnectionSettingsError(`outputs file ${file} is not a JSON object: write it again with ${howToWrite}.`);
 
@@ -82,8 +88,14 @@ export function readDatabaseOutputs(file: string, environment: string): Database
   if (otherEnvironment && otherEnvironment !== environment) {
     throw new ConnectionSettingsError(`outputs file ${file} holds ${otherEnvironment}'s outputs, not ${environment}'s: write ${environment}'s with ${howToWrite}.`);
   }
+  // The host goes into the URL as it is (and the URL into a quoted dotenv line and shell exports): only a
+  // host name or an IP address, nothing that could end a quote or carry a port, user or path.
+  const host = text(OUTPUT.host);
+  if (!HOST_NAME.test(host) && !ipaddr.isValid(host)) {
+    throw new ConnectionSettingsError(`outputs file ${file} has a ${OUTPUT.host} that is not a host name or an IP address (not shown): write it again with ${howToWrite}.`);
+  }
   return {
-    host: text(OUTPUT.host),
+    host,
     port,
     databaseName: text(OUTPUT.databaseName),
     appUser: text(OUTPUT.appUser),
@@ -91,6 +103,9 @@ export function readDatabaseOutputs(file: string, environment: string): Database
     format,
   };
 }
+
+/** A DNS name: dot-separated labels of letters, digits and inner hyphens (RFC 1123). */
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -193,7 +193,14 @@ describe("the formats", () => {
 describe("bad input: one line saying what is wrong and how to fix it, exit 1, nothing written", () => {
   const cases: Array<[string, () => string[], Record<string, string>, RegExp]> = [
     ["a missing outputs file", () => ["prod", "--outputs", file("absent.json"), "--ca-file", caFile], {}, /^error: outputs file .+absent\.json not found: write it with npx cdktf output prod --outputs-file /],
-    ["an outputs file that is not JSON", () => { writeFileSync(file("bad.json"), "{ nope"); return ["prod", "--outputs", file("bad.json"), "--ca-file", caFile]; }, {}, /^error: outputs file .+bad\.json is not JSON/],
+    ["an outputs file that is not JSON", () => { writeFileSync(file("bad.json"), "{ nope"); return ["prod", "--outputs", file("bad.json"), "--ca-file", caFile]; }, {}, /^error: outputs file .+bad\.json is not JSON: write it again with /],
+    // Issue 10: the error quotes nothing of the file, which may hold anything.
+    ["an outputs file that is not JSON, without quoting it", () => { writeFileSync(file("leak.json"), "hunter2 is the password"); return ["prod", "--outputs", file("leak.json"), "--ca-file", caFile]; }, {}, /^error: outputs file .+leak\.json is not JSON: write it again with [^"]+$/],
+    // Issue 10: a host that would end the dotenv line's quote and run a command when sourced.
+    ["a host that is not a host name", () => ["prod", "--outputs", cdktfOutputs("evil-host.json", { pulse_analytics_db_host: "db.example.com'; touch /tmp/pwned; '" }), "--ca-file", caFile], {}, /^error: outputs file .+evil-host\.json has a pulse_analytics_db_host that is not a host name or an IP address \(not shown\)/],
+    ["a host with a port", () => ["prod", "--outputs", cdktfOutputs("port-host.json", { pulse_analytics_db_host: "db.example.com:5432" }), "--ca-file", caFile], {}, /^error: outputs file .+ has a pulse_analytics_db_host that is not a host name or an IP address/],
+    // Issue 10: a FIFO would block the read for ever.
+    ["a FIFO as the outputs file", () => { execFileSync("mkfifo", [file("fifo.json")]); return ["prod", "--outputs", file("fifo.json"), "--ca-file", caFile]; }, {}, /^error: outputs file .+fifo\.json is not a regular file: write it with /],
     ["an environment missing from the outputs file", () => ["staging", "--outputs", cdktfOutputs("outputs.json"), "--ca-file", caFile], {}, /^error: outputs file .+ has no outputs of stack staging \(it has: dev, prod\): run npx cdktf output staging --outputs-file /],
     ["a missing output", () => ["prod", "--outputs", cdktfOutputs("no-port.json", { pulse_analytics_db_port: undefined }), "--ca-file", caFile], {}, /^error: outputs file .+ has no valid pulse_analytics_db_port/],
     ["a missing secret ARN output", () => ["prod", "--outputs", cdktfOutputs("no-arn.json", { pulse_analytics_db_app_secret_arn: undefined }), "--ca-file", caFile], {}, /^error: outputs file .+ has no pulse_analytics_db_app_secret_arn for prod: deploy this version of the stack/],
