@@ -107,3 +107,56 @@ it("stores every event exactly once when the server is shut down and restarted w
     await pool.end();
   }
 }, 300_000);
+
+it("stores every event exactly once with 4 writers through two fast restarts and a SIGKILL of the server", async () => {
+  const { stateDir, port } = db;
+  const pool = createPool({ connectionString: db.appUrl, pool: { max: 8 }, onIdleConnectionLost: () => undefined });
+  const count = () => withClient(db.migrationUrl, async (c) => Number((await c.query("SELECT count(*) FROM analytics.session_events")).rows[0].count));
+  const restart = async (signal: "SIGINT" | "SIGKILL") => {
+    const postmaster = Number(readFileSync(join(db.stateDir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
+    process.kill(postmaster, signal);
+    expect((await db.exited()).code).toBe(1);
+    db = await startLocalDatabase({ stateDir, port });
+  };
+  try {
+    const before = await count();
+    const all = [...generateEvents({ seed: 59, learners: 60, skills: 6, events: 24_000, from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)), to: now })];
+    // Four writers, overlapping learners, each its own stream of batches, each batch acknowledged by
+    // recordSessionEvents returning: the writers never re-send by hand.
+    const acknowledged: SessionEvent[] = [];
+    const writer = async (events: SessionEvent[]) => {
+      for (let start = 0; start < events.length; start += 500) {
+        const batch = events.slice(start, start + 500);
+        const result = await recordSessionEvents(pool, batch, { chunkSize: 100, concurrency: 2, connectionRetry: { deadlineMs: 120_000 } });
+        expect(result.inserted + result.duplicates).toBe(batch.length);
+        acknowledged.push(...batch);
+      }
+    };
+    let writing = true;
+    const writers = Promise.all([0, 1, 2, 3].map((w) => writer(all.filter((_e, i) => i % 4 === w)))).finally(() => (writing = false));
+    const stored = async (atLeast: number) => {
+      while ((await count().catch(() => before)) < before + atLeast) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    await stored(2_000);
+    expect(writing).toBe(true); // the first restart, at least, hits the writers mid-stream
+    await restart("SIGINT");
+    await stored(6_000);
+    await restart("SIGKILL"); // crash recovery replays the WAL: every acknowledged commit survives
+    await stored(10_000);
+    await restart("SIGINT");
+    await writers;
+
+    expect(acknowledged).toHaveLength(all.length);
+    const rows = await withClient(db.migrationUrl, async (c) => (await c.query("SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_events FROM analytics.session_events")).rows[0]);
+    expect(rows).toEqual({ n: before + all.length, distinct_events: before + all.length });
+    const snapshot = () =>
+      withClient(db.migrationUrl, async (c) =>
+        JSON.stringify((await c.query("SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY 1, 2")).rows),
+      );
+    const incremental = await snapshot();
+    await rebuildAggregates(pool);
+    expect(await snapshot()).toBe(incremental);
+  } finally {
+    await pool.end();
+  }
+}, 300_000);
