@@ -2,14 +2,16 @@
 // (`pg_ctl -m fast`, what a Multi-AZ failover, a reboot, a resize or a minor upgrade does to every
 // connection: 57P01) and a start again on the same data. The pool keeps the process up, the query in
 // flight and the connections tried meanwhile fail with the errors the README names, idempotent work
-// wrapped in withConnectionRetry completes once the server is back, and ingest stores every event once.
+// wrapped in withConnectionRetry completes once the server is back, and ingest stores every event once,
+// also when the server is killed outright (SIGKILL) and when the client process is.
 
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
 import { createPool } from "../../src/db/pool";
 import { isTransientConnectionError, withConnectionRetry } from "../../src/db/retry";
-import { removeStateDir, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
+import { removeStateDir, ROOT, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
 import { generateEvents } from "../../bench/workload";
 
 let db: RunningLocalDatabase;
@@ -149,6 +151,51 @@ it("stores every event exactly once with 4 writers through two fast restarts and
     expect(acknowledged).toHaveLength(all.length);
     const rows = await withClient(db.migrationUrl, async (c) => (await c.query("SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_events FROM analytics.session_events")).rows[0]);
     expect(rows).toEqual({ n: before + all.length, distinct_events: before + all.length });
+    const snapshot = () =>
+      withClient(db.migrationUrl, async (c) =>
+        JSON.stringify((await c.query("SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY 1, 2")).rows),
+      );
+    const incremental = await snapshot();
+    await rebuildAggregates(pool);
+    expect(await snapshot()).toBe(incremental);
+  } finally {
+    await pool.end();
+  }
+}, 300_000);
+
+it("stores every event exactly once when the client process is killed with SIGKILL mid-stream and started again", async () => {
+  const count = () => withClient(db.migrationUrl, async (c) => Number((await c.query("SELECT count(*) FROM analytics.session_events")).rows[0].count));
+  const before = await count();
+  const TOTAL = 6_000;
+  const start = () => {
+    const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString();
+    const args = [join("test", "support", "ingest-writer.ts"), db.appUrl, "61", String(TOTAL), from, now.toISOString()];
+    const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk) => (stdout += chunk));
+    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    return { child, exited, stdout: () => stdout, stderr: () => stderr };
+  };
+
+  const first = start();
+  // Killed once it has had a few batches acknowledged, with more in flight.
+  while (!/acknowledged 1000\b/.test(first.stdout()) && first.child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(first.child.exitCode).toBeNull();
+  first.child.kill("SIGKILL");
+  await first.exited;
+  const survived = (await count()) - before;
+  expect(survived).toBeGreaterThanOrEqual(1000);
+  expect(survived).toBeLessThan(TOTAL);
+
+  const second = start();
+  expect({ code: await second.exited, stderr: second.stderr() }).toEqual({ code: 0, stderr: "" });
+  expect(second.stdout()).toContain(`acknowledged ${TOTAL}`);
+  const rows = await withClient(db.migrationUrl, async (c) => (await c.query("SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_events FROM analytics.session_events")).rows[0]);
+  expect(rows).toEqual({ n: before + TOTAL, distinct_events: before + TOTAL });
+  const pool = createPool({ connectionString: db.appUrl });
+  try {
     const snapshot = () =>
       withClient(db.migrationUrl, async (c) =>
         JSON.stringify((await c.query("SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY 1, 2")).rows),
