@@ -4,6 +4,7 @@
 import { InvalidInputError } from "../config/rules";
 import { LocalPostgresError } from "../db/local-postgres";
 import { ConnectionSettingsError } from "../db/pool";
+import { isTransientConnectionError } from "../db/retry";
 
 /** A failure whose message already says what is wrong and what to do. */
 export class CommandError extends Error {
@@ -19,6 +20,13 @@ export function runCommand(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
     if (KNOWN_FAILURES.some((type) => error instanceof type) || isUsageError(error)) {
       console.error(`error: ${(error as Error).message.replace(/\n/g, " ")}`);
+    } else if (isUnreachable(error)) {
+      // Node's and pg's messages name the address and the failure, never the password.
+      const { code, message } = error as { code?: string; message: string };
+      console.error(
+        `error: cannot reach the database (${code ?? message.replace(/\n/g, " ")}): check that it is running and that the URL's host ` +
+          `and port are right (npm start prints the local URLs; npm run db:url -- <env> a deployed one).`,
+      );
     } else if (isPostgresError(error)) {
       // PostgreSQL's own message names the object and the privilege or constraint; it holds no password.
       console.error(`error: PostgreSQL ${error.code}: ${error.message}`);
@@ -33,6 +41,12 @@ export function runCommand(main: () => Promise<void>): void {
 /** node:util parseArgs's complaint about the command line (unknown option, missing value, …). */
 function isUsageError(error: unknown): error is Error {
   return error instanceof Error && String((error as NodeJS.ErrnoException).code).startsWith("ERR_PARSE_ARGS");
+}
+
+/** The database could not be reached, or went away: refused, reset, timed out, a name that does not resolve. */
+function isUnreachable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return isTransientConnectionError(error) || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "ENETUNREACH";
 }
 
 function isPostgresError(error: unknown): error is { code: string; message: string } {

@@ -15,7 +15,12 @@ runCommand(async () => {
   if (!databaseUrl) {
     throw new CommandError("PULSE_ANALYTICS_MIGRATION_DATABASE_URL is not set: db:maintain runs as the migrator role.");
   }
-  const pool = createPool({ connectionString: databaseUrl, pool: { max: 1 } });
+  // A frozen or unreachable server fails the job instead of hanging it: 10 s to connect (the pool's
+  // default), 30 s to wait for a lock, 2 minutes for the statement, on the server and on the client.
+  const pool = createPool({
+    connectionString: databaseUrl,
+    pool: { max: 1, lock_timeout: 30_000, statement_timeout: 120_000, query_timeout: 120_000 },
+  });
   try {
     const result = await pool.query("SELECT analytics.ensure_session_event_partitions($1) AS created", [monthsAhead]);
     console.error(`session_events partitions: ${result.rows[0].created} created, the next ${monthsAhead} month(s) covered.`);

@@ -31,7 +31,13 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
   const { runner } = await import("node-pg-migrate");
   const log = options.log ?? (() => undefined);
   // One connection from the same pool factory the backend uses (TLS, CA bundle, IAM), held for the whole run.
-  const pool = createPool({ connectionString: options.databaseUrl, pool: { max: 1 } });
+  // A frozen or unreachable server fails the run instead of hanging it: 10 s to connect (the pool's
+  // default), 5 minutes to wait for a lock (another run's advisory lock included: concurrent runs
+  // still wait for each other), 30 minutes for the whole run's statements on the client's side.
+  const pool = createPool({
+    connectionString: options.databaseUrl,
+    pool: { max: 1, lock_timeout: 300_000, query_timeout: 1_800_000 },
+  });
   const client = await pool.connect();
   const dryRun = options.dryRun ?? false;
   try {
