@@ -21,7 +21,9 @@ export async function readRoleSecret(secretArn: string): Promise<RoleSecret> {
   }
   // Loaded here, not at the top: the SDK is only needed by this command.
   const { SecretsManagerClient, GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
-  const client = new SecretsManagerClient({});
+  // An endpoint that accepts the connection and never answers fails the read instead of hanging it:
+  // 5 s to connect, 15 s for an answer, 3 attempts in all.
+  const client = new SecretsManagerClient({ requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 }, maxAttempts: 3 });
   let region: string;
   try {
     region = await client.config.region();
@@ -65,6 +67,11 @@ function explainSdkError(error: unknown, secretArn: string): ConnectionSettingsE
       return new ConnectionSettingsError(`AWS rejected the credentials (${name}): log in again (aws sso login, or refresh AWS_PROFILE's keys).`);
     case "CredentialsProviderError":
       return new ConnectionSettingsError("no AWS credentials found: set AWS_PROFILE, log in with aws sso login, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.");
+    case "TimeoutError":
+    case "RequestTimeout":
+      return new ConnectionSettingsError(
+        `Secrets Manager did not answer reading secret ${secretArn} (${name}): check the network to it (a VPC endpoint, a proxy, AWS_ENDPOINT_URL_SECRETS_MANAGER).`,
+      );
     case "DecryptionFailure":
       return new ConnectionSettingsError(`Secrets Manager could not decrypt secret ${secretArn}: the caller needs kms:Decrypt on its KMS key.`);
     default:
