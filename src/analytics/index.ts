@@ -3,7 +3,7 @@
 
 export { InvalidEventsError, validateEvents } from "./events";
 export type { EventProblem, SessionEvent } from "./events";
-export { MissingPartitionError, recordSessionEvents } from "./ingest";
+export { MissingPartitionError, PartlyStoredError, recordSessionEvents } from "./ingest";
 export type { RecordOptions, RecordResult } from "./ingest";
 export { computeReadiness, READINESS_MODEL_VERSION, skillAggregates, snapshotReadiness } from "./readiness";
 export type { ReadinessComponents, ReadinessSnapshot, SkillAggregate } from "./readiness";

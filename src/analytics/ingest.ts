@@ -96,6 +96,27 @@ export class MissingPartitionError extends Error {
 }
 
 /**
+ * Raised when a chunk fails for good after other chunks of the batch were stored: says how much is in,
+ * which chunk failed (its first event), and why (`cause`). Sending the whole batch again is safe.
+ */
+export class PartlyStoredError extends Error {
+  constructor(
+    /** Events of the batch in chunks that completed (stored by this call, or found already stored). */
+    public readonly stored: number,
+    public readonly total: number,
+    /** The event ids of the chunk that failed. */
+    public readonly failedEventIds: readonly string[],
+    public readonly cause: unknown,
+  ) {
+    super(
+      `${stored} of ${total} events were stored before a chunk of ${failedEventIds.length} (first event ${failedEventIds[0]}) failed: ` +
+        `${String((cause as Error)?.message ?? cause)} Sending the batch again is safe: what is stored is recognised.`,
+    );
+    this.name = "PartlyStoredError";
+  }
+}
+
+/**
  * Records session events idempotently. Validates the whole batch first (throws InvalidEventsError
  * with every bad event's index, writing nothing), then writes it in chunks of `chunkSize`, each
  * atomic. Retrying a call, whole or after a failure part-way, is always safe.
@@ -108,22 +129,29 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
   const chunks: NormalizedEvent[][] = [];
   for (let start = 0; start < sorted.length; start += chunkSize) chunks.push(sorted.slice(start, start + chunkSize));
   let inserted = 0;
+  let completed = 0;
   let next = 0;
-  let firstFailure: unknown;
+  let firstFailure: { error: unknown; chunk: NormalizedEvent[] } | undefined;
   const worker = async () => {
     // After a failure no worker starts another chunk: the caller re-sends the batch anyway.
     while (next < chunks.length && firstFailure === undefined) {
+      const chunk = chunks[next++];
       try {
-        const chunk = chunks[next++];
+        // Awaited first, then added: `inserted += await …` would read `inserted` before another worker adds.
         const written = await withConnectionRetry(() => writeChunk(pool, chunk, options.maxAttempts ?? 6), options.connectionRetry);
         inserted += written;
+        completed += chunk.length;
       } catch (error) {
-        firstFailure ??= error;
+        firstFailure ??= { error, chunk };
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, chunks.length)) }, worker));
-  if (firstFailure !== undefined) throw firstFailure;
+  if (firstFailure !== undefined) {
+    // Nothing stored: the error as it came. Part stored: say how much, and which chunk failed.
+    if (completed === 0) throw firstFailure.error;
+    throw new PartlyStoredError(completed, valid.length, firstFailure.chunk.map((e) => e.eventId), firstFailure.error);
+  }
   return { inserted, duplicates: events.length - inserted };
 }
 

@@ -2,7 +2,7 @@
 // arrival order does not matter, concurrent writers stay exact, bad batches write nothing.
 
 import { Pool } from "pg";
-import { InvalidEventsError, rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
+import { InvalidEventsError, PartlyStoredError, rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
 import { createPool } from "../../src/db/pool";
 import { useLocalDatabase, withClient } from "../support/local-database";
 import { generateEvents, randomBatches, seededRandom, seededUuid, shuffled } from "../../bench/workload";
@@ -162,6 +162,10 @@ describe("an event of a month without a partition", () => {
     withClient(local.db.migrationUrl, async (client) =>
       (await client.query("SELECT relname FROM pg_class WHERE relname = $1", [`session_events_${month}`])).rows.length,
     );
+  const grantPartitions = (sql: "GRANT" | "REVOKE") =>
+    withClient(local.db.migrationUrl, (client) =>
+      client.query(`SET ROLE pulse_analytics_owner; ${sql} EXECUTE ON FUNCTION analytics.ensure_session_event_partitions(integer, date) ${sql === "GRANT" ? "TO" : "FROM"} pulse_analytics_app; RESET ROLE`),
+    );
   const dropPartition = (month: string) =>
     withClient(local.db.migrationUrl, (client) => client.query(`SET ROLE pulse_analytics_owner; DROP TABLE IF EXISTS analytics.session_events_${month}; RESET ROLE`));
 
@@ -185,12 +189,30 @@ describe("an event of a month without a partition", () => {
     expect(await aggregates()).toBe(await rebuilt());
   });
 
+  it("says how much of the batch was stored and which chunk failed, when a later chunk fails for good", async () => {
+    await dropPartition("2021_08");
+    await grantPartitions("REVOKE");
+    try {
+      // The last event, of a month without a partition, sorts last (greatest user id): earlier chunks are stored first.
+      const late = { ...EVENTS[0], userId: "ffffffff-ffff-4fff-bfff-ffffffffffff", occurredAt: new Date(Date.UTC(2021, 7, 15)) };
+      const batch = [...EVENTS.slice(1, 41), late];
+      const failure = (await recordSessionEvents(pool, batch, { chunkSize: 10, concurrency: 1 }).catch((e) => e)) as PartlyStoredError;
+      expect(failure).toBeInstanceOf(PartlyStoredError);
+      expect({ stored: failure.stored, total: failure.total, failed: failure.failedEventIds.length }).toEqual({ stored: 40, total: 41, failed: 1 });
+      expect(failure.failedEventIds).toEqual([late.eventId]);
+      expect(failure.message).toMatch(/^40 of 41 events were stored before a chunk of 1 \(first event ffffffff-|^40 of 41 events were stored before a chunk of 1 \(first event [0-9a-f-]+\) failed: an event's occurred_at falls in a month without a session_events partition .+ Sending the batch again is safe/);
+      expect(await eventCount()).toBe(40);
+    } finally {
+      await grantPartitions("GRANT");
+    }
+    // Sent again once partitions can be made: the rest comes in, nothing twice.
+    const again = await recordSessionEvents(pool, [...EVENTS.slice(1, 41), { ...EVENTS[0], userId: "ffffffff-ffff-4fff-bfff-ffffffffffff", occurredAt: new Date(Date.UTC(2021, 7, 15)) }], { chunkSize: 10 });
+    expect(again).toEqual({ inserted: 1, duplicates: 40 });
+  });
+
   it("says what to run, writing nothing of the chunk, when the role may not create partitions", async () => {
     await dropPartition("2021_07");
-    const grant = (sql: string) =>
-      withClient(local.db.migrationUrl, (client) =>
-        client.query(`SET ROLE pulse_analytics_owner; ${sql} EXECUTE ON FUNCTION analytics.ensure_session_event_partitions(integer, date) ${sql === "GRANT" ? "TO" : "FROM"} pulse_analytics_app; RESET ROLE`),
-      );
+    const grant = grantPartitions;
     await grant("REVOKE");
     try {
       const old = { ...EVENTS[0], occurredAt: new Date(Date.UTC(2021, 6, 15)) };
