@@ -45,6 +45,12 @@ export interface ValidationOptions {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Events one call may carry: a larger batch would hold the caller's memory and event loop for seconds. */
+export const MAX_BATCH_EVENTS = 100_000;
+/** Metrics of one event, as JSON text: a per-answer record, not a document store. */
+export const MAX_METRICS_BYTES = 64 * 1024;
+/** A lone UTF-16 surrogate: not Unicode; PostgreSQL would refuse it in jsonb or rewrite it in text. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
 /** Before PULSE existed: an absurd past, a client clock reset to 1970, not a real answer. */
 const EARLIEST = Date.UTC(2020, 0, 1);
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -70,6 +76,9 @@ export interface NormalizedEvent {
  */
 export function validateEvents(events: readonly SessionEvent[], options: ValidationOptions = {}): NormalizedEvent[] {
   if (!Array.isArray(events)) throw new InvalidEventsError([{ index: -1, reason: "events must be an array" }]);
+  if (events.length > MAX_BATCH_EVENTS) {
+    throw new InvalidEventsError([{ index: -1, reason: `a batch holds at most ${MAX_BATCH_EVENTS} events, this one ${events.length}: send it in smaller batches` }]);
+  }
   const latest = (options.now ?? new Date()).getTime() + (options.maxFutureSkewMs ?? DAY_MS);
   const problems: EventProblem[] = [];
   const normalized: NormalizedEvent[] = [];
@@ -87,9 +96,13 @@ export function validateEvents(events: readonly SessionEvent[], options: Validat
     }
     if (typeof event.skill !== "string" || event.skill.length < 1 || event.skill.length > 200 || event.skill.includes("\u0000")) {
       reasons.push(`skill must be a string of 1 to 200 characters without NUL`);
+    } else if (LONE_SURROGATE.test(event.skill)) {
+      reasons.push("skill is not well-formed Unicode (a lone UTF-16 surrogate)");
     }
-    const time = event.occurredAt instanceof Date ? event.occurredAt.getTime() : typeof event.occurredAt === "string" ? parseTimestamp(event.occurredAt) : NaN;
-    if (!Number.isFinite(time)) reasons.push(`occurredAt ${JSON.stringify(event.occurredAt)} is not a timestamp with a time zone (ISO 8601, Z or ±hh:mm)`);
+    const parsed = event.occurredAt instanceof Date ? event.occurredAt.getTime() : typeof event.occurredAt === "string" ? parseTimestamp(event.occurredAt) : NaN;
+    const time = typeof parsed === "number" ? parsed : NaN;
+    if (typeof parsed === "string") reasons.push(`occurredAt ${JSON.stringify(event.occurredAt)} ${parsed}`);
+    else if (!Number.isFinite(time)) reasons.push(`occurredAt ${JSON.stringify(event.occurredAt)} is not a timestamp with a time zone (ISO 8601, Z or ±hh:mm)`);
     else if (time < EARLIEST) reasons.push(`occurredAt ${new Date(time).toISOString()} is before 2020`);
     else if (time > latest) reasons.push(`occurredAt ${new Date(time).toISOString()} is more than ${Math.round((options.maxFutureSkewMs ?? DAY_MS) / 3_600_000)} h in the future`);
     if (typeof event.score !== "number" || !Number.isFinite(event.score) || event.score < 0 || event.score > 100) {
@@ -99,7 +112,11 @@ export function validateEvents(events: readonly SessionEvent[], options: Validat
     if (event.metrics !== undefined && event.metrics !== null) {
       const problem = metricsProblem(event.metrics);
       if (problem) reasons.push(problem);
-      else metrics = JSON.stringify(event.metrics);
+      else {
+        metrics = JSON.stringify(event.metrics);
+        const bytes = Buffer.byteLength(metrics);
+        if (bytes > MAX_METRICS_BYTES) reasons.push(`metrics is ${bytes} bytes of JSON, more than the ${MAX_METRICS_BYTES} allowed`);
+      }
     }
     if (reasons.length > 0) {
       problems.push({ index, reason: reasons.join(", ") });
@@ -141,9 +158,33 @@ function sameContent(a: NormalizedEvent, b: NormalizedEvent): boolean {
   );
 }
 
-/** A string without a zone would be read in this process's local time zone: refuse it. */
-function parseTimestamp(text: string): number {
-  return /(Z|[+-]\d{2}:?\d{2})$/i.test(text) ? Date.parse(text) : NaN;
+/** ISO 8601 with a zone: date, time to the millisecond, Z or ±hh:mm. */
+const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+/**
+ * Epoch milliseconds, NaN for what is not an ISO timestamp with a zone (a string without a zone
+ * would be read in this process's local time zone), or a reason for one that is but cannot be
+ * stored as written: a date that does not exist (Date.parse would shift 2026-09-31 to October 1),
+ * or digits below the millisecond (they would be dropped).
+ */
+function parseTimestamp(text: string): number | string {
+  const match = ISO_TIMESTAMP.exec(text);
+  if (!match) return NaN;
+  const [, year, month, day, hour, minute, second = "0", fraction = ""] = match;
+  const fields = [Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second)] as const;
+  const check = new Date(Date.UTC(...fields));
+  if (
+    check.getUTCFullYear() !== fields[0] ||
+    check.getUTCMonth() !== fields[1] ||
+    check.getUTCDate() !== fields[2] ||
+    check.getUTCHours() !== fields[3] ||
+    check.getUTCMinutes() !== fields[4] ||
+    check.getUTCSeconds() !== fields[5]
+  ) {
+    return "is not a date and time that exists";
+  }
+  if (fraction.length > 3) return "has digits below the millisecond, which would be lost: send at most 3";
+  return Date.parse(text);
 }
 
 /** PostgreSQL's jsonb refuses NUL; JSON.stringify would turn NaN into null, silently: refuse both, at any depth. */
@@ -152,7 +193,10 @@ function metricsProblem(metrics: unknown): string | undefined {
   const visit = (value: unknown, path: string, depth: number): string | undefined => {
     if (depth > 10) return `${path} is nested too deeply`;
     if (typeof value === "number") return Number.isFinite(value) ? undefined : `${path} is not a finite number`;
-    if (typeof value === "string") return value.includes("\u0000") ? `${path} contains NUL` : undefined;
+    if (typeof value === "string") {
+      if (value.includes("\u0000")) return `${path} contains NUL`;
+      return LONE_SURROGATE.test(value) ? `${path} is not well-formed Unicode (a lone UTF-16 surrogate)` : undefined;
+    }
     if (typeof value === "boolean" || value === null) return undefined;
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
@@ -164,6 +208,7 @@ function metricsProblem(metrics: unknown): string | undefined {
     if (typeof value === "object") {
       for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
         if (key.includes("\u0000")) return `${path} has a key with NUL`;
+        if (LONE_SURROGATE.test(key)) return `${path} has a key that is not well-formed Unicode`;
         const problem = visit(inner, `${path}.${key}`, depth + 1);
         if (problem) return problem;
       }

@@ -1,0 +1,63 @@
+// validateEvents on its own (no database): what issue 10 found passing that could not be stored as
+// sent. Each is refused with the event's index and a reason, and nothing of the batch is written.
+
+import { InvalidEventsError, SessionEvent, validateEvents } from "../../src/analytics";
+import { MAX_BATCH_EVENTS, MAX_METRICS_BYTES } from "../../src/analytics/events";
+
+const NOW = new Date("2026-11-25T12:00:00Z");
+const event = (overrides: Partial<SessionEvent> = {}): SessionEvent => ({
+  eventId: "0a1b2c3d-1111-4222-8333-444455556666",
+  userId: "0a1b2c3d-1111-4222-8333-444455557777",
+  sessionId: "0a1b2c3d-1111-4222-8333-444455558888",
+  skill: "algebra",
+  occurredAt: "2026-11-20T10:00:00Z",
+  score: 80,
+  ...overrides,
+});
+const problems = (events: SessionEvent[]) => {
+  try {
+    validateEvents(events, { now: NOW });
+    return [];
+  } catch (error) {
+    return (error as InvalidEventsError).problems;
+  }
+};
+
+describe("validateEvents refuses what could not be stored as sent", () => {
+  it("a skill with a lone UTF-16 surrogate (PostgreSQL would store U+FFFD instead)", () => {
+    expect(problems([event({ skill: "alg\uD800ebra" })])).toEqual([{ index: 0, reason: "skill is not well-formed Unicode (a lone UTF-16 surrogate)" }]);
+  });
+
+  it("metrics with a lone surrogate in a value or a key (jsonb would refuse them: 22P02)", () => {
+    expect(problems([event({ metrics: { note: "x\uDC00" } })])).toEqual([{ index: 0, reason: "metrics.note is not well-formed Unicode (a lone UTF-16 surrogate)" }]);
+    expect(problems([event({ metrics: { ["k\uD800"]: 1 } })])).toEqual([{ index: 0, reason: "metrics has a key that is not well-formed Unicode" }]);
+  });
+
+  it("accepts well-formed characters outside the basic plane (a surrogate pair)", () => {
+    expect(problems([event({ skill: "geometry 📐", metrics: { note: "✓ 𝛑" } })])).toEqual([]);
+  });
+
+  it.each([
+    ["2026-09-31T10:00:00Z", "is not a date and time that exists"],
+    ["2026-02-29T10:00:00Z", "is not a date and time that exists"],
+    ["2026-11-20T24:00:00Z", "is not a date and time that exists"],
+    ["2026-11-20T10:61:00Z", "is not a date and time that exists"],
+    ["2026-11-20T10:00:00.1234Z", "has digits below the millisecond, which would be lost: send at most 3"],
+  ])("a timestamp %s that Date.parse would shift or cut", (occurredAt, reason) => {
+    expect(problems([event({ occurredAt })])).toEqual([{ index: 0, reason: `occurredAt ${JSON.stringify(occurredAt)} ${reason}` }]);
+  });
+
+  it.each(["2026-11-20T10:00:00Z", "2026-11-20T10:00:00.123+01:00", "2026-11-20 10:00Z", "2024-02-29T23:59:59.999-0500"])("accepts the ISO timestamp %s", (occurredAt) => {
+    expect(problems([event({ occurredAt })])).toEqual([]);
+  });
+
+  it("metrics larger than the cap", () => {
+    const big = { blob: "x".repeat(MAX_METRICS_BYTES) };
+    expect(problems([event({ metrics: big })])).toEqual([{ index: 0, reason: `metrics is ${MAX_METRICS_BYTES + 11} bytes of JSON, more than the ${MAX_METRICS_BYTES} allowed` }]);
+  });
+
+  it("a batch larger than the cap, at once, before looking at any event", () => {
+    const many = new Array(MAX_BATCH_EVENTS + 1).fill(event());
+    expect(problems(many)).toEqual([{ index: -1, reason: `a batch holds at most ${MAX_BATCH_EVENTS} events, this one ${MAX_BATCH_EVENTS + 1}: send it in smaller batches` }]);
+  });
+});
