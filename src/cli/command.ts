@@ -49,8 +49,11 @@ function isUnreachable(error: unknown): boolean {
   return isTransientConnectionError(error) || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "ENETUNREACH";
 }
 
-function isPostgresError(error: unknown): error is { code: string; message: string } {
-  return typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string" && /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
+/** An error PostgreSQL answered with: it has a severity, and a five-character SQLSTATE (Node's EPERM has neither severity). */
+export function isPostgresError(error: unknown): error is { code: string; message: string } {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, severity } = error as { code?: unknown; severity?: unknown };
+  return typeof severity === "string" && typeof code === "string" && /^[0-9A-Z]{5}$/.test(code);
 }
 
 /** A port from an environment variable or flag, or one clear error. */

@@ -5,7 +5,7 @@
 
 import { randomBytes } from "node:crypto";
 import { ChildProcess, execFileSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { accessSync, chmodSync, chownSync, constants, copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { basename, join, resolve } from "node:path";
 import { writePrivateFile } from "../support/private-file";
@@ -84,9 +84,16 @@ export class LocalPostgres {
     const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
     const runningAsRoot = process.getuid?.() === 0;
 
-    mkdirSync(stateDir, { recursive: true });
-    // As root, PostgreSQL runs as the unprivileged user "postgres", which must be able to enter this folder.
-    if (runningAsRoot) chmodSync(stateDir, 0o755);
+    try {
+      mkdirSync(stateDir, { recursive: true });
+      // As root, PostgreSQL runs as the unprivileged user "postgres", which must be able to enter this folder.
+      if (runningAsRoot) chmodSync(stateDir, 0o755);
+      accessSync(stateDir, constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === "EEXIST" || code === "ENOTDIR" ? "it is a file, not a folder" : code === "EACCES" || code === "EPERM" ? "it cannot be written" : code;
+      throw new LocalPostgresError(`cannot keep the local database in ${stateDir}: ${why}. Use another folder with --dir or PULSE_LOCAL_DIR.`);
+    }
 
     const fresh = !existsSync(join(dataDir, "PG_VERSION"));
     if (!fresh) {
@@ -279,10 +286,17 @@ function checkPortFree(port: number): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const probe = createServer();
     probe.once("error", (error: NodeJS.ErrnoException) => {
-      reject(error.code === "EADDRINUSE" ? portInUse(port) : error);
+      if (error.code === "EACCES") reject(portNotPermitted(port));
+      else reject(error.code === "EADDRINUSE" ? portInUse(port) : error);
     });
     probe.listen({ port, host: "127.0.0.1", exclusive: true }, () => probe.close(() => resolvePromise()));
   });
+}
+
+function portNotPermitted(port: number): LocalPostgresError {
+  return new LocalPostgresError(
+    `not permitted to listen on port ${port} (ports below 1024 need extra privileges): start on another port, e.g. PULSE_LOCAL_PG_PORT=54329 npm start.`,
+  );
 }
 
 function portInUse(port: number): LocalPostgresError {
@@ -294,6 +308,8 @@ function portInUse(port: number): LocalPostgresError {
 /** Turns PostgreSQL's own complaint, from its last log lines, into one message with the fix. */
 function explainFailure(error: unknown, recent: string[], context: { dataDir: string; port: number }): Error {
   const log = recent.join("\n");
+  // "could not create any TCP/IP sockets" follows both; the line before it says which.
+  if (/could not bind .*: Permission denied/.test(log)) return portNotPermitted(context.port);
   if (/Address already in use|could not create any TCP\/IP sockets/.test(log)) return portInUse(context.port);
   if (/lock file "postmaster\.pid" already exists/.test(log)) {
     return new LocalPostgresError(

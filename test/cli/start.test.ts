@@ -160,6 +160,16 @@ describe("npm start", () => {
     }
   }, 60_000);
 
+  it("says in one line that a folder which is a file cannot hold the local database (issue 10)", async () => {
+    const notAFolder = join(newDir(), "a-file");
+    writeFileSync(notAFolder, "not a folder");
+    const run = await runCli("start", ["--dir", notAFolder, "--port", String(await freePort())]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split("\n").slice(1)).toEqual([
+      `error: cannot keep the local database in ${notAFolder}: it is a file, not a folder. Use another folder with --dir or PULSE_LOCAL_DIR.`,
+    ]);
+  });
+
   it("refuses a port that is not a port", async () => {
     const run = await runCli("start", [], { PULSE_LOCAL_PG_PORT: "54a", PULSE_LOCAL_DIR: newDir() });
     expect(run).toMatchObject({ code: 1, stderr: 'error: invalid port (--port or PULSE_LOCAL_PG_PORT): "54a". Allowed: a whole number from 1 to 65535.\n' });
