@@ -5,7 +5,20 @@
 
 import { randomBytes } from "node:crypto";
 import { ChildProcess, execFileSync } from "node:child_process";
-import { accessSync, chmodSync, chownSync, constants, copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { basename, join, resolve } from "node:path";
 import { writePrivateFile } from "../support/private-file";
@@ -99,7 +112,9 @@ export class LocalPostgres {
     if (!fresh) {
       checkMajorVersion(dataDir);
       checkNotRunning(dataDir);
-    } else if (existsSync(dataDir)) {
+    }
+    acquireStartLock(stateDir);
+    if (fresh && existsSync(dataDir)) {
       // A data directory without PG_VERSION is what a failed first start leaves: start it over.
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -228,6 +243,35 @@ function checkNotRunning(dataDir: string): void {
     `stale lock file ${lockFile}: it names pid ${pid}, which is now another program (${command.slice(0, 60)}), ` +
       `so no server is running on this data directory. Delete the file and run npm start again.`,
   );
+}
+
+/**
+ * One start per folder, for the life of the process: a second start, even while the first is still
+ * creating the cluster (no PG_VERSION yet, which would otherwise read as a failed start to clean up),
+ * is refused instead of deleting the first one's data. A lock whose process is gone is taken over.
+ */
+function acquireStartLock(stateDir: string): void {
+  const lockFile = join(stateDir, "npm-start.pid");
+  for (;;) {
+    try {
+      writeFileSync(lockFile, `${process.pid}\n`, { flag: "wx", mode: 0o600 });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = Number(readFileSync(lockFile, "utf8").trim());
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new LocalPostgresError(`another npm start (pid ${holder}) is using ${stateDir}: use that one, stop it, or start with another folder (--dir or PULSE_LOCAL_DIR).`);
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
+  process.once("exit", () => {
+    try {
+      if (readFileSync(lockFile, "utf8").trim() === String(process.pid)) rmSync(lockFile, { force: true });
+    } catch {
+      // Already gone.
+    }
+  });
 }
 
 function isAlive(pid: number): boolean {

@@ -160,6 +160,33 @@ describe("npm start", () => {
     }
   }, 60_000);
 
+  it("refuses a second start on a folder another npm start is using, and leaves that one's files alone (issue 10)", async () => {
+    const dir = newDir();
+    // What a first start holds from its first moment, also while it is still creating the cluster.
+    const holder = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
+    try {
+      writeFileSync(join(dir, "npm-start.pid"), `${holder.pid}\n`);
+      mkdirSync(join(dir, "data"));
+      writeFileSync(join(dir, "data", "being-created-by-the-first-start"), "");
+      const run = await runCli("start", ["--dir", dir, "--port", String(await freePort())]);
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim().split("\n").pop()).toBe(
+        `error: another npm start (pid ${holder.pid}) is using ${dir}: use that one, stop it, or start with another folder (--dir or PULSE_LOCAL_DIR).`,
+      );
+      expect(existsSync(join(dir, "data", "being-created-by-the-first-start"))).toBe(true);
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it("takes over a start lock whose process is gone", async () => {
+    const dir = newDir();
+    writeFileSync(join(dir, "npm-start.pid"), "999999\n");
+    const db = await startLocalDatabase({ stateDir: dir });
+    await db.stop();
+    expect(existsSync(join(dir, "npm-start.pid"))).toBe(false);
+  }, 120_000);
+
   it("says in one line that a folder which is a file cannot hold the local database (issue 10)", async () => {
     const notAFolder = join(newDir(), "a-file");
     writeFileSync(notAFolder, "not a folder");
