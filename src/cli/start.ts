@@ -53,6 +53,16 @@ runCommand(async () => {
     process.exit(up ? 0 : 130);
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop());
+  // `npm start` runs this under `sh -c`, and npm's SIGTERM ends the shell without passing it on: this
+  // process would be left running, PostgreSQL with it. Once its parent is gone it is adopted by
+  // another (the ppid changes), and stops as if told to.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) {
+      console.error("The process that started npm start is gone.");
+      void stop();
+    }
+  }, 1000).unref();
   server.onUnexpectedExit((lastWords) => {
     console.error(`error: PostgreSQL exited unexpectedly. Its last log lines (all in ${stateDir}/postgres.log):\n${lastWords}`);
     process.exit(1);

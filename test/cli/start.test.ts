@@ -6,7 +6,7 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync,
 import { createServer, Server } from "node:net";
 import { join } from "node:path";
 import { parse } from "pg-connection-string";
-import { freePort, newStateDir, removeStateDir, runCli, startLocalDatabase, StartFailed, withClient } from "../support/local-database";
+import { freePort, newStateDir, removeStateDir, ROOT, runCli, startLocalDatabase, StartFailed, withClient } from "../support/local-database";
 
 const stateDirs: string[] = [];
 const newDir = () => {
@@ -184,6 +184,34 @@ describe("npm start", () => {
     writeFileSync(join(dir, "npm-start.pid"), "999999\n");
     const db = await startLocalDatabase({ stateDir: dir });
     await db.stop();
+    expect(existsSync(join(dir, "npm-start.pid"))).toBe(false);
+  }, 120_000);
+
+  it("stops PostgreSQL and itself when npm's SIGTERM ends the shell it runs under (issue 10: no orphans)", async () => {
+    const dir = newDir();
+    const port = await freePort();
+    // As npm runs a script: under `sh -c`, which does not pass a SIGTERM on.
+    const shell = spawn("sh", ["-c", `"${process.execPath}" --import tsx src/cli/start.ts --dir "${dir}" --port ${port}`], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    shell.stdout!.on("data", (chunk) => (stdout += chunk));
+    while (!/^PULSE_ANALYTICS_DATABASE_URL=/m.test(stdout)) {
+      if (shell.exitCode !== null) throw new Error("npm start exited before printing its URLs");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const node = Number(readFileSync(join(dir, "npm-start.pid"), "utf8"));
+    const postmasterPid = join(dir, "data", "postmaster.pid");
+    expect(existsSync(postmasterPid)).toBe(true);
+    shell.kill("SIGTERM");
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // Bounded by the test's timeout: PostgreSQL's clean stop removes its pid file, then the process exits.
+    while (existsSync(postmasterPid) || alive(node)) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(existsSync(join(dir, "npm-start.pid"))).toBe(false);
   }, 120_000);
 
