@@ -75,17 +75,51 @@ export interface NormalizedEvent {
  * client must re-send an event with the occurred_at it first sent (it is set once, on the device).
  */
 export function validateEvents(events: readonly SessionEvent[], options: ValidationOptions = {}): NormalizedEvent[] {
-  if (!Array.isArray(events)) throw new InvalidEventsError([{ index: -1, reason: "events must be an array" }]);
-  if (events.length > MAX_BATCH_EVENTS) {
-    throw new InvalidEventsError([{ index: -1, reason: `a batch holds at most ${MAX_BATCH_EVENTS} events, this one ${events.length}: send it in smaller batches` }]);
-  }
-  const latest = (options.now ?? new Date()).getTime() + (options.maxFutureSkewMs ?? DAY_MS);
-  const problems: EventProblem[] = [];
-  const normalized: NormalizedEvent[] = [];
-  // event_id → position in `normalized`; content is compared only when an id repeats.
-  const seen = new Map<string, number>();
+  const batch = new BatchValidation(events, options);
+  batch.check(0, events.length);
+  return batch.result();
+}
 
-  events.forEach((event, index) => {
+/** The same, handing the event loop back every `slice` events, so a caller's server stays responsive. */
+export async function validateEventsYielding(events: readonly SessionEvent[], options: ValidationOptions = {}, slice = 5_000): Promise<NormalizedEvent[]> {
+  const batch = new BatchValidation(events, options);
+  for (let start = 0; start < events.length; start += slice) {
+    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+    batch.check(start, Math.min(events.length, start + slice));
+  }
+  return batch.result();
+}
+
+/** One batch's validation, in as many steps as the caller likes; `result` throws if any event was bad. */
+class BatchValidation {
+  private readonly latest: number;
+  private readonly problems: EventProblem[] = [];
+  private readonly normalized: NormalizedEvent[] = [];
+  // event_id → position in `normalized`; content is compared only when an id repeats.
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly events: readonly SessionEvent[],
+    private readonly options: ValidationOptions,
+  ) {
+    if (!Array.isArray(events)) throw new InvalidEventsError([{ index: -1, reason: "events must be an array" }]);
+    if (events.length > MAX_BATCH_EVENTS) {
+      throw new InvalidEventsError([{ index: -1, reason: `a batch holds at most ${MAX_BATCH_EVENTS} events, this one ${events.length}: send it in smaller batches` }]);
+    }
+    this.latest = (options.now ?? new Date()).getTime() + (options.maxFutureSkewMs ?? DAY_MS);
+  }
+
+  check(from: number, to: number): void {
+    for (let index = from; index < to; index++) this.checkOne(this.events[index], index);
+  }
+
+  result(): NormalizedEvent[] {
+    if (this.problems.length > 0) throw new InvalidEventsError(this.problems);
+    return this.normalized;
+  }
+
+  private checkOne(event: SessionEvent, index: number): void {
+    const { options, latest, problems, normalized, seen } = this;
     const reasons: string[] = [];
     if (typeof event !== "object" || event === null) {
       problems.push({ index, reason: "not an object" });
@@ -142,9 +176,7 @@ export function validateEvents(events: readonly SessionEvent[], options: Validat
     }
     seen.set(candidate.eventId, normalized.length);
     normalized.push(candidate);
-  });
-  if (problems.length > 0) throw new InvalidEventsError(problems);
-  return normalized;
+  }
 }
 
 function sameContent(a: NormalizedEvent, b: NormalizedEvent): boolean {

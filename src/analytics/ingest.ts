@@ -4,7 +4,7 @@
 
 import { Pool, PoolClient } from "pg";
 import { ConnectionRetryOptions, withConnectionRetry } from "../db/retry";
-import { NormalizedEvent, SessionEvent, validateEvents, ValidationOptions } from "./events";
+import { NormalizedEvent, SessionEvent, validateEventsYielding, ValidationOptions } from "./events";
 
 export interface RecordOptions extends ValidationOptions {
   /** Events per transaction; each chunk commits on its own. @default 2500 */
@@ -122,7 +122,8 @@ export class PartlyStoredError extends Error {
  * atomic. Retrying a call, whole or after a failure part-way, is always safe.
  */
 export async function recordSessionEvents(pool: Pool, events: readonly SessionEvent[], options: RecordOptions = {}): Promise<RecordResult> {
-  const valid = validateEvents(events, options);
+  // In slices, handing the event loop back between them: a large batch does not stall the caller's server.
+  const valid = await validateEventsYielding(events, options);
   // One order for every writer: chunks hold neighbouring (user, skill) pairs and lock them in sequence.
   const sorted = [...valid].sort(compareForLocking);
   const chunkSize = options.chunkSize ?? 2500;

@@ -2,7 +2,7 @@
 // sent. Each is refused with the event's index and a reason, and nothing of the batch is written.
 
 import { InvalidEventsError, SessionEvent, validateEvents } from "../../src/analytics";
-import { MAX_BATCH_EVENTS, MAX_METRICS_BYTES } from "../../src/analytics/events";
+import { MAX_BATCH_EVENTS, MAX_METRICS_BYTES, validateEventsYielding } from "../../src/analytics/events";
 
 const NOW = new Date("2026-11-25T12:00:00Z");
 const event = (overrides: Partial<SessionEvent> = {}): SessionEvent => ({
@@ -59,5 +59,18 @@ describe("validateEvents refuses what could not be stored as sent", () => {
   it("a batch larger than the cap, at once, before looking at any event", () => {
     const many = new Array(MAX_BATCH_EVENTS + 1).fill(event());
     expect(problems(many)).toEqual([{ index: -1, reason: `a batch holds at most ${MAX_BATCH_EVENTS} events, this one ${MAX_BATCH_EVENTS + 1}: send it in smaller batches` }]);
+  });
+});
+
+describe("a large batch", () => {
+  it("is validated in slices, handing the event loop back between them (what recordSessionEvents does)", async () => {
+    const many = Array.from({ length: 20_000 }, (_, i) => event({ eventId: `0a1b2c3d-1111-4222-8333-${String(i).padStart(12, "0")}` }));
+    many.push(event({ score: 101 }));
+    const order: string[] = [];
+    const validating = validateEventsYielding(many, { now: NOW }).catch(() => order.push("refused"));
+    setImmediate(() => order.push("the event loop ran"));
+    await validating;
+    // Validated in one go, the refusal would come first: the immediate could only run after it.
+    expect(order).toEqual(["the event loop ran", "refused"]);
   });
 });
