@@ -90,7 +90,15 @@ function databaseStackCore(json: TerraformJson, version: string): TerraformJson 
   const cliConfig = join(workdir, "cli.tfrc");
   const env = { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
 
-  beforeAll(() => writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(mirror!.dir)}\n  }\n}\n`));
+  beforeAll(() => {
+    // A plugin cache: each `terraform init` links the provider (the aws one is 700 MB) instead of copying it.
+    const cache = join(workdir, "plugin-cache");
+    mkdirSync(cache);
+    writeFileSync(
+      cliConfig,
+      `plugin_cache_dir = ${JSON.stringify(cache)}\nprovider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(mirror!.dir)}\n  }\n}\n`,
+    );
+  });
   afterAll(() => rmSync(workdir, { recursive: true, force: true }));
 
   async function validate(name: string, json: TerraformJson): Promise<{ valid: boolean; errors: string[] }> {
