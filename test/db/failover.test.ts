@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Pool } from "pg";
 import { rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
 import { createPool } from "../../src/db/pool";
 import { isTransientConnectionError, withConnectionRetry } from "../../src/db/retry";
@@ -27,6 +28,24 @@ afterAll(async () => {
 function fastShutdown(database: RunningLocalDatabase): void {
   const postmaster = Number(readFileSync(join(database.stateDir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
   process.kill(postmaster, "SIGINT");
+}
+
+/** How many events are stored. */
+const eventCount = () => withClient(db.migrationUrl, async (c) => Number((await c.query("SELECT count(*) FROM analytics.session_events")).rows[0].count));
+
+/** Rows and distinct event ids stored: equal when no event is stored twice. */
+const storedEvents = () =>
+  withClient(db.migrationUrl, async (c) => (await c.query("SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_events FROM analytics.session_events")).rows[0]);
+
+/** The aggregates as ingest folded them, then as a rebuild from the stored events computes them. */
+async function aggregatesAndRebuild(pool: Pool): Promise<[string, string]> {
+  const snapshot = () =>
+    withClient(db.migrationUrl, async (c) =>
+      JSON.stringify((await c.query("SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY 1, 2")).rows),
+    );
+  const incremental = await snapshot();
+  await rebuildAggregates(pool);
+  return [incremental, await snapshot()];
 }
 
 const now = new Date();
@@ -82,11 +101,10 @@ it("stores every event exactly once when the server is shut down and restarted w
   const { stateDir, port } = db;
   const pool = createPool({ connectionString: db.appUrl, pool: { max: 2 }, onIdleConnectionLost: () => undefined });
   try {
-    const count = () => withClient(db.migrationUrl, async (c) => Number((await c.query("SELECT count(*) FROM analytics.session_events")).rows[0].count));
-    const before = await count();
+    const before = await eventCount();
     // Small chunks, so the batch is still being written when the server goes away.
     const writing = recordSessionEvents(pool, EVENTS, { chunkSize: 200, concurrency: 2, connectionRetry: { deadlineMs: 120_000 } });
-    while ((await count()) === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    while ((await eventCount()) === before) await new Promise((resolve) => setTimeout(resolve, 20));
     fastShutdown(db);
     expect((await db.exited()).code).toBe(1);
     db = await startLocalDatabase({ stateDir, port });
@@ -94,17 +112,12 @@ it("stores every event exactly once when the server is shut down and restarted w
     // One call, no re-send by the caller: every event is stored, none twice.
     const result = await writing;
     expect(result.inserted + result.duplicates).toBe(EVENTS.length);
-    const stored = await withClient(db.migrationUrl, async (c) => (await c.query("SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_events FROM analytics.session_events")).rows[0]);
+    const stored = await storedEvents();
     expect(stored).toEqual({ n: before + EVENTS.length, distinct_events: before + EVENTS.length });
 
     // The aggregates folded through the restart equal a rebuild from the events.
-    const snapshot = () =>
-      withClient(db.migrationUrl, async (c) =>
-        JSON.stringify((await c.query("SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY 1, 2")).rows),
-      );
-    const incremental = await snapshot();
-    await rebuildAggregates(pool);
-    expect(await snapshot()).toBe(incremental);
+    const [incremental, rebuilt] = await aggregatesAndRebuild(pool);
+    expect(rebuilt).toBe(incremental);
   } finally {
     await pool.end();
   }
@@ -113,7 +126,6 @@ it("stores every event exactly once when the server is shut down and restarted w
 it("stores every event exactly once with 4 writers through two fast restarts and a SIGKILL of the server", async () => {
   const { stateDir, port } = db;
   const pool = createPool({ connectionString: db.appUrl, pool: { max: 8 }, onIdleConnectionLost: () => undefined });
-  const count = () => withClient(db.migrationUrl, async (c) => Number((await c.query("SELECT count(*) FROM analytics.session_events")).rows[0].count));
   const restart = async (signal: "SIGINT" | "SIGKILL") => {
     const postmaster = Number(readFileSync(join(db.stateDir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
     process.kill(postmaster, signal);
@@ -121,7 +133,7 @@ it("stores every event exactly once with 4 writers through two fast restarts and
     db = await startLocalDatabase({ stateDir, port });
   };
   try {
-    const before = await count();
+    const before = await eventCount();
     const all = [...generateEvents({ seed: 59, learners: 60, skills: 6, events: 24_000, from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)), to: now })];
     // Four writers, overlapping learners, each its own stream of batches, each batch acknowledged by
     // recordSessionEvents returning: the writers never re-send by hand.
@@ -137,7 +149,7 @@ it("stores every event exactly once with 4 writers through two fast restarts and
     let writing = true;
     const writers = Promise.all([0, 1, 2, 3].map((w) => writer(all.filter((_e, i) => i % 4 === w)))).finally(() => (writing = false));
     const stored = async (atLeast: number) => {
-      while ((await count().catch(() => before)) < before + atLeast) await new Promise((resolve) => setTimeout(resolve, 20));
+      while ((await eventCount().catch(() => before)) < before + atLeast) await new Promise((resolve) => setTimeout(resolve, 20));
     };
     await stored(2_000);
     expect(writing).toBe(true); // the first restart, at least, hits the writers mid-stream
@@ -149,23 +161,17 @@ it("stores every event exactly once with 4 writers through two fast restarts and
     await writers;
 
     expect(acknowledged).toHaveLength(all.length);
-    const rows = await withClient(db.migrationUrl, async (c) => (await c.query("SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_events FROM analytics.session_events")).rows[0]);
+    const rows = await storedEvents();
     expect(rows).toEqual({ n: before + all.length, distinct_events: before + all.length });
-    const snapshot = () =>
-      withClient(db.migrationUrl, async (c) =>
-        JSON.stringify((await c.query("SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY 1, 2")).rows),
-      );
-    const incremental = await snapshot();
-    await rebuildAggregates(pool);
-    expect(await snapshot()).toBe(incremental);
+    const [incremental, rebuilt] = await aggregatesAndRebuild(pool);
+    expect(rebuilt).toBe(incremental);
   } finally {
     await pool.end();
   }
 }, 300_000);
 
 it("stores every event exactly once when the client process is killed with SIGKILL mid-stream and started again", async () => {
-  const count = () => withClient(db.migrationUrl, async (c) => Number((await c.query("SELECT count(*) FROM analytics.session_events")).rows[0].count));
-  const before = await count();
+  const before = await eventCount();
   const TOTAL = 6_000;
   const start = () => {
     const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString();
@@ -185,24 +191,19 @@ it("stores every event exactly once when the client process is killed with SIGKI
   expect(first.child.exitCode).toBeNull();
   first.child.kill("SIGKILL");
   await first.exited;
-  const survived = (await count()) - before;
+  const survived = (await eventCount()) - before;
   expect(survived).toBeGreaterThanOrEqual(1000);
   expect(survived).toBeLessThan(TOTAL);
 
   const second = start();
   expect({ code: await second.exited, stderr: second.stderr() }).toEqual({ code: 0, stderr: "" });
   expect(second.stdout()).toContain(`acknowledged ${TOTAL}`);
-  const rows = await withClient(db.migrationUrl, async (c) => (await c.query("SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_events FROM analytics.session_events")).rows[0]);
+  const rows = await storedEvents();
   expect(rows).toEqual({ n: before + TOTAL, distinct_events: before + TOTAL });
   const pool = createPool({ connectionString: db.appUrl });
   try {
-    const snapshot = () =>
-      withClient(db.migrationUrl, async (c) =>
-        JSON.stringify((await c.query("SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY 1, 2")).rows),
-      );
-    const incremental = await snapshot();
-    await rebuildAggregates(pool);
-    expect(await snapshot()).toBe(incremental);
+    const [incremental, rebuilt] = await aggregatesAndRebuild(pool);
+    expect(rebuilt).toBe(incremental);
   } finally {
     await pool.end();
   }
