@@ -72,7 +72,8 @@ export interface NormalizedEvent {
  * event's index and reason. The same event twice (same event_id and occurred_at) is allowed and
  * counted once; within a batch, the same event_id with another time or content is a client bug and
  * refused. Across batches the stored key is (event_id, occurred_at), as partitioning requires: a
- * client must re-send an event with the occurred_at it first sent (it is set once, on the device).
+ * client must re-send an event with the occurred_at it first sent (it is set once, on the device);
+ * recordSessionEvents reports an id stored for another event as a conflict.
  */
 export function validateEvents(events: readonly SessionEvent[], options: ValidationOptions = {}): NormalizedEvent[] {
   const batch = new BatchValidation(events, options);

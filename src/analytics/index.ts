@@ -3,8 +3,8 @@
 
 export { InvalidEventsError, validateEvents } from "./events";
 export type { EventProblem, SessionEvent } from "./events";
-export { MissingPartitionError, PartlyStoredError, recordSessionEvents } from "./ingest";
-export type { RecordOptions, RecordResult } from "./ingest";
+export { CONFLICT_WINDOW_DAYS, MissingPartitionError, PartlyStoredError, recordSessionEvents } from "./ingest";
+export type { EventConflict, RecordOptions, RecordResult } from "./ingest";
 export { computeReadiness, READINESS_MODEL_VERSION, skillAggregates, snapshotReadiness } from "./readiness";
 export type { ReadinessComponents, ReadinessSnapshot, SkillAggregate } from "./readiness";
 export { latestReadiness, readinessHistory, skillSummary, skillTimeline } from "./queries";

@@ -28,13 +28,37 @@ export interface RecordOptions extends ValidationOptions {
 export interface RecordResult {
   /** Events stored by this call. */
   readonly inserted: number;
-  /** Events that were already stored (a retry), or repeated within the batch. */
+  /** Events that were already stored as sent (a retry), or repeated within the batch. */
   readonly duplicates: number;
+  /**
+   * Events refused because their eventId is already stored for another event: not stored, not
+   * counted. A client bug (a re-stamped retry, a reused id); the stored event stays as it was.
+   */
+  readonly conflicts: readonly EventConflict[];
+}
+
+/** An event whose eventId names a stored event with another time or other content. */
+export interface EventConflict {
+  readonly eventId: string;
+  /** The occurredAt sent, ISO 8601. */
+  readonly occurredAt: string;
+  /** The occurred_at of the stored event with this id, ISO 8601. */
+  readonly storedOccurredAt: string;
+  /** "other-time": stored with another occurred_at; "other-content": same time, another user, session, skill, score or metrics. */
+  readonly reason: "other-time" | "other-content";
 }
 
 /**
- * One statement per chunk: insert the events, skipping those already stored; aggregate only the rows
- * that RETURNING says were inserted; upsert the aggregates in (user_id, skill) order, so concurrent
+ * How far from an event's occurred_at a stored event with the same id is looked for. The stored key
+ * is (event_id, occurred_at), as partitioning requires, so only this window is searched: it catches a
+ * client that re-stamps a retry (seconds to days later) and costs one or two partitions' index per chunk.
+ */
+export const CONFLICT_WINDOW_DAYS = 35;
+
+/**
+ * One statement per chunk: find stored events that share an id with a sent one but differ from it
+ * (within $8..$9, the chunk's times widened by CONFLICT_WINDOW_DAYS); insert the other events, skipping
+ * those already stored; aggregate only the rows that RETURNING says were inserted; upsert the aggregates in (user_id, skill) order, so concurrent
  * writers lock rows in one order. The latest score is that of the greatest (occurred_at, event_id),
  * whichever arrives first.
  */
@@ -43,9 +67,24 @@ WITH input AS (
   SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::numeric[], $7::jsonb[])
     AS t(event_id, user_id, session_id, skill, occurred_at, score, metrics)
 ),
+-- MATERIALIZED: planned on its own, as index probes of the window's partitions for the chunk's ids.
+stored AS MATERIALIZED (
+  SELECT event_id, occurred_at, user_id, session_id, skill, score, metrics
+  FROM analytics.session_events
+  WHERE event_id = ANY ($1::uuid[]) AND occurred_at >= $8::timestamptz AND occurred_at < $9::timestamptz
+),
+conflicting AS (
+  SELECT i.event_id, i.occurred_at, s.occurred_at AS stored_occurred_at,
+         CASE WHEN s.occurred_at <> i.occurred_at THEN 'other-time' ELSE 'other-content' END AS reason
+  FROM input i JOIN stored s USING (event_id)
+  WHERE s.occurred_at <> i.occurred_at
+     OR (s.user_id, s.session_id, s.skill, s.score, s.metrics)
+        IS DISTINCT FROM (i.user_id, i.session_id, i.skill, i.score::numeric(5,2), i.metrics)
+),
 inserted AS (
   INSERT INTO analytics.session_events (event_id, user_id, session_id, skill, occurred_at, score, metrics)
   SELECT event_id, user_id, session_id, skill, occurred_at, score, metrics FROM input
+  WHERE event_id NOT IN (SELECT event_id FROM conflicting)
   ON CONFLICT (event_id, occurred_at) DO NOTHING
   RETURNING event_id, user_id, skill, occurred_at, score
 ),
@@ -80,7 +119,10 @@ folded AS (
     updated_at = now()
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM folded)::int AS aggregates`;
+SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM folded)::int AS aggregates,
+       (SELECT coalesce(json_agg(json_build_object(
+          'eventId', event_id, 'occurredAt', occurred_at, 'storedOccurredAt', stored_occurred_at, 'reason', reason)
+          ORDER BY event_id, stored_occurred_at), '[]') FROM conflicting) AS conflicts`;
 
 const RETRYABLE = new Set(["40001", "40P01"]);
 
@@ -130,6 +172,7 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
   const chunks: NormalizedEvent[][] = [];
   for (let start = 0; start < sorted.length; start += chunkSize) chunks.push(sorted.slice(start, start + chunkSize));
   let inserted = 0;
+  const conflicts: EventConflict[] = [];
   let completed = 0;
   let next = 0;
   let firstFailure: { error: unknown; chunk: NormalizedEvent[] } | undefined;
@@ -140,7 +183,8 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
       try {
         // Awaited first, then added: `inserted += await …` would read `inserted` before another worker adds.
         const written = await withConnectionRetry(() => writeChunk(pool, chunk, options.maxAttempts ?? 6), options.connectionRetry);
-        inserted += written;
+        inserted += written.inserted;
+        conflicts.push(...written.conflicts);
         completed += chunk.length;
       } catch (error) {
         firstFailure ??= { error, chunk };
@@ -153,14 +197,28 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
     if (completed === 0) throw firstFailure.error;
     throw new PartlyStoredError(completed, valid.length, firstFailure.chunk.map((e) => e.eventId), firstFailure.error);
   }
-  return { inserted, duplicates: events.length - inserted };
+  conflicts.sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+  const conflictingEvents = new Set(conflicts.map((c) => c.eventId)).size;
+  return { inserted, duplicates: events.length - inserted - conflictingEvents, conflicts };
 }
 
 function compareForLocking(a: NormalizedEvent, b: NormalizedEvent): number {
   return a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.skill < b.skill ? -1 : a.skill > b.skill ? 1 : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
 }
 
-async function writeChunk(pool: Pool, chunk: NormalizedEvent[], maxAttempts: number): Promise<number> {
+interface ChunkResult {
+  readonly inserted: number;
+  readonly conflicts: readonly EventConflict[];
+}
+
+async function writeChunk(pool: Pool, chunk: NormalizedEvent[], maxAttempts: number): Promise<ChunkResult> {
+  let earliest = Infinity;
+  let latest = -Infinity;
+  for (const event of chunk) {
+    earliest = Math.min(earliest, event.occurredAtMs);
+    latest = Math.max(latest, event.occurredAtMs);
+  }
+  const window = CONFLICT_WINDOW_DAYS * 24 * 60 * 60 * 1000;
   const params = [
     chunk.map((e) => e.eventId),
     chunk.map((e) => e.userId),
@@ -169,6 +227,8 @@ async function writeChunk(pool: Pool, chunk: NormalizedEvent[], maxAttempts: num
     chunk.map((e) => new Date(e.occurredAtMs).toISOString()),
     chunk.map((e) => e.score),
     chunk.map((e) => e.metrics),
+    new Date(earliest - window).toISOString(),
+    new Date(latest + window + 1).toISOString(),
   ];
   let partitionsCreated = false;
   for (let attempt = 1; ; attempt++) {
@@ -181,9 +241,13 @@ async function writeChunk(pool: Pool, chunk: NormalizedEvent[], maxAttempts: num
     client.on("error", onConnectionError);
     try {
       await client.query("BEGIN");
-      const result = await client.query<{ inserted: number }>(INGEST_SQL, params);
+      const result = await client.query<{ inserted: number; conflicts: EventConflict[] }>(INGEST_SQL, params);
       await client.query("COMMIT");
-      return result.rows[0].inserted;
+      const { inserted, conflicts } = result.rows[0];
+      return {
+        inserted,
+        conflicts: conflicts.map((c) => ({ ...c, occurredAt: isoTime(c.occurredAt), storedOccurredAt: isoTime(c.storedOccurredAt) })),
+      };
     } catch (error) {
       const code = (error as { code?: string }).code;
       // An error PostgreSQL answered with (it has a SQLSTATE) leaves the connection sound after ROLLBACK.
@@ -224,6 +288,11 @@ async function createMonthPartitions(pool: Pool, chunk: NormalizedEvent[], cause
       throw error;
     }
   }
+}
+
+/** json_build_object writes a timestamptz in the session's zone ("…+00:00"): the same instant as ISO 8601 UTC. */
+function isoTime(text: string): string {
+  return new Date(text).toISOString();
 }
 
 async function rollbackQuietly(client: PoolClient): Promise<void> {

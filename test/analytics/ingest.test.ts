@@ -2,7 +2,7 @@
 // arrival order does not matter, concurrent writers stay exact, bad batches write nothing.
 
 import { Pool } from "pg";
-import { InvalidEventsError, PartlyStoredError, rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
+import { CONFLICT_WINDOW_DAYS, InvalidEventsError, PartlyStoredError, rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
 import { createPool } from "../../src/db/pool";
 import { useLocalDatabase, withClient } from "../support/local-database";
 import { generateEvents, randomBatches, seededRandom, seededUuid, shuffled } from "../../bench/workload";
@@ -41,25 +41,74 @@ async function rebuilt(): Promise<string> {
 describe("a retried batch", () => {
   it("inserts 0 rows and leaves the aggregates byte-for-byte identical", async () => {
     const batch = EVENTS.slice(0, 500);
-    expect(await recordSessionEvents(pool, batch)).toEqual({ inserted: 500, duplicates: 0 });
+    expect(await recordSessionEvents(pool, batch)).toEqual({ inserted: 500, duplicates: 0, conflicts: [] });
     const before = await aggregates(true);
-    expect(await recordSessionEvents(pool, batch)).toEqual({ inserted: 0, duplicates: 500 });
+    expect(await recordSessionEvents(pool, batch)).toEqual({ inserted: 0, duplicates: 500, conflicts: [] });
     expect(await aggregates(true)).toBe(before);
     expect(await eventCount()).toBe(500);
   });
 
   it("counts an event it contains twice once", async () => {
     const event = EVENTS[0];
-    expect(await recordSessionEvents(pool, [event, { ...event }])).toEqual({ inserted: 1, duplicates: 1 });
+    expect(await recordSessionEvents(pool, [event, { ...event }])).toEqual({ inserted: 1, duplicates: 1, conflicts: [] });
     const rows = await withClient(local.db.migrationUrl, async (c) => (await c.query("SELECT event_count FROM analytics.user_skill_agg")).rows);
     expect(rows).toEqual([{ event_count: "1" }]);
   });
 });
 
+describe("an event id already stored for another event", () => {
+  const DAY = 24 * 60 * 60 * 1000;
+  const original = EVENTS[0];
+  const originalTime = new Date(original.occurredAt).toISOString();
+
+  it("refuses an event re-sent with another occurredAt, reports it as a conflict, and counts it nowhere", async () => {
+    await recordSessionEvents(pool, [original]);
+    const before = await aggregates(true);
+    const restamped = { ...original, occurredAt: new Date(Date.parse(originalTime) + 3 * DAY).toISOString() };
+    const result = await recordSessionEvents(pool, [restamped, EVENTS[1]]);
+    expect(result).toEqual({
+      inserted: 1,
+      duplicates: 0,
+      conflicts: [{ eventId: original.eventId, occurredAt: restamped.occurredAt, storedOccurredAt: originalTime, reason: "other-time" }],
+    });
+    expect(await eventCount()).toBe(2);
+    // Only EVENTS[1] was folded in: the aggregates equal a rebuild from the two stored events.
+    expect(await aggregates()).not.toBe(before);
+    const incremental = await aggregates();
+    expect(await rebuilt()).toBe(incremental);
+  });
+
+  it("reports the same id and time sent for another learner as a conflict, keeping the stored event", async () => {
+    await recordSessionEvents(pool, [original]);
+    const before = await aggregates(true);
+    const otherLearner = { ...original, userId: EVENTS.find((e) => e.userId !== original.userId)!.userId };
+    expect(await recordSessionEvents(pool, [otherLearner])).toEqual({
+      inserted: 0,
+      duplicates: 0,
+      conflicts: [{ eventId: original.eventId, occurredAt: originalTime, storedOccurredAt: originalTime, reason: "other-content" }],
+    });
+    expect(await aggregates(true)).toBe(before);
+    const stored = await withClient(local.db.migrationUrl, async (c) => (await c.query("SELECT user_id FROM analytics.session_events")).rows);
+    expect(stored).toEqual([{ user_id: original.userId }]);
+  });
+
+  it("treats a score re-sent with a third decimal that rounds to the stored one as the same event", async () => {
+    const event = { ...original, score: 41.5 };
+    await recordSessionEvents(pool, [event]);
+    expect(await recordSessionEvents(pool, [{ ...event, score: 41.501 }])).toEqual({ inserted: 0, duplicates: 1, conflicts: [] });
+  });
+
+  it(`looks ${CONFLICT_WINDOW_DAYS} days either side: an id re-sent further away is stored again (the key is event_id and occurred_at)`, async () => {
+    await recordSessionEvents(pool, [original]);
+    const far = { ...original, occurredAt: new Date(Date.parse(originalTime) - (CONFLICT_WINDOW_DAYS + 1) * DAY).toISOString() };
+    expect(await recordSessionEvents(pool, [far])).toEqual({ inserted: 1, duplicates: 0, conflicts: [] });
+  });
+});
+
 describe("a large batch, written in many chunks at once", () => {
   it("counts every event exactly, on first delivery and on a retry, with chunks written concurrently", async () => {
-    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 97, concurrency: 3 })).toEqual({ inserted: EVENTS.length, duplicates: 0 });
-    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 97, concurrency: 3 })).toEqual({ inserted: 0, duplicates: EVENTS.length });
+    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 97, concurrency: 3 })).toEqual({ inserted: EVENTS.length, duplicates: 0, conflicts: [] });
+    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 97, concurrency: 3 })).toEqual({ inserted: 0, duplicates: EVENTS.length, conflicts: [] });
     const incremental = await aggregates();
     expect(await rebuilt()).toBe(incremental);
   });
@@ -67,7 +116,7 @@ describe("a large batch, written in many chunks at once", () => {
   it("inserts only the new half of a chunk whose other half is stored already", async () => {
     const stored = EVENTS.filter((_, i) => i % 2 === 0);
     await recordSessionEvents(pool, stored);
-    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 500 })).toEqual({ inserted: EVENTS.length - stored.length, duplicates: stored.length });
+    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 500 })).toEqual({ inserted: EVENTS.length - stored.length, duplicates: stored.length, conflicts: [] });
     expect(await eventCount()).toBe(EVENTS.length);
     const incremental = await aggregates();
     expect(await rebuilt()).toBe(incremental);
@@ -173,7 +222,7 @@ describe("an event of a month without a partition", () => {
     await dropPartition("2021_06");
     const old = { ...EVENTS[0], occurredAt: new Date(Date.UTC(2021, 5, 15)) };
     const result = await recordSessionEvents(pool, [...EVENTS.slice(1, 400), old], { chunkSize: 10, concurrency: 2 });
-    expect(result).toEqual({ inserted: 400, duplicates: 0 });
+    expect(result).toEqual({ inserted: 400, duplicates: 0, conflicts: [] });
     expect(await partitionsOf("2021_06")).toBe(1);
     expect(await aggregates()).toBe(await rebuilt());
   });
@@ -207,7 +256,7 @@ describe("an event of a month without a partition", () => {
     }
     // Sent again once partitions can be made: the rest comes in, nothing twice.
     const again = await recordSessionEvents(pool, [...EVENTS.slice(1, 41), { ...EVENTS[0], userId: "ffffffff-ffff-4fff-bfff-ffffffffffff", occurredAt: new Date(Date.UTC(2021, 7, 15)) }], { chunkSize: 10 });
-    expect(again).toEqual({ inserted: 1, duplicates: 40 });
+    expect(again).toEqual({ inserted: 1, duplicates: 40, conflicts: [] });
   });
 
   it("says what to run, writing nothing of the chunk, when the role may not create partitions", async () => {
