@@ -14,16 +14,32 @@ function regionOfArn(arn: string): string | undefined {
   return /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+$/.exec(arn)?.[1];
 }
 
-export async function readRoleSecret(secretArn: string): Promise<RoleSecret> {
+/** How long a read of a secret may wait; an endpoint that accepts and never answers fails it instead of hanging. */
+export interface SecretReadTimeouts {
+  /** Time to open the TCP connection. @default 5000 */
+  readonly connectionTimeoutMs?: number;
+  /** Time for an answer once connected. @default 15000 */
+  readonly requestTimeoutMs?: number;
+  /** Attempts in all, the SDK's retry strategy between them. @default 3 */
+  readonly maxAttempts?: number;
+}
+
+export async function readRoleSecret(secretArn: string, timeouts: SecretReadTimeouts = {}): Promise<RoleSecret> {
   const secretRegion = regionOfArn(secretArn);
   if (!secretRegion) {
     throw new ConnectionSettingsError(`${JSON.stringify(secretArn)} is not a Secrets Manager secret ARN: check the outputs file.`);
   }
   // Loaded here, not at the top: the SDK is only needed by this command.
   const { SecretsManagerClient, GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
-  // An endpoint that accepts the connection and never answers fails the read instead of hanging it:
-  // 5 s to connect, 15 s for an answer, 3 attempts in all.
-  const client = new SecretsManagerClient({ requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 }, maxAttempts: 3 });
+  const client = new SecretsManagerClient({
+    requestHandler: {
+      connectionTimeout: timeouts.connectionTimeoutMs ?? 5_000,
+      requestTimeout: timeouts.requestTimeoutMs ?? 15_000,
+      // Without it the handler only logs a warning when requestTimeout passes and the read keeps waiting.
+      throwOnRequestTimeout: true,
+    },
+    maxAttempts: timeouts.maxAttempts ?? 3,
+  });
   let region: string;
   try {
     region = await client.config.region();

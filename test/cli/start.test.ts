@@ -2,7 +2,7 @@
 // survives a restart, and one clear message (with the fix) for each way starting can go wrong.
 
 import { spawn } from "node:child_process";
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer, Server } from "node:net";
 import { join } from "node:path";
 import { parse } from "pg-connection-string";
@@ -126,6 +126,31 @@ describe("npm start", () => {
       holder.close();
     }
   });
+
+  it("says a port below 1024 is not permitted (not that it is in use), and which port to use", async () => {
+    const unprivilegedStart = Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8"));
+    if (unprivilegedStart <= 80) {
+      console.warn(`skipped: this kernel lets any user listen on port 80 (ip_unprivileged_port_start=${unprivilegedStart})`);
+      return;
+    }
+    const dir = newDir();
+    // As root every port is permitted: run the command as nobody, as a developer's laptop would.
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    if (process.getuid?.() === 0) chownSync(dir, 65534, 65534);
+    const child = spawn(process.execPath, ["--import", "tsx", join("src", "cli", "start.ts"), "--dir", join(dir, "db"), "--port", "80"], {
+      cwd: ROOT,
+      env: { ...process.env, HOME: dir },
+      stdio: ["ignore", "ignore", "pipe"],
+      ...asNobody,
+    });
+    let stderr = "";
+    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect({ code, last: stderr.trim().split("\n").pop() }).toEqual({
+      code: 1,
+      last: "error: not permitted to listen on port 80 (ports below 1024 need extra privileges): start on another port, e.g. PULSE_LOCAL_PG_PORT=54329 npm start.",
+    });
+  }, 60_000);
 
   it("refuses a data directory of another PostgreSQL major, and says how to start fresh", async () => {
     const dir = newDir();
