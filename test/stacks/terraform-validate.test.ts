@@ -7,6 +7,10 @@
 // providers the database stacks are validated in part. Without terraform or any mirrored aws provider
 // this file is skipped with a warning; a PULSE_TF_PLUGIN_MIRROR without one is an error, not a skip.
 //
+// The stacks are validated together, each a child module of one root (one init, one validate: the aws
+// provider's schema, most of a validation's time, is loaded once). Child and root modules are checked
+// alike except for blocks only a root may hold (backend, import, cloud), which the stacks do not use.
+//
 // It catches what no JSON assertion does: an escaped-or-not "${…}" in a policy, a cycle between
 // variable validations, an ephemeral block or expression Terraform does not accept.
 
@@ -101,40 +105,76 @@ function databaseStackCore(json: TerraformJson, version: string): TerraformJson 
   });
   afterAll(() => rmSync(workdir, { recursive: true, force: true }));
 
-  async function validate(name: string, json: TerraformJson): Promise<{ valid: boolean; errors: string[] }> {
-    const dir = join(workdir, name);
-    mkdirSync(dir);
-    writeFileSync(join(dir, "main.tf.json"), JSON.stringify(json));
+  /** Terraform's errors: each "summary: detail", prefixed with the file it is in when it names one. */
+  async function validateDir(dir: string): Promise<Array<{ file: string | undefined; error: string }>> {
     await run("terraform", ["init", "-backend=false", "-input=false", "-no-color"], { cwd: dir, env });
     const { stdout } = await run("terraform", ["validate", "-json", "-no-color"], { cwd: dir, env }).catch((error) => error);
     const result = JSON.parse(stdout);
-    return { valid: result.valid, errors: result.diagnostics.filter((d: any) => d.severity === "error").map((d: any) => `${d.summary}: ${d.detail}`) };
+    return result.diagnostics
+      .filter((d: any) => d.severity === "error")
+      .map((d: any) => ({ file: d.range?.filename, error: `${d.summary}: ${d.detail}` }));
   }
 
-  it.each(["bootstrap", "dev-instance", "staging-instance", "prod-instance"])(
-    "accepts the %s stack whole",
-    async (name) => {
-      expect(await validate(name, forMirror(stacks[name], mirror!.version))).toEqual({ valid: true, errors: [] });
-    },
-    120_000,
-  );
+  /**
+   * Every stack as a child module of one root, so one init and one validate load the aws provider's
+   * schema once instead of once per stack (most of the time a validation takes). A variable without a
+   * default is passed from a root variable of the same type, unknown to validate as in a root module.
+   * Returns each stack's errors, and those Terraform could not place in a stack (given to every one).
+   */
+  async function validateAsModules(dirName: string, configs: Record<string, TerraformJson>): Promise<Record<string, string[]>> {
+    const root = join(workdir, dirName);
+    const rootJson: { variable: Record<string, object>; module: Record<string, Record<string, string>> } = { variable: {}, module: {} };
+    for (const [name, json] of Object.entries(configs)) {
+      mkdirSync(join(root, name), { recursive: true });
+      writeFileSync(join(root, name, "main.tf.json"), JSON.stringify(json));
+      const call: Record<string, string> = { source: `./${name}` };
+      for (const [variable, spec] of Object.entries((json as { variable?: Record<string, { type?: string; default?: unknown }> }).variable ?? {})) {
+        if ("default" in spec) continue;
+        const rootVariable = `${name.replace(/-/g, "_")}__${variable}`;
+        rootJson.variable[rootVariable] = { type: spec.type };
+        call[variable] = `\${var.${rootVariable}}`;
+      }
+      rootJson.module[name] = call;
+    }
+    // Terraform refuses an empty "variable" object.
+    writeFileSync(join(root, "main.tf.json"), JSON.stringify(Object.keys(rootJson.variable).length > 0 ? rootJson : { module: rootJson.module }));
+    const diagnostics = await validateDir(root);
+    const unplaced = diagnostics.filter((d) => !Object.keys(configs).some((name) => d.file?.startsWith(`${name}/`))).map((d) => d.error);
+    return Object.fromEntries(
+      Object.keys(configs).map((name) => [name, [...diagnostics.filter((d) => d.file?.startsWith(`${name}/`)).map((d) => d.error), ...unplaced]]),
+    );
+  }
 
-  it.each(["dev", "staging", "prod"])(
+  const INSTANCE_LEVEL = ["bootstrap", "dev-instance", "staging-instance", "prod-instance"];
+  const DATABASE_LEVEL = ["dev", "staging", "prod"];
+  let errorsByStack: Record<string, string[]>;
+  beforeAll(async () => {
+    const configs: Record<string, TerraformJson> = {};
+    for (const name of INSTANCE_LEVEL) configs[name] = forMirror(stacks[name], mirror!.version);
+    for (const name of DATABASE_LEVEL) {
+      configs[name] = mirror!.databaseProviders ? forMirror(stacks[name], mirror!.version) : databaseStackCore(stacks[name], mirror!.version);
+    }
+    errorsByStack = await validateAsModules("stacks", configs);
+  }, 180_000);
+
+  it.each(INSTANCE_LEVEL)("accepts the %s stack whole", (name) => {
+    expect(errorsByStack[name]).toEqual([]);
+  });
+
+  it.each(DATABASE_LEVEL)(
     mirror?.databaseProviders
       ? "accepts the %s stack whole, postgresql and random providers included"
       : "accepts the %s stack's ephemeral master secret, remote state and provider expressions (postgresql and random not mirrored)",
-    async (name) => {
-      const json = mirror!.databaseProviders ? forMirror(stacks[name], mirror!.version) : databaseStackCore(stacks[name], mirror!.version);
-      expect(await validate(name, json)).toEqual({ valid: true, errors: [] });
+    (name) => {
+      expect(errorsByStack[name]).toEqual([]);
     },
-    120_000,
   );
 
-  it("refuses an ephemeral value where Terraform would store it (the check is real)", async () => {
-    const core = databaseStackCore(stacks.dev, mirror!.version);
-    core.output = { leaked: { value: "${local.postgresql_password}" } };
-    const result = await validate("leak", core);
-    expect(result.valid).toBe(false);
-    expect(result.errors.join("\n")).toMatch(/Ephemeral value not allowed/);
+  it("refuses an ephemeral value where Terraform would store it, in the stack that does so only (the check is real)", async () => {
+    const leaking = databaseStackCore(stacks.dev, mirror!.version);
+    leaking.output = { leaked: { value: "${local.postgresql_password}" } };
+    const result = await validateAsModules("leak", { dev: databaseStackCore(stacks.dev, mirror!.version), leaking });
+    expect(result.dev).toEqual([]);
+    expect(result.leaking.join("\n")).toMatch(/Ephemeral value not allowed/);
   }, 120_000);
 });
