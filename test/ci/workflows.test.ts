@@ -32,7 +32,36 @@ async function validate(file: string): Promise<{ ok: boolean; output: string }> 
   }
 }
 
+/**
+ * Each action's `runs.using` at the major the workflows use, read from the action's action.yml at that
+ * tag (GitHub runs JavaScript actions on the Node named there; node20 actions run on a Node that
+ * reached end of life on 2026-04-30). checkout v7.0.1, setup-node v7.0.0, upload-artifact v7.0.0,
+ * download-artifact v8.0.1, configure-aws-credentials v6.2.3, setup-terraform v4.0.1: all "node24".
+ */
+const ACTION_RUNTIMES: Record<string, string> = {
+  "actions/checkout@v7": "node24",
+  "actions/setup-node@v7": "node24",
+  "actions/upload-artifact@v7": "node24",
+  "actions/download-artifact@v8": "node24",
+  "aws-actions/configure-aws-credentials@v6": "node24",
+  "hashicorp/setup-terraform@v4": "node24",
+};
+
+/** Every `uses:` of a step or job in a parsed workflow or composite action. */
+function usesOf(document: any): string[] {
+  const steps = [...Object.values(document.jobs ?? {}).flatMap((job: any) => [job, ...(job.steps ?? [])]), ...(document.runs?.steps ?? [])];
+  return steps.map((step: any) => step.uses).filter((uses): uses is string => typeof uses === "string");
+}
+
 describe("the workflow files", () => {
+  it("use only actions whose major runs on Node 24, and run the project on the Node of .nvmrc", () => {
+    const all = [...workflowFiles, ...actionFiles].flatMap((file) => usesOf(parse(readFileSync(file, "utf8"))));
+    const external = [...new Set(all.filter((uses) => !uses.startsWith("./")))].sort();
+    expect(external.map((uses) => [uses, ACTION_RUNTIMES[uses] ?? "not checked"])).toEqual(external.map((uses) => [uses, "node24"]));
+    const setupNode = pipeline.jobs.test.steps.find((step: any) => String(step.uses).startsWith("actions/setup-node@"));
+    expect(setupNode.with["node-version"]).toBe(readFileSync(join(ROOT, ".nvmrc"), "utf8").trim());
+  });
+
   it.each([...workflowFiles, ...actionFiles].map((f) => [f.slice(ROOT.length + 1), f]))("%s passes the GitHub Actions schema validator", async (_name, file) => {
     expect(await validate(file)).toEqual({ ok: true, output: "" });
   });
