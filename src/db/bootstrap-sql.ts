@@ -130,7 +130,7 @@ export function psqlBootstrapScript(target: BootstrapTarget): string {
   ]);
   return [
     `-- PULSE Analytics Postgres: local bootstrap (roles, database ${database}, grants, default privileges).`,
-    "-- Generated from src/db/role-model.ts by `npm run db:bootstrap-sql`; do not edit by hand.",
+    "-- Generated from src/db/role-model.ts by `npm run db:bootstrap-sql -- --out docker/bootstrap.sql`; do not edit by hand.",
     "\\set ON_ERROR_STOP on",
     ...readPasswords,
     "",

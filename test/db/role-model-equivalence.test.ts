@@ -2,15 +2,19 @@
 // cloud) are exactly the privileges the local bootstrap SQL leaves in a real database, read back
 // from PostgreSQL's catalog, both for `npm start` and for docker compose's psql init script.
 
-import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { PASSWORD_ENVIRONMENT, psqlBootstrapScript } from "../../src/db/bootstrap-sql";
 import { LOCAL_POSTGRES_MAJOR } from "../../src/db/local-postgres";
 import { withDefaults } from "../../src/constructs/pulse-analytics-postgres-props";
 import { ROOT, runCli, useLocalDatabase, withClient } from "../support/local-database";
 import { resourcesOfType, synthConstruct, TerraformJson } from "../support/synth";
+
+const runFile = promisify(execFile);
 
 const OWNER = "pulse_analytics_owner";
 const cloud: TerraformJson = JSON.parse(synthConstruct());
@@ -105,8 +109,21 @@ describe("the role model's two renderings", () => {
 const psqlAvailable = spawnSync("psql", ["--version"], { stdio: "ignore" }).status === 0;
 
 describe("docker compose's init script", () => {
-  it("is the committed rendering of the role model (regenerate with npm run db:bootstrap-sql > docker/bootstrap.sql)", () => {
+  it("is the committed rendering of the role model (regenerate with npm run db:bootstrap-sql -- --out docker/bootstrap.sql)", () => {
     expect(readFileSync(join(ROOT, "docker", "bootstrap.sql"), "utf8")).toBe(psqlBootstrapScript({ databaseName: "pulse_analytics" }));
+  });
+
+  it("is what the README's regenerate command writes: npm run db:bootstrap-sql -- --out FILE, without npm's banner", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pulse-bootstrap-sql-"));
+    try {
+      const out = join(dir, "bootstrap.sql");
+      const result = await runFile("npm", ["run", "db:bootstrap-sql", "--", "--out", out], { cwd: ROOT });
+      expect(result.stderr).toContain(`wrote ${out}`);
+      expect(readFileSync(out, "utf8")).toBe(readFileSync(join(ROOT, "docker", "bootstrap.sql"), "utf8"));
+      expect(readdirSync(dir)).toEqual(["bootstrap.sql"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   (psqlAvailable ? it : it.skip)("leaves, run by psql as the image's init does, the same privileges as Terraform's resources", async () => {
