@@ -1,9 +1,11 @@
 // Measures the analytics data path on embedded PostgreSQL at a realistic size, in one run, on the
 // same table with the same indexes: ingest through recordSessionEvents against raw COPY, query
 // latency of a learner's 90-day timeline and latest readiness, and the ingest process's peak memory.
-// Writes bench/results/analytics.json. Never part of `npm test`.
+// Prints the report; with --record also writes bench/results/analytics.json (tracked), so a run never
+// dirties the tree unasked. Never part of `npm test`.
 //
 //   npm run bench:analytics                                  # 1,000,000 events, 10,000 learners, 50 skills, 12 months
+//   npm run bench:analytics -- --record                      # the same, and keep the result
 //   npm run bench:analytics -- --events 200000 --batch 10000 --chunk 5000 --concurrency 1
 
 import { cpus, totalmem, tmpdir } from "node:os";
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "2" },
     queries: { type: "string", default: "2000" },
     seed: { type: "string", default: "20261124" },
+    record: { type: "boolean", default: false },
   },
 });
 const wholeNumber = (name: keyof typeof values, min: number) => {
@@ -169,10 +172,14 @@ async function main(): Promise<void> {
         latestReadiness: { ...readiness, target: "p95 <= 1 ms", queries: config.queries * 2, readinessRows },
       },
     };
-    mkdirSync(join(__dirname, "results"), { recursive: true });
-    writeFileSync(join(__dirname, "results", "analytics.json"), `${JSON.stringify(report, null, 2)}\n`);
     console.log(JSON.stringify(report, null, 2));
-    log("written: bench/results/analytics.json");
+    if (values.record) {
+      mkdirSync(join(__dirname, "results"), { recursive: true });
+      writeFileSync(join(__dirname, "results", "analytics.json"), `${JSON.stringify(report, null, 2)}\n`);
+      log("written: bench/results/analytics.json");
+    } else {
+      log("not recorded (add --record to write bench/results/analytics.json)");
+    }
   } finally {
     await app?.end();
     await migrator?.end();

@@ -1,8 +1,11 @@
 // Measures how long synthesizing every stack (bootstrap, and two per environment) takes, wall clock, as a person runs it:
-// `npm run synth` (the README's command) and, with --cli, `npx cdktf synth`. Writes bench/results/synth.json.
+// `npm run synth` (the README's command) and, with --cli, `npx cdktf synth`. Prints the figures; with
+// --record also writes bench/results/synth.json (tracked), so a run never dirties the tree unasked.
 //
-//   npm run bench                 # 10 runs of npm run synth
-//   npm run bench -- --runs 20 --cli
+//   npm run bench:synth                              # 10 runs of npm run synth
+//   npm run bench:synth -- --runs 20 --cli --record  # and npx cdktf synth; keep the result
+//
+// (`npm run bench` runs this, then bench/analytics.ts.)
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
@@ -13,7 +16,7 @@ import { parseArgs } from "node:util";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values: options } = parseArgs({
-  options: { runs: { type: "string", default: "10" }, cli: { type: "boolean", default: false } },
+  options: { runs: { type: "string", default: "10" }, cli: { type: "boolean", default: false }, record: { type: "boolean", default: false } },
 });
 const runs = Number(options.runs);
 if (!Number.isInteger(runs) || runs < 1) {
@@ -64,6 +67,10 @@ const report = {
   targetMs: 3000,
   results,
 };
-mkdirSync(join(root, "bench", "results"), { recursive: true });
-writeFileSync(join(root, "bench", "results", "synth.json"), `${JSON.stringify(report, null, 2)}\n`);
-console.log("written: bench/results/synth.json");
+if (options.record) {
+  mkdirSync(join(root, "bench", "results"), { recursive: true });
+  writeFileSync(join(root, "bench", "results", "synth.json"), `${JSON.stringify(report, null, 2)}\n`);
+  console.log("written: bench/results/synth.json");
+} else {
+  console.log("not recorded (add --record to write bench/results/synth.json)");
+}
