@@ -9,7 +9,7 @@ import { stateLocationFromEnvironment, synthesizePulseAnalytics } from "./stacks
 try {
   const stateBackend = stateLocationFromEnvironment(process.env);
   if (!stateBackend) {
-    console.error(
+    console.log(
       "note: local Terraform state (terraform.<stack>.tfstate); set PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION for the S3 backend.",
     );
   }

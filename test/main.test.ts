@@ -10,16 +10,16 @@ const run = promisify(execFile);
 const ROOT = join(__dirname, "..");
 
 /** Runs main.ts like `npm run synth`, into a fresh output directory, with `env` added. */
-async function synth(env: Record<string, string> = {}): Promise<{ outdir: string; code: number; stderr: string }> {
+async function synth(env: Record<string, string> = {}): Promise<{ outdir: string; code: number; stdout: string; stderr: string }> {
   const outdir = mkdtempSync(join(tmpdir(), "pulse-main-"));
   const childEnv: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: outdir, ...env };
   for (const name of ["PULSE_TF_STATE_BUCKET", "PULSE_TF_STATE_REGION"]) if (!(name in env)) delete childEnv[name];
   try {
-    const { stderr } = await run(process.execPath, ["--import", "tsx", "main.ts"], { cwd: ROOT, env: childEnv });
-    return { outdir, code: 0, stderr };
+    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "main.ts"], { cwd: ROOT, env: childEnv });
+    return { outdir, code: 0, stdout, stderr };
   } catch (error) {
-    const failure = error as { code: number; stderr: string };
-    return { outdir, code: failure.code, stderr: failure.stderr };
+    const failure = error as { code: number; stdout: string; stderr: string };
+    return { outdir, code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
   }
 }
 
@@ -42,9 +42,11 @@ describe("npm run synth", () => {
       const json = JSON.parse(readFileSync(join(result.outdir, "stacks", env, "cdk.tf.json"), "utf8"));
       expect(json.terraform.backend).toHaveProperty("local");
     }
-    expect(result.stderr.trim()).toBe(
-      "note: local Terraform state (terraform.<stack>.tfstate); set PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION for the S3 backend.",
-    );
+    // On stdout, an informational line: the cdktf CLI shows the app's stderr as "[ERROR] default - …".
+    expect({ stdout: result.stdout.trim(), stderr: result.stderr }).toEqual({
+      stdout: "note: local Terraform state (terraform.<stack>.tfstate); set PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION for the S3 backend.",
+      stderr: "",
+    });
   });
 
   it("uses the S3 backend when PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION are set", async () => {
