@@ -20,10 +20,6 @@ describe("the synthesized app", () => {
     expect(Object.keys(stacks).sort()).toEqual(["bootstrap", "dev", "dev-instance", "prod", "prod-instance", "staging", "staging-instance"]);
   });
 
-  it.each(Object.keys(stacks).sort())("%s matches its reviewed snapshot", (name) => {
-    expect(stacks[name]).toMatchSnapshot();
-  });
-
   it("is deterministic and machine-independent: no absolute path, no host name, same bytes twice", () => {
     const again = synthApp();
     expect(JSON.stringify(again)).toBe(JSON.stringify(stacks));

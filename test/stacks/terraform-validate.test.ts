@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { synthApp, TerraformJson } from "../support/synth";
+import { synthApp, synthAppWithHcl, TerraformJson } from "../support/synth";
 
 const run = promisify(execFile);
 
@@ -68,6 +68,13 @@ function forMirror(json: TerraformJson, version: string): TerraformJson {
   return JSON.parse(text);
 }
 
+/** The same for a stack's HCL: the mirrored aws version, and for 5.x, data "aws_region"'s `name`. */
+function hclForMirror(hcl: string, version: string): string {
+  let text = hcl.replace(/(aws = \{\s*source\s*=\s*"aws"\s*version\s*=\s*)"[^"]+"/, `$1"${version}"`);
+  if (Number(version.split(".")[0]) < 6) text = text.replace(/(data\.aws_region\.[A-Za-z0-9_-]+)\.region\b/g, "$1.name");
+  return text;
+}
+
 /**
  * What the database stack asks of Terraform and the aws provider without the postgresql and random
  * providers (not mirrored): its ephemeral block, the remote state it reads, and the expressions the
@@ -90,6 +97,7 @@ function databaseStackCore(json: TerraformJson, version: string): TerraformJson 
 
 (mirror ? describe : describe.skip)(`terraform validate with the mirrored hashicorp/aws ${mirror?.version ?? ""}`, () => {
   const stacks = synthApp();
+  let hclStacks: Record<string, string>;
   const workdir = mkdtempSync(join(tmpdir(), "pulse-validate-"));
   const cliConfig = join(workdir, "cli.tfrc");
   const env = { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
@@ -121,12 +129,21 @@ function databaseStackCore(json: TerraformJson, version: string): TerraformJson 
    * default is passed from a root variable of the same type, unknown to validate as in a root module.
    * Returns each stack's errors, and those Terraform could not place in a stack (given to every one).
    */
-  async function validateAsModules(dirName: string, configs: Record<string, TerraformJson>): Promise<Record<string, string[]>> {
+  async function validateAsModules(
+    dirName: string,
+    configs: Record<string, TerraformJson>,
+    /** Modules given as HCL (main.tf), with the JSON of the same stack for their variables. */
+    hclModules: Record<string, { hcl: string; json: TerraformJson }> = {},
+  ): Promise<Record<string, string[]>> {
     const root = join(workdir, dirName);
     const rootJson: { variable: Record<string, object>; module: Record<string, Record<string, string>> } = { variable: {}, module: {} };
-    for (const [name, json] of Object.entries(configs)) {
+    const modules = [
+      ...Object.entries(configs).map(([name, json]) => ({ name, json, file: "main.tf.json", text: JSON.stringify(json) })),
+      ...Object.entries(hclModules).map(([name, { hcl, json }]) => ({ name, json, file: "main.tf", text: hcl })),
+    ];
+    for (const { name, json, file, text } of modules) {
       mkdirSync(join(root, name), { recursive: true });
-      writeFileSync(join(root, name, "main.tf.json"), JSON.stringify(json));
+      writeFileSync(join(root, name, file), text);
       const call: Record<string, string> = { source: `./${name}` };
       for (const [variable, spec] of Object.entries((json as { variable?: Record<string, { type?: string; default?: unknown }> }).variable ?? {})) {
         if ("default" in spec) continue;
@@ -139,23 +156,32 @@ function databaseStackCore(json: TerraformJson, version: string): TerraformJson 
     // Terraform refuses an empty "variable" object.
     writeFileSync(join(root, "main.tf.json"), JSON.stringify(Object.keys(rootJson.variable).length > 0 ? rootJson : { module: rootJson.module }));
     const diagnostics = await validateDir(root);
-    const unplaced = diagnostics.filter((d) => !Object.keys(configs).some((name) => d.file?.startsWith(`${name}/`))).map((d) => d.error);
-    return Object.fromEntries(
-      Object.keys(configs).map((name) => [name, [...diagnostics.filter((d) => d.file?.startsWith(`${name}/`)).map((d) => d.error), ...unplaced]]),
-    );
+    const names = modules.map((m) => m.name);
+    const unplaced = diagnostics.filter((d) => !names.some((name) => d.file?.startsWith(`${name}/`))).map((d) => d.error);
+    return Object.fromEntries(names.map((name) => [name, [...diagnostics.filter((d) => d.file?.startsWith(`${name}/`)).map((d) => d.error), ...unplaced]]));
   }
 
   const INSTANCE_LEVEL = ["bootstrap", "dev-instance", "staging-instance", "prod-instance"];
   const DATABASE_LEVEL = ["dev", "staging", "prod"];
   let errorsByStack: Record<string, string[]>;
   beforeAll(async () => {
+    hclStacks = (await synthAppWithHcl()).hcl;
     const configs: Record<string, TerraformJson> = {};
     for (const name of INSTANCE_LEVEL) configs[name] = forMirror(stacks[name], mirror!.version);
     for (const name of DATABASE_LEVEL) {
       configs[name] = mirror!.databaseProviders ? forMirror(stacks[name], mirror!.version) : databaseStackCore(stacks[name], mirror!.version);
     }
-    errorsByStack = await validateAsModules("stacks", configs);
+    // The HCL of `npm run synth:hcl`, made ready for the mirror as forMirror does for the JSON.
+    const hclModules: Record<string, { hcl: string; json: TerraformJson }> = {};
+    for (const name of mirror!.databaseProviders ? [...INSTANCE_LEVEL, ...DATABASE_LEVEL] : INSTANCE_LEVEL) {
+      hclModules[`${name}-hcl`] = { hcl: hclForMirror(hclStacks[name], mirror!.version), json: stacks[name] };
+    }
+    errorsByStack = await validateAsModules("stacks", configs, hclModules);
   }, 180_000);
+
+  it.each(mirror?.databaseProviders ? [...INSTANCE_LEVEL, ...DATABASE_LEVEL] : INSTANCE_LEVEL)("accepts the %s stack in HCL, as npm run synth:hcl writes it", (name) => {
+    expect(errorsByStack[`${name}-hcl`]).toEqual([]);
+  });
 
   it.each(INSTANCE_LEVEL)("accepts the %s stack whole", (name) => {
     expect(errorsByStack[name]).toEqual([]);

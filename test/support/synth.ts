@@ -8,6 +8,7 @@ import { App, TerraformStack, Testing } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { PulseAnalyticsDatabase, PulseAnalyticsPostgres, PulseAnalyticsPostgresProps } from "../../src";
 import { PulseAnalyticsAppOptions, synthesizePulseAnalytics } from "../../stacks/app";
+import { blockSchemaOf, renderHcl } from "../../stacks/hcl";
 
 /** A synthesized stack: cdk.tf.json parsed. */
 export interface TerraformJson {
@@ -90,4 +91,21 @@ export function onlyResource(json: TerraformJson, type: string): Record<string, 
   const blocks = resourcesOfType(json, type);
   if (blocks.length !== 1) throw new Error(`expected exactly one ${type}, found ${blocks.length}`);
   return blocks[0];
+}
+
+/** The whole app as `npm run synth` writes it, and each stack also as `npm run synth:hcl` renders it. */
+export async function synthAppWithHcl(options: PulseAnalyticsAppOptions = {}): Promise<{ json: Record<string, TerraformJson>; hcl: Record<string, string> }> {
+  const outdir = mkdtempSync(join(tmpdir(), "pulse-synth-"));
+  try {
+    const stacks = synthesizePulseAnalytics(new App({ outdir }), options);
+    const json: Record<string, TerraformJson> = {};
+    const hcl: Record<string, string> = {};
+    for (const stack of stacks) {
+      json[stack.node.id] = JSON.parse(readFileSync(join(outdir, "stacks", stack.node.id, "cdk.tf.json"), "utf8"));
+      hcl[stack.node.id] = await renderHcl(json[stack.node.id] as any, blockSchemaOf(stack));
+    }
+    return { json, hcl };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
