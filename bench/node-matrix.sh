@@ -11,7 +11,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 export CHECKPOINT_DISABLE=1
 work="$(mktemp -d)"
 chmod 755 "$work"   # as root, PostgreSQL runs as "postgres", which must reach the clone's node_modules
-trap 'kill $start_pid 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -n "$start_pid" ] && kill -TERM $start_pid 2>/dev/null; rm -rf "$work"' EXIT
 start_pid=""
 git clone -q "$repo" "$work/repo" && cd "$work/repo" || exit 1
 echo "Node $(node --version), npm $(npm --version 2>/dev/null)"
@@ -47,7 +47,7 @@ if grep -q "^PULSE_ANALYTICS_MIGRATION_DATABASE_URL=" "$work/start.out"; then
 else
   printf "| npm start | failed: %s | |\n" "$(tail -1 "$work/start.out")"
 fi
-kill -INT $start_pid; wait $start_pid; start_pid=""
+kill -TERM $start_pid; wait $start_pid; start_pid=""   # background jobs of a script ignore SIGINT
 
 printf '{"dev":{"pulse_analytics_db_host":"db.example.internal","pulse_analytics_db_port":5432,"pulse_analytics_db_name":"pulse_analytics","pulse_analytics_db_user":"pulse_analytics_app","pulse_analytics_db_endpoint":"db.example.internal:5432","pulse_analytics_db_master_secret_arn":"arn:aws:secretsmanager:eu-central-1:123456789012:secret:pulse-analytics/dev/master-AbCdEf","pulse_analytics_db_app_secret_arn":"arn:aws:secretsmanager:eu-central-1:123456789012:secret:pulse-analytics/dev/app-AbCdEf","pulse_analytics_db_migrator_secret_arn":"arn:aws:secretsmanager:eu-central-1:123456789012:secret:pulse-analytics/dev/migrator-AbCdEf","pulse_analytics_db_readonly_secret_arn":"arn:aws:secretsmanager:eu-central-1:123456789012:secret:pulse-analytics/dev/readonly-AbCdEf","pulse_analytics_db_security_group_id":"sg-0a1b2c3d4e5f60718"}}' > "$work/outputs.json"
 row "npm run db:url -- dev --iam" npm run -s db:url -- dev --iam --outputs "$work/outputs.json" --ca-file /etc/ssl/certs/ca-certificates.crt
