@@ -88,13 +88,29 @@ export async function renderHcl(json: JsonObject, blocks: BlockSchema): Promise<
 function renderTerraformBlock(body: JsonObject): string {
   const lines: string[] = [];
   for (const [key, value] of Object.entries(body)) {
-    if (key === "required_providers") lines.push(`required_providers {\n${renderAttributes(value as JsonObject)}\n}`);
+    if (key === "required_providers") lines.push(`required_providers {\n${renderRequiredProviders(value as JsonObject)}\n}`);
     else if (key === "backend") {
-      for (const [type, settings] of Object.entries(value as JsonObject)) lines.push(`backend ${quote(type)} {\n${renderAttributes(settings as JsonObject)}\n}`);
-    } else if (key === "required_version") lines.push(`${key} = ${renderValue(value)}`);
+      // Terraform reads backend settings without evaluating them: literal values.
+      for (const [type, settings] of Object.entries(value as JsonObject)) {
+        const attributes = Object.entries(settings as JsonObject).map(([name, setting]) => `${name} = ${renderLiteral(setting)}`);
+        lines.push(`backend ${quote(type)} {\n${attributes.join("\n")}\n}`);
+      }
+    } else if (key === "required_version") lines.push(`${key} = ${renderLiteral(value)}`);
     else throw new Error(`HCL rendering does not support terraform.${key}`);
   }
   return `terraform {\n${lines.join("\n")}\n}`;
+}
+
+/** Each provider's source and version (literal strings), and its configuration aliases (references). */
+function renderRequiredProviders(body: JsonObject): string {
+  return Object.entries(body)
+    .map(([name, requirement]) => {
+      const settings = Object.entries(requirement as JsonObject).map(([key, value]) =>
+        key === "configuration_aliases" ? `${key} = ${renderReferences(value)}` : `${key} = ${renderLiteral(value)}`,
+      );
+      return `${name} = {\n${settings.join("\n")}\n}`;
+    })
+    .join("\n");
 }
 
 function renderVariable(body: JsonObject): string {
@@ -113,6 +129,7 @@ function renderVariable(body: JsonObject): string {
 function renderOutput(body: JsonObject): string {
   const lines: string[] = [];
   for (const [key, value] of Object.entries(body)) {
+    if (key === "//") continue;
     if (key === "depends_on") lines.push(`${key} = ${renderReferences(value)}`);
     else if (key === "description") lines.push(`${key} = ${renderLiteral(value)}`);
     else if (key === "precondition") throw new Error("HCL rendering does not support output preconditions");
@@ -126,6 +143,7 @@ function renderBody(body: JsonObject, owner: string, path: string[], blocks: Blo
   const lines: string[] = [];
   for (const [key, value] of Object.entries(body)) {
     if (key === "//") continue; // cdktf's construct metadata: JSON comments, nothing Terraform reads
+    if (key === "dynamic") throw new Error(`HCL rendering does not support dynamic blocks (${owner})`);
     if (path.length === 0 && (key === "provider" || key === "provisioner" || key === "connection" || key === "lifecycle" || key === "depends_on")) {
       if (key === "provider") lines.push(`provider = ${value as string}`); // a provider reference, e.g. postgresql.admin
       else if (key === "depends_on") lines.push(`depends_on = ${renderReferences(value)}`);
@@ -173,20 +191,30 @@ function renderValue(value: Json): string {
   return entries.length === 0 ? "{}" : `{\n${entries.map(([key, item]) => `${objectKey(key)} = ${renderValue(item)}`).join("\n")}\n}`;
 }
 
-/** An object key: bare when it is an identifier (read as the literal key), quoted otherwise. */
+/**
+ * An object key: bare when it is an identifier HCL reads as that literal key, otherwise a quoted
+ * template (in the JSON syntax an expression's object key is a template too).
+ */
 function objectKey(key: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) && !["true", "false", "null"].includes(key) ? key : quote(key);
+  if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) && !["true", "false", "null", "for", "if", "in"].includes(key)) return key;
+  return quotedTemplate(templateParts(key));
 }
 
-/** A value Terraform reads literally: strings with their template sequences escaped. */
+/** A value Terraform reads literally (a variable default, a description, a backend setting): no template sequence in it is one. */
 function renderLiteral(value: Json): string {
-  if (typeof value === "string") return quote(value.replace(/\$\{/g, "$${").replace(/%\{/g, "%%{"));
+  if (typeof value === "string") return quote(escapeTemplateSequences(value));
   if (Array.isArray(value)) return value.length === 0 ? "[]" : `[\n${value.map((item) => `${renderLiteral(item)},`).join("\n")}\n]`;
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value);
-    return entries.length === 0 ? "{}" : `{\n${entries.map(([key, item]) => `${objectKey(key)} = ${renderLiteral(item)}`).join("\n")}\n}`;
+    const key = (name: string) => (name.includes("${") || name.includes("%{") ? quote(escapeTemplateSequences(name)) : objectKey(name));
+    return entries.length === 0 ? "{}" : `{\n${entries.map(([name, item]) => `${key(name)} = ${renderLiteral(item)}`).join("\n")}\n}`;
   }
   return renderValue(value);
+}
+
+/** "${" and "%{" as text: "$${" and "%%{" in a quoted template. */
+function escapeTemplateSequences(text: string): string {
+  return text.replace(/([$%])\{/g, (_match, sigil: string) => `${sigil}${sigil}{`);
 }
 
 /**
@@ -196,7 +224,16 @@ function renderLiteral(value: Json): string {
  */
 function renderTemplate(text: string): string {
   const parts = templateParts(text);
-  if (parts.length === 1 && parts[0].kind === "interpolation" && parts[0].text.startsWith("${")) return parts[0].text.slice(2, -1).trim();
+  if (parts.length === 1 && parts[0].kind === "interpolation" && parts[0].text.startsWith("${")) {
+    // Strip markers ("${~ x ~}") trim only surrounding literal text, of which there is none.
+    const expression = parts[0].text.slice(2, -1).replace(/^~/, "").replace(/~$/, "").trim();
+    // An attribute's expression ends at a newline unless it is in parentheses.
+    return expression.includes("\n") ? `(${expression})` : expression;
+  }
+  return quotedTemplate(parts);
+}
+
+function quotedTemplate(parts: ReturnType<typeof templateParts>): string {
   return `"${parts.map((part) => (part.kind === "literal" ? escapeLiteral(part.text) : part.text)).join("")}"`;
 }
 
@@ -231,6 +268,7 @@ function closingBrace(text: string, start: number): number {
     if (char === '"') {
       for (i++; i < text.length && text[i] !== '"'; i++) {
         if (text[i] === "\\") i++;
+        else if (text.startsWith("$${", i) || text.startsWith("%%{", i)) i += 2;
         else if (text.startsWith("${", i) || text.startsWith("%{", i)) i = closingBrace(text, i + 2);
       }
     } else if (char === "{") depth++;

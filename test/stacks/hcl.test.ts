@@ -4,11 +4,12 @@
 // so a team can leave CDKTF by committing the HCL and lose nothing.
 
 import { execFile, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "@cdktf/hcl2json";
+import { renderHcl } from "../../stacks/hcl";
 import { ROOT } from "../support/local-database";
 import { synthAppWithHcl, TerraformJson } from "../support/synth";
 
@@ -42,29 +43,66 @@ function withoutLayout(text: string): string {
   return out;
 }
 
+/** Whether a JSON-syntax string is one interpolation and nothing else ("${a}", not "${a}-${b}"). */
+function isSingleInterpolation(text: string): boolean {
+  if (!text.startsWith("${") || !text.endsWith("}")) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (inString) {
+      if (char === "\\") i++;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === "{") depth++;
+    else if (char === "}" && --depth === 0) return i === text.length - 1;
+  }
+  return false;
+}
+
+/** Keys whose JSON strings are references written bare in HCL, by where they appear. */
+const REFERENCE_KEYS = new Set(["depends_on", "ignore_changes", "replace_triggered_by", "configuration_aliases"]);
+/** Keys Terraform reads literally, by their block: hcl2json gives them in template form ("$${" for "${"). */
+const LITERAL_KEYS: Record<string, string[]> = { variable: ["default", "description"], output: ["description"] };
+
 /**
- * What HCL cannot express, or hcl2json writes another way, made alike on both sides: cdktf's "//"
- * metadata (JSON comments); a block's body, which hcl2json always wraps in a list; references
- * (depends_on, lifecycle, provider), which JSON writes as strings and HCL bare; a variable's type;
- * the layout inside an expression that is a single interpolation.
+ * The differences between a stack's JSON and its HCL parsed back by hcl2json, walking both together.
+ * Made alike, and only where they are known to differ in form: cdktf's "//" metadata (JSON
+ * comments); a block body, which hcl2json always wraps in a list; references and a variable's type,
+ * which JSON writes as strings and HCL bare; the layout inside an expression; literal values, which
+ * hcl2json gives as template text.
  */
-function normalize(value: unknown, key = ""): unknown {
-  if (Array.isArray(value)) {
-    if (value.length === 1 && typeof value[0] === "object" && value[0] !== null && !Array.isArray(value[0])) return normalize(value[0], key);
-    return value.map((item) => normalize(item, key));
+function differences(json: unknown, parsed: unknown, path: string[] = []): string[] {
+  const where = path.join(".");
+  const key = path[path.length - 1] ?? "";
+  const section = path[0];
+  if (Array.isArray(parsed) && parsed.length === 1 && isObject(json) && isObject(parsed[0])) return differences(json, parsed[0], path);
+  if (isObject(json) && isObject(parsed)) {
+    const jsonKeys = Object.keys(json).filter((k) => k !== "//").sort();
+    const parsedKeys = Object.keys(parsed).sort();
+    if (JSON.stringify(jsonKeys) !== JSON.stringify(parsedKeys)) return [`${where}: keys ${JSON.stringify(jsonKeys)} became ${JSON.stringify(parsedKeys)}`];
+    return jsonKeys.flatMap((k) => differences(json[k], parsed[k], [...path, k]));
   }
-  if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([k]) => k !== "//")
-        .map(([k, v]) => [k, normalize(v, k)]),
-    );
+  if (Array.isArray(json) && Array.isArray(parsed)) {
+    if (json.length !== parsed.length) return [`${where}: ${json.length} items became ${parsed.length}`];
+    return json.flatMap((item, i) => differences(item, parsed[i], [...path, String(i)]));
   }
-  if (typeof value === "string" && ["depends_on", "ignore_changes", "replace_triggered_by", "provider", "type"].includes(key)) {
-    return value.replace(/^\$\{(.*)\}$/s, "$1");
+  if (typeof json === "string" && typeof parsed === "string") {
+    const reference = REFERENCE_KEYS.has(key) || REFERENCE_KEYS.has(path[path.length - 2] ?? "") || (key === "provider" && (section === "resource" || section === "data" || section === "ephemeral") && path.length === 4);
+    const variableType = section === "variable" && key === "type" && path.length === 3;
+    const literal = LITERAL_KEYS[section]?.includes(path[2]) || (section === "terraform" && path.includes("backend"));
+    let same: boolean;
+    if (reference || variableType) same = parsed.replace(/^\$\{(.*)\}$/s, "$1") === json;
+    else if (literal) same = parsed.replace(/([$%])\1\{/g, "$1{") === json;
+    else if (isSingleInterpolation(json) && isSingleInterpolation(parsed)) same = withoutLayout(parsed) === withoutLayout(json);
+    else same = parsed === json;
+    return same ? [] : [`${where}: ${JSON.stringify(json)} became ${JSON.stringify(parsed)}`];
   }
-  if (typeof value === "string" && /^\$\{[\s\S]*\}$/.test(value)) return withoutLayout(value);
-  return value;
+  return JSON.stringify(json) === JSON.stringify(parsed) ? [] : [`${where}: ${JSON.stringify(json)} became ${JSON.stringify(parsed)}`];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 describe("each stack in HCL", () => {
@@ -74,12 +112,12 @@ describe("each stack in HCL", () => {
 
   it.each(STACKS)("%s, parsed back by hcl2json, is the same configuration as its cdk.tf.json", async (name) => {
     const parsed = await parse(`${name}.tf`, hcl[name]);
-    expect(normalize(parsed)).toEqual(normalize(json[name]));
+    expect(differences(json[name], parsed)).toEqual([]);
   });
 
   it("is compared by a round trip that does see a change (the check is real)", async () => {
     const parsed = await parse("dev.tf", hcl.dev.replace('sslmode          = "require"', 'sslmode          = "disable"'));
-    expect(normalize(parsed)).not.toEqual(normalize(json.dev));
+    expect(differences(json.dev, parsed)).toEqual(['provider.postgresql.0.sslmode: "require" became "disable"']);
   });
 
   it("is deterministic: the same bytes from a second synthesis", async () => {
@@ -98,6 +136,52 @@ if (!terraformAvailable) console.warn("terraform is not on PATH: terraform fmt -
       const result = await run("terraform", ["fmt", "-check", "-list=true", dir], { env: { ...process.env, CHECKPOINT_DISABLE: "1" } }).catch((error) => error);
       expect({ code: result.code ?? 0, unformatted: String(result.stdout ?? "").trim() }).toEqual({ code: 0, unformatted: "" });
       expect(readdirSync(dir).sort()).toEqual(STACKS.map((name) => `${name}.tf`).sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+/**
+ * Strings that are easy to get wrong, as outputs: Terraform plans the JSON and the HCL, and the values
+ * it would output must be the same (literal "${" in a default, templates with nested quotes and
+ * escapes, an expression over lines, strip markers, keys that are keywords or templates).
+ */
+const TRICKY: Record<string, unknown> = {
+  variable: {
+    literal: { type: "string", default: "a $${b} and ${c} %{d}", description: "says ${x} literally" },
+    object: { type: "map(string)", default: { "${k}": "v", for: "w" } },
+  },
+  locals: { name: "pulse" },
+  output: {
+    literal: { value: "${var.literal}" },
+    object: { value: "${var.object}" },
+    template: { value: "x-${upper(\"a\\\\b\\\"c\")}-$${y}-%{ if true }yes%{ endif }\n\ttab é" },
+    nested: { value: '${replace("a$${b}", "$${", "X")}' },
+    multiline: { value: "${1 +\n 2}" },
+    stripped: { value: "${~ local.name ~}" },
+    keys: { value: { for: 1, "a b": 2, "${local.name}": 3, null: 4 }, description: "keys ${x}" },
+  },
+};
+
+(terraformAvailable ? describe : describe.skip)("renderHcl on strings that are easy to get wrong", () => {
+  async function plannedOutputs(dir: string, file: string, text: string): Promise<unknown> {
+    mkdirSync(dir);
+    writeFileSync(join(dir, file), text);
+    const env = { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
+    await run("terraform", ["init", "-input=false", "-no-color"], { cwd: dir, env });
+    await run("terraform", ["plan", "-input=false", "-no-color", "-out=plan"], { cwd: dir, env });
+    const { stdout } = await run("terraform", ["show", "-json", "plan"], { cwd: dir, env });
+    return JSON.parse(stdout).planned_values.outputs;
+  }
+
+  it("gives Terraform the same values from the HCL as from the JSON", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pulse-hcl-values-"));
+    try {
+      const hclText = await renderHcl(TRICKY as any, new Set());
+      const fromJson = await plannedOutputs(join(dir, "json"), "main.tf.json", JSON.stringify(TRICKY));
+      expect(await plannedOutputs(join(dir, "hcl"), "main.tf", hclText)).toEqual(fromJson);
+      expect(fromJson).toMatchObject({ literal: { value: "a $${b} and ${c} %{d}" }, multiline: { value: 3 }, stripped: { value: "pulse" } });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
