@@ -32,6 +32,7 @@ row() { # name, command…: runs it, prints "| name | passed/first error | secon
 row "npm ci" npm ci --no-audit --no-fund
 row "npm run typecheck" npm run typecheck
 row "npm run synth" npm run synth
+row "npm run synth:hcl" npm run synth:hcl
 row "npx cdktf synth" npx cdktf synth
 row "npm run db:bootstrap-sql" npm run -s db:bootstrap-sql
 
