@@ -5,7 +5,7 @@
 import { App } from "cdktf";
 import { InvalidInputError } from "./src/config/rules";
 import { stateLocationFromEnvironment, synthesizePulseAnalytics } from "./stacks/app";
-import { writeStacksAsHcl } from "./stacks/hcl";
+import { removeHclStacks, writeStacksAsHcl } from "./stacks/hcl";
 
 async function main(): Promise<void> {
   const hcl = process.argv.includes("--hcl");
@@ -20,6 +20,8 @@ async function main(): Promise<void> {
   if (hcl) {
     const files = await writeStacksAsHcl(app.outdir, stacks);
     console.log(`wrote ${files.length} stacks as HCL: ${app.outdir}/stacks/<stack>/cdk.tf`);
+  } else {
+    removeHclStacks(app.outdir, stacks);
   }
 }
 

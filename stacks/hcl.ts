@@ -310,3 +310,8 @@ export async function writeStacksAsHcl(outdir: string, stacks: readonly Terrafor
   }
   return rendered.map(({ folder }) => join(folder, "cdk.tf"));
 }
+
+/** After a JSON synthesis: removes the cdk.tf an earlier synth:hcl left, which would declare everything twice. */
+export function removeHclStacks(outdir: string, stacks: readonly TerraformStack[]): void {
+  for (const stack of stacks) rmSync(join(outdir, "stacks", stack.node.id, "cdk.tf"), { force: true });
+}

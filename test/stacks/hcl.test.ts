@@ -189,7 +189,7 @@ const TRICKY: Record<string, unknown> = {
 });
 
 describe("npm run synth:hcl", () => {
-  it("writes cdktf.out/stacks/<stack>/cdk.tf for every stack, in place of cdk.tf.json", async () => {
+  it("writes cdktf.out/stacks/<stack>/cdk.tf for every stack, in place of cdk.tf.json, and npm run synth switches back", async () => {
     const outdir = mkdtempSync(join(tmpdir(), "pulse-synth-hcl-"));
     try {
       const { stdout } = await run(process.execPath, ["--import", "tsx", "main.ts", "--hcl"], { cwd: ROOT, env: { ...process.env, CDKTF_OUTDIR: outdir } });
@@ -198,6 +198,9 @@ describe("npm run synth:hcl", () => {
         expect(readdirSync(join(outdir, "stacks", name)).filter((f) => f.startsWith("cdk.tf"))).toEqual(["cdk.tf"]);
         expect(readFileSync(join(outdir, "stacks", name, "cdk.tf"), "utf8")).toBe(hcl[name]);
       }
+      // And back: npm run synth (as cdktf deploy runs it) leaves the JSON alone, not both.
+      await run(process.execPath, ["--import", "tsx", "main.ts"], { cwd: ROOT, env: { ...process.env, CDKTF_OUTDIR: outdir } });
+      for (const name of STACKS) expect(readdirSync(join(outdir, "stacks", name)).filter((f) => f.startsWith("cdk.tf"))).toEqual(["cdk.tf.json"]);
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
