@@ -145,7 +145,11 @@ describe("npm start", () => {
     });
     let stderr = "";
     child.stderr!.on("data", (chunk) => (stderr += chunk));
-    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    // As nobody, node itself may be out of reach (a Node unpacked in a 0700 folder): fail with that, not a timeout.
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once("exit", resolve);
+      child.once("error", (error) => reject(new Error(`cannot run ${process.execPath} as nobody: ${error.message}`)));
+    });
     expect({ code, last: stderr.trim().split("\n").pop() }).toEqual({
       code: 1,
       last: "error: not permitted to listen on port 80 (ports below 1024 need extra privileges): start on another port, e.g. PULSE_LOCAL_PG_PORT=54329 npm start.",
