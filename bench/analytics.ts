@@ -22,7 +22,7 @@ import { buildPostgresUrl } from "../src/db/connection-url";
 import { LOCAL_SUPERUSER, LocalPostgres } from "../src/db/local-postgres";
 import { migrate } from "../src/db/migrate";
 import { createPool } from "../src/db/pool";
-import { generateEvents, seededRandom, WorkloadOptions } from "./workload";
+import { generateEvents, pickFrom, seededRandom, WorkloadOptions } from "./workload";
 
 const { values } = parseArgs({
   options: {
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     // 4. Latency, as the backend sees it: one query at a time through the app role's pool.
     const learners = (await migrator.query("SELECT DISTINCT user_id FROM analytics.user_skill_agg")).rows.map((r) => r.user_id as string);
     const random = seededRandom(config.seed + 1);
-    const pick = () => learners[Math.floor(random() * learners.length)];
+    const pick = () => pickFrom(learners, random);
     const ninetyDaysAgo = new Date(to.getTime() - 90 * 86_400_000);
     await warmUp(() => skillTimeline(app!, pick(), { from: ninetyDaysAgo, to, bucket: "day" }), 100);
     const timeline = await latencies(config.queries, () => skillTimeline(app!, pick(), { from: ninetyDaysAgo, to, bucket: "day" }));
@@ -229,7 +229,7 @@ async function latencies(count: number, query: () => Promise<unknown>): Promise<
     samples.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   samples.sort((a, b) => a - b);
-  const at = (q: number) => Math.round(samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] * 1000) / 1000;
+  const at = (q: number) => Math.round((samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN) * 1000) / 1000;
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99), mean: Math.round((samples.reduce((a, b) => a + b, 0) / samples.length) * 1000) / 1000 };
 }
 

@@ -19,7 +19,7 @@ export function seededRandom(seed: number): () => number {
 export function seededUuid(random: () => number): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
   hex[12] = "4";
-  hex[16] = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  hex[16] = ((parseInt(hex[16] ?? "0", 16) & 0x3) | 0x8).toString(16);
   const h = hex.join("");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
@@ -51,7 +51,7 @@ export function* generateEvents(options: WorkloadOptions): Generator<SessionEven
   const starts = Array.from({ length: sessionCount }, () => random()).sort((a, b) => a - b);
   let emitted = 0;
   for (const start of starts) {
-    const learner = learners[Math.floor(random() * learners.length)];
+    const learner = pickFrom(learners, random);
     const sessionId = seededUuid(random);
     const skills = Array.from({ length: 2 + Math.floor(random() * 4) }, () => Math.floor(random() * options.skills));
     let at = options.from.getTime() + Math.floor(start * span);
@@ -71,12 +71,20 @@ export function* generateEvents(options: WorkloadOptions): Generator<SessionEven
   }
 }
 
+/** One of `items`, drawn by `random`; an empty list is a mistake in the workload's options. */
+export function pickFrom<T>(items: readonly T[], random: () => number): T {
+  const item = items[Math.floor(random() * items.length)];
+  if (item === undefined) throw new Error("cannot pick from an empty list");
+  return item;
+}
+
 /** The array shuffled by `random` (Fisher–Yates), a new array. */
 export function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const copy = [...items];
   for (let i = copy.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j], copy[i]];
+    const [a, b] = [copy[i], copy[j]] as [T, T];
+    [copy[i], copy[j]] = [b, a];
   }
   return copy;
 }

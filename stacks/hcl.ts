@@ -224,9 +224,10 @@ function escapeTemplateSequences(text: string): string {
  */
 function renderTemplate(text: string): string {
   const parts = templateParts(text);
-  if (parts.length === 1 && parts[0].kind === "interpolation" && parts[0].text.startsWith("${")) {
+  const [only] = parts;
+  if (parts.length === 1 && only?.kind === "interpolation" && only.text.startsWith("${")) {
     // Strip markers ("${~ x ~}") trim only surrounding literal text, of which there is none.
-    const expression = parts[0].text.slice(2, -1).replace(/^~/, "").replace(/~$/, "").trim();
+    const expression = only.text.slice(2, -1).replace(/^~/, "").replace(/~$/, "").trim();
     // An attribute's expression ends at a newline unless it is in parentheses.
     return expression.includes("\n") ? `(${expression})` : expression;
   }

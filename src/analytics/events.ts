@@ -103,7 +103,7 @@ class BatchValidation {
     private readonly events: readonly SessionEvent[],
     private readonly options: ValidationOptions,
   ) {
-    if (!Array.isArray(events)) throw new InvalidEventsError([{ index: -1, reason: "events must be an array" }]);
+    if (!Array.isArray(events as unknown)) throw new InvalidEventsError([{ index: -1, reason: "events must be an array" }]);
     if (events.length > MAX_BATCH_EVENTS) {
       throw new InvalidEventsError([{ index: -1, reason: `a batch holds at most ${MAX_BATCH_EVENTS} events, this one ${events.length}: send it in smaller batches` }]);
     }
@@ -119,7 +119,8 @@ class BatchValidation {
     return this.normalized;
   }
 
-  private checkOne(event: SessionEvent, index: number): void {
+  /** `event` is whatever the caller's array holds at `index`, a hole or a non-object included. */
+  private checkOne(event: SessionEvent | undefined, index: number): void {
     const { options, latest, problems, normalized, seen } = this;
     const reasons: string[] = [];
     if (typeof event !== "object" || event === null) {

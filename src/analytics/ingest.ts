@@ -2,8 +2,10 @@
 // same transaction, counting only the rows actually inserted, so a retried batch changes nothing and
 // the aggregates do not depend on the order events arrive in.
 
-import { Pool, PoolClient } from "pg";
+import { Pool } from "pg";
 import { ConnectionRetryOptions, withConnectionRetry } from "../db/retry";
+import { onlyRow } from "../db/rows";
+import { inTransaction } from "../db/transaction";
 import { NormalizedEvent, SessionEvent, validateEventsYielding, ValidationOptions } from "./events";
 
 export interface RecordOptions extends ValidationOptions {
@@ -178,8 +180,9 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
   let firstFailure: { error: unknown; chunk: NormalizedEvent[] } | undefined;
   const worker = async () => {
     // After a failure no worker starts another chunk: the caller re-sends the batch anyway.
-    while (next < chunks.length && firstFailure === undefined) {
+    while (firstFailure === undefined) {
       const chunk = chunks[next++];
+      if (chunk === undefined) break;
       try {
         // Awaited first, then added: `inserted += await …` would read `inserted` before another worker adds.
         const written = await withConnectionRetry(() => writeChunk(pool, chunk, options.maxAttempts ?? 6), options.connectionRetry);
@@ -232,40 +235,27 @@ async function writeChunk(pool: Pool, chunk: NormalizedEvent[], maxAttempts: num
   ];
   let partitionsCreated = false;
   for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
-    let failure: Error | undefined;
     let missingPartition: Error | undefined;
-    // A connection that dies while checked out emits "error"; the query in flight fails with it too,
-    // so the event itself only needs a listener (an unheard "error" would crash the process).
-    const onConnectionError = (error: Error) => (failure ??= error);
-    client.on("error", onConnectionError);
     try {
-      await client.query("BEGIN");
-      const result = await client.query<{ inserted: number; conflicts: EventConflict[] }>(INGEST_SQL, params);
-      await client.query("COMMIT");
-      const { inserted, conflicts } = result.rows[0];
+      const result = await inTransaction(pool, (client) => client.query<{ inserted: number; conflicts: EventConflict[] }>(INGEST_SQL, params));
+      const { inserted, conflicts } = onlyRow(result, "the ingest statement");
       return {
         inserted,
         conflicts: conflicts.map((c) => ({ ...c, occurredAt: isoTime(c.occurredAt), storedOccurredAt: isoTime(c.storedOccurredAt) })),
       };
     } catch (error) {
       const code = (error as { code?: string }).code;
-      // An error PostgreSQL answered with (it has a SQLSTATE) leaves the connection sound after ROLLBACK.
-      if (!code) failure ??= error as Error;
-      await rollbackQuietly(client);
       if (code === "23514" && /no partition of relation/.test(String((error as Error).message))) {
         const detail = String((error as { detail?: string }).detail ?? "no detail");
         if (partitionsCreated) throw new MissingPartitionError(detail);
         missingPartition = error as Error;
       } else {
+        // Anything else but a serialization failure or deadlock goes to the caller (withConnectionRetry
+        // writes the chunk again after a lost connection).
         if (!code || !RETRYABLE.has(code) || attempt >= maxAttempts) throw error;
         // Exponential backoff with full jitter: 10 ms, 20 ms, 40 ms … capped at 1 s.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 10 * 2 ** (attempt - 1))));
       }
-    } finally {
-      client.off("error", onConnectionError);
-      // A connection that broke is dropped, not returned to the pool.
-      client.release(failure);
     }
     if (missingPartition) {
       // A month without a partition (db:maintain not run, a device clock ahead): create the chunk's months
@@ -293,12 +283,4 @@ async function createMonthPartitions(pool: Pool, chunk: NormalizedEvent[], cause
 /** json_build_object writes a timestamptz in the session's zone ("…+00:00"): the same instant as ISO 8601 UTC. */
 function isoTime(text: string): string {
   return new Date(text).toISOString();
-}
-
-async function rollbackQuietly(client: PoolClient): Promise<void> {
-  try {
-    await client.query("ROLLBACK");
-  } catch {
-    // The connection is gone; the server has rolled back already.
-  }
 }

@@ -27,7 +27,7 @@ export interface TimelineOptions {
 export async function skillTimeline(pool: Pool, userId: string, options: TimelineOptions): Promise<TimelinePoint[]> {
   const bucket = options.bucket ?? "day";
   if (bucket !== "day" && bucket !== "week") throw new RangeError(`bucket must be "day" or "week", got ${JSON.stringify(bucket)}`);
-  const result = await pool.query(
+  const result = await pool.query<{ skill: string; bucket_start: Date; events: number; mean_score: number; min_score: number; max_score: number }>(
     `SELECT skill,
             date_trunc($4, occurred_at, 'UTC') AS bucket_start,
             count(*)::int AS events,
@@ -63,7 +63,15 @@ export interface SkillSummary {
 
 /** Per skill: how often, how well, how steadily, since when, and the latest score (from user_skill_agg). */
 export async function skillSummary(pool: Pool, userId: string): Promise<SkillSummary[]> {
-  const result = await pool.query(
+  const result = await pool.query<{
+    skill: string;
+    events: number;
+    mean_score: number;
+    stddev_score: number;
+    first_occurred_at: Date;
+    last_occurred_at: Date;
+    last_score: number;
+  }>(
     `SELECT skill, event_count::int AS events,
             round(score_sum / event_count, 2)::float8 AS mean_score,
             round(sqrt(greatest(0, score_sum_squares / event_count - (score_sum / event_count) ^ 2)), 2)::float8 AS stddev_score,
@@ -90,7 +98,14 @@ export interface StoredReadiness {
 }
 
 const READINESS_COLUMNS = "computed_at, score::float8 AS score, components, model_version";
-const toReadiness = (r: { computed_at: Date; score: number; components: Record<string, unknown>; model_version: string }): StoredReadiness => ({
+/** A user_readiness row as READINESS_COLUMNS selects it. */
+interface ReadinessRow {
+  computed_at: Date;
+  score: number;
+  components: Record<string, unknown>;
+  model_version: string;
+}
+const toReadiness = (r: ReadinessRow): StoredReadiness => ({
   computedAt: r.computed_at,
   score: r.score,
   components: r.components,
@@ -99,11 +114,12 @@ const toReadiness = (r: { computed_at: Date; score: number; components: Record<s
 
 /** The learner's latest snapshot, or undefined: one backward scan of the primary key. */
 export async function latestReadiness(pool: Pool, userId: string): Promise<StoredReadiness | undefined> {
-  const result = await pool.query(
+  const result = await pool.query<ReadinessRow>(
     `SELECT ${READINESS_COLUMNS} FROM analytics.user_readiness WHERE user_id = $1 ORDER BY computed_at DESC LIMIT 1`,
     [userId],
   );
-  return result.rows[0] ? toReadiness(result.rows[0]) : undefined;
+  const [latest] = result.rows;
+  return latest ? toReadiness(latest) : undefined;
 }
 
 /** The learner's latest `limit` snapshots in [from, to), oldest first. */
@@ -112,7 +128,7 @@ export async function readinessHistory(
   userId: string,
   options: { from?: Date; to?: Date; limit?: number } = {},
 ): Promise<StoredReadiness[]> {
-  const result = await pool.query(
+  const result = await pool.query<ReadinessRow>(
     `SELECT * FROM (
        SELECT ${READINESS_COLUMNS} FROM analytics.user_readiness
        WHERE user_id = $1 AND computed_at >= coalesce($2::timestamptz, '-infinity') AND computed_at < coalesce($3::timestamptz, 'infinity')

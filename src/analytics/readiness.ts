@@ -2,6 +2,7 @@
 // aggregates by a documented, versioned model, and stored as snapshots (user_readiness).
 
 import { Pool } from "pg";
+import { onlyRow } from "../db/rows";
 
 /** A learner's aggregates for one skill, as user_skill_agg holds them. */
 export interface SkillAggregate {
@@ -89,7 +90,16 @@ const roundAll = (c: ReadinessComponents): ReadinessComponents =>
 
 /** A learner's aggregates, as computeReadiness takes them. */
 export async function skillAggregates(pool: Pool, userId: string): Promise<SkillAggregate[]> {
-  const result = await pool.query(
+  // bigint and numeric arrive as strings (exact); the model computes in numbers.
+  const result = await pool.query<{
+    skill: string;
+    event_count: string;
+    score_sum: string;
+    score_sum_squares: string;
+    first_occurred_at: Date;
+    last_occurred_at: Date;
+    last_score: string;
+  }>(
     `SELECT skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_score
      FROM analytics.user_skill_agg WHERE user_id = $1 ORDER BY skill`,
     [userId],
@@ -124,5 +134,5 @@ export async function snapshotReadiness(
      VALUES ($1, coalesce($2, now()), $3, $4, $5) RETURNING computed_at`,
     [userId, toStore.computedAt ?? null, toStore.score, JSON.stringify(toStore.components), toStore.modelVersion],
   );
-  return { ...toStore, computedAt: result.rows[0].computed_at };
+  return { ...toStore, computedAt: onlyRow(result, "the readiness insert").computed_at };
 }

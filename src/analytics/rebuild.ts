@@ -2,6 +2,7 @@
 // result equals what recordSessionEvents maintains incrementally; the proofs compare the two.
 
 import { Pool } from "pg";
+import { inTransaction } from "../db/transaction";
 
 /** The aggregates of session_events, by the same rules as the incremental fold in ingest.ts. */
 const AGGREGATE_SELECT = `
@@ -17,11 +18,7 @@ const AGGREGATE_SELECT = `
  * writer folds it in. Returns how many (user, skill) rows were written.
  */
 export async function rebuildAggregates(pool: Pool, options: { userId?: string } = {}): Promise<number> {
-  const client = await pool.connect();
-  const onConnectionError = () => undefined; // the query in flight fails with the same error
-  client.on("error", onConnectionError);
-  try {
-    await client.query("BEGIN");
+  return inTransaction(pool, async (client) => {
     await client.query("LOCK TABLE analytics.user_skill_agg IN SHARE ROW EXCLUSIVE MODE");
     const where = options.userId ? " WHERE user_id = $1" : "";
     const params = options.userId ? [options.userId] : [];
@@ -33,13 +30,6 @@ export async function rebuildAggregates(pool: Pool, options: { userId?: string }
        GROUP BY user_id, skill`,
       params,
     );
-    await client.query("COMMIT");
     return result.rowCount ?? 0;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.off("error", onConnectionError);
-    client.release();
-  }
+  });
 }

@@ -3,6 +3,7 @@
 
 import { parseArgs } from "node:util";
 import { createPool } from "../db/pool";
+import { onlyRow } from "../db/rows";
 import { CommandError, runCommand } from "./command";
 
 runCommand(async () => {
@@ -22,8 +23,8 @@ runCommand(async () => {
     pool: { max: 1, lock_timeout: 30_000, statement_timeout: 120_000, query_timeout: 120_000 },
   });
   try {
-    const result = await pool.query("SELECT analytics.ensure_session_event_partitions($1) AS created", [monthsAhead]);
-    console.error(`session_events partitions: ${result.rows[0].created} created, the next ${monthsAhead} month(s) covered.`);
+    const result = await pool.query<{ created: number }>("SELECT analytics.ensure_session_event_partitions($1) AS created", [monthsAhead]);
+    console.error(`session_events partitions: ${onlyRow(result, "ensure_session_event_partitions").created} created, the next ${monthsAhead} month(s) covered.`);
   } finally {
     await pool.end();
   }

@@ -51,8 +51,9 @@ runCommand(async () => {
       iam: { type: "boolean", default: false },
     },
   });
-  if (positionals.length !== 1) throw new CommandError(`name one environment. Usage: ${USAGE}`);
-  const environment = oneOf("environment", positionals[0], ENVIRONMENT_NAMES);
+  const [environmentName] = positionals;
+  if (positionals.length !== 1 || environmentName === undefined) throw new CommandError(`name one environment. Usage: ${USAGE}`);
+  const environment = oneOf("environment", environmentName, ENVIRONMENT_NAMES);
   const roleKey = oneOf("--role", values.role, ROLES);
   const format = oneOf<ConnectionFormat>("--format", values.format, FORMATS);
 

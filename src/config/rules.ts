@@ -300,8 +300,9 @@ export const secretRecoveryWindowRule: Rule<[number]> = {
 // "hh24:mi-hh24:mi" (UTC), at least 30 minutes long, as RDS requires of the backup window.
 const BACKUP_WINDOW_PATTERN = /^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$/;
 function windowMinutes(window: string): number {
-  const [start, end] = window.split("-").map((t) => {
-    const [h, m] = t.split(":").map(Number);
+  // Called on a window BACKUP_WINDOW_PATTERN accepted: two "hh:mm" parts.
+  const [start = 0, end = 0] = window.split("-").map((t) => {
+    const [h = 0, m = 0] = t.split(":").map(Number);
     return h * 60 + m;
   });
   return (end - start + 24 * 60) % (24 * 60);
@@ -324,8 +325,9 @@ const MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY;
 
 /** A weekly window as [start, end) minutes since Monday 00:00 UTC; `end` may pass the week's end. */
 function weeklyInterval(window: string): [number, number] {
-  const [from, to] = window.split("-").map((part) => {
-    const [day, hours, minutes] = part.split(":");
+  // Called on a window MAINTENANCE_WINDOW_PATTERN accepted: two "ddd:hh:mm" parts.
+  const [from = 0, to = 0] = window.split("-").map((part) => {
+    const [day = "", hours = "0", minutes = "0"] = part.split(":");
     return DAYS.indexOf(day) * MINUTES_PER_DAY + Number(hours) * 60 + Number(minutes);
   });
   return [from, from + ((to - from + MINUTES_PER_WEEK) % MINUTES_PER_WEEK)];
@@ -407,7 +409,7 @@ export const allowedSecurityGroupIdsRule: TerraformRule<[readonly string[]]> = {
 // `cidrsubnet(v, 0, 0)` returns that canonical form, so "equals its canonical form" is the rule on both sides.
 function isCanonicalCidr(cidr: unknown): boolean {
   if (typeof cidr !== "string" || !/^[^/]+\/\d{1,3}$/.test(cidr)) return false;
-  const [address, prefixText] = cidr.split("/");
+  const [address = "", prefixText = ""] = cidr.split("/");
   const prefix = Number(prefixText);
   if (ipaddr.IPv4.isValidFourPartDecimal(address)) {
     return prefix >= 1 && prefix <= 32 && `${ipaddr.IPv4.networkAddressFromCIDR(cidr).toString()}/${prefix}` === cidr;

@@ -4,6 +4,7 @@
 
 import { Client, ClientConfig } from "pg";
 import { adminRoleSql, createDatabaseSql, databaseSql, LOCAL_ADMIN_ROLE, rolesSql } from "./bootstrap-sql";
+import { inTransactionOn } from "./transaction";
 
 /** The passwords of the local database, generated once per data directory. */
 export interface LocalCredentials {
@@ -57,12 +58,7 @@ async function withClient<T>(config: ClientConfig, work: (client: Client) => Pro
 }
 
 async function inTransaction(client: Client, statements: string[]): Promise<void> {
-  await client.query("BEGIN");
-  try {
+  await inTransactionOn(client, async () => {
     for (const statement of statements) await client.query(statement);
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK");
-    throw error;
-  }
+  });
 }

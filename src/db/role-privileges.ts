@@ -3,6 +3,7 @@
 
 import { ClientBase } from "pg";
 import { ANALYTICS_SCHEMA, GRANTS, LoginRoleKey, role } from "./role-model";
+import { onlyRow } from "./rows";
 
 const DATABASE_PRIVILEGES = ["CONNECT", "TEMPORARY", "CREATE"];
 const SCHEMA_PRIVILEGES = ["USAGE", "CREATE"];
@@ -61,7 +62,7 @@ export async function checkRolePrivileges(client: ClientBase, key: LoginRoleKey)
 
   const mismatches: string[] = [];
   const compare = async (what: string, sql: string, params: unknown[], expectedHeld: boolean) => {
-    const held = (await client.query<{ held: boolean }>(`SELECT ${sql} AS held`, params)).rows[0].held;
+    const { held } = onlyRow(await client.query<{ held: boolean }>(`SELECT ${sql} AS held`, params), what);
     if (held !== expectedHeld) mismatches.push(`${what}: ${held ? "held" : "missing"}, the role model says ${expectedHeld ? "held" : "not held"}`);
   };
   for (const privilege of DATABASE_PRIVILEGES) {
@@ -103,5 +104,6 @@ export async function checkRolePrivileges(client: ClientBase, key: LoginRoleKey)
   for (const parent of expected.memberOf) {
     await compare(`membership in ${parent}`, "pg_has_role($1, 'USAGE')", [parent], true);
   }
-  return { serverVersion: session.rows[0].version, currentUser: session.rows[0].current_user, tables, mismatches };
+  const { version, current_user } = onlyRow(session, "the session query");
+  return { serverVersion: version, currentUser: current_user, tables, mismatches };
 }
