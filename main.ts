@@ -11,9 +11,7 @@ async function main(): Promise<void> {
   const hcl = process.argv.includes("--hcl");
   const stateBackend = stateLocationFromEnvironment(process.env);
   if (!stateBackend) {
-    console.log(
-      "note: local Terraform state (terraform.<stack>.tfstate); set PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION for the S3 backend.",
-    );
+    console.log("note: local Terraform state (terraform.<stack>.tfstate); set PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION for the S3 backend.");
   }
   const app = new App();
   const stacks = synthesizePulseAnalytics(app, { stateBackend });

@@ -22,6 +22,7 @@ import { buildPostgresUrl } from "../src/db/connection-url";
 import { LOCAL_SUPERUSER, LocalPostgres } from "../src/db/local-postgres";
 import { migrate } from "../src/db/migrate";
 import { createPool } from "../src/db/pool";
+import { onlyRow } from "../src/db/rows";
 import { generateEvents, pickFrom, seededRandom, WorkloadOptions } from "./workload";
 
 const { values } = parseArgs({
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
     const from = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() - config.months, to.getUTCDate()));
     await migrator.query("SELECT analytics.ensure_session_event_partitions($1, $2::date)", [config.months + 1, from.toISOString().slice(0, 10)]);
     const workload: WorkloadOptions = { seed: config.seed, learners: config.learners, skills: config.skills, events: config.events, from, to };
-    const version = (await app.query("SELECT current_setting('server_version') AS v")).rows[0].v as string;
+    const version = onlyRow(await app.query<{ v: string }>("SELECT current_setting('server_version') AS v"), "server_version").v;
     log(`PostgreSQL ${version}; ${config.events} events, ${config.learners} learners, ${config.skills} skills, ${config.months} months`);
 
     // 1. Raw COPY into session_events: the ceiling for getting rows in.
@@ -120,21 +121,26 @@ async function main(): Promise<void> {
     });
     const peak = memory.stop();
     const ingestRate = config.events / (ingestMs / 1000);
-    log(`recordSessionEvents: ${seconds(ingestMs)} s, ${Math.round(ingestRate)} events/s (${inserted} inserted), ratio to COPY ${(ingestRate / copyRate).toFixed(2)}`);
+    log(
+      `recordSessionEvents: ${seconds(ingestMs)} s, ${Math.round(ingestRate)} events/s (${inserted} inserted), ratio to COPY ${(ingestRate / copyRate).toFixed(2)}`,
+    );
 
     // 3. Readiness snapshots: one per learner per month, as a monthly job would leave them.
-    await migrator.query(`
+    await migrator.query(
+      `
       INSERT INTO analytics.user_readiness (user_id, computed_at, score, components, model_version)
       SELECT a.user_id, m.at, round((50 + 50 * sin(extract(epoch FROM m.at) / 1e6 + hashtext(a.user_id::text)))::numeric / 2 + 25, 2),
              jsonb_build_object('skills', count(*)), 'readiness-v1'
       FROM analytics.user_skill_agg a
       CROSS JOIN generate_series($1::timestamptz, $2::timestamptz, interval '1 month') AS m(at)
-      GROUP BY a.user_id, m.at`, [from, to]);
+      GROUP BY a.user_id, m.at`,
+      [from, to],
+    );
     await migrator.query("VACUUM (ANALYZE) analytics.session_events, analytics.user_skill_agg, analytics.user_readiness");
-    const readinessRows = Number((await migrator.query("SELECT count(*) FROM analytics.user_readiness")).rows[0].count);
+    const readinessRows = Number(onlyRow(await migrator.query<{ count: string }>("SELECT count(*) FROM analytics.user_readiness"), "count").count);
 
     // 4. Latency, as the backend sees it: one query at a time through the app role's pool.
-    const learners = (await migrator.query("SELECT DISTINCT user_id FROM analytics.user_skill_agg")).rows.map((r) => r.user_id as string);
+    const learners = (await migrator.query<{ user_id: string }>("SELECT DISTINCT user_id FROM analytics.user_skill_agg")).rows.map((r) => r.user_id);
     const random = seededRandom(config.seed + 1);
     const pick = () => pickFrom(learners, random);
     const ninetyDaysAgo = new Date(to.getTime() - 90 * 86_400_000);
@@ -144,8 +150,11 @@ async function main(): Promise<void> {
     const readiness = await latencies(config.queries * 2, () => latestReadiness(app!, pick()));
     log(`90-day timeline: p50 ${timeline.p50} ms, p95 ${timeline.p95} ms, p99 ${timeline.p99} ms`);
     log(`latest readiness: p50 ${readiness.p50} ms, p95 ${readiness.p95} ms, p99 ${readiness.p99} ms`);
-    const sizes = (await migrator.query(`SELECT pg_size_pretty(pg_total_relation_size('analytics.user_skill_agg')) AS agg,
-      (SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) FROM pg_inherits WHERE inhparent = 'analytics.session_events'::regclass) AS events`)).rows[0];
+    const sizes = onlyRow(
+      await migrator.query<{ agg: string; events: string }>(`SELECT pg_size_pretty(pg_total_relation_size('analytics.user_skill_agg')) AS agg,
+      (SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) FROM pg_inherits WHERE inhparent = 'analytics.session_events'::regclass) AS events`),
+      "sizes",
+    );
 
     const report = {
       measuredAt: new Date().toISOString(),
@@ -205,7 +214,10 @@ async function copyEvents(pool: Pool, workload: WorkloadOptions): Promise<void> 
       }
       if (chunk) yield chunk;
     })();
-    await pipeline(Readable.from(lines), client.query(copyFrom("COPY analytics.session_events (event_id, user_id, session_id, skill, occurred_at, score, metrics) FROM STDIN")));
+    await pipeline(
+      Readable.from(lines),
+      client.query(copyFrom("COPY analytics.session_events (event_id, user_id, session_id, skill, occurred_at, score, metrics) FROM STDIN")),
+    );
   } finally {
     client.release();
   }

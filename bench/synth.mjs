@@ -62,7 +62,13 @@ if (options.cli) {
 
 const report = {
   measuredAt: new Date().toISOString(),
-  machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), os: `${platform()} ${release()}`, node: process.version },
+  machine: {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: `${platform()} ${release()}`,
+    node: process.version,
+  },
   stacks: ["bootstrap", "dev-instance", "dev", "staging-instance", "staging", "prod-instance", "prod"],
   targetMs: 3000,
   results,

@@ -92,7 +92,7 @@ export function shuffled<T>(items: readonly T[], random: () => number): T[] {
 /** Splits `items` into consecutive batches of random sizes between 1 and `max`. */
 export function randomBatches<T>(items: readonly T[], max: number, random: () => number): T[][] {
   const batches: T[][] = [];
-  for (let i = 0; i < items.length; ) {
+  for (let i = 0; i < items.length;) {
     const size = 1 + Math.floor(random() * max);
     batches.push(items.slice(i, i + size));
     i += size;

@@ -60,7 +60,7 @@ export class PulseAnalyticsBootstrapStack extends TerraformStack {
         "owner/name, or owner@<id>/name@<id> for repositories with immutable subject claims.",
       undefined,
       [
-        "can(regex(\"^[A-Za-z0-9_.-]+(@[0-9]+)?/[A-Za-z0-9_.-]+(@[0-9]+)?$\", var.github_repository))",
+        'can(regex("^[A-Za-z0-9_.-]+(@[0-9]+)?/[A-Za-z0-9_.-]+(@[0-9]+)?$", var.github_repository))',
         "owner/name of a GitHub repository, e.g. acme/pulse-analytics-postgres, or owner@<id>/name@<id> when its tokens use immutable subject claims",
       ],
     );
@@ -69,7 +69,7 @@ export class PulseAnalyticsBootstrapStack extends TerraformStack {
       "Name of the Terraform state bucket to create (PULSE_TF_STATE_BUCKET of the environments).",
       props.stateBackend?.bucket,
       [
-        "can(regex(\"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$\", var.state_bucket))",
+        'can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.state_bucket))',
         "an S3 bucket name: 3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit",
       ],
     );

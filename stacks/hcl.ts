@@ -70,7 +70,8 @@ export async function renderHcl(json: JsonObject, blocks: BlockSchema): Promise<
         for (const body of bodies as JsonObject[]) out.push(`provider ${quote(type)} {\n${renderBody(body, `provider ${type}`, [], blocks)}\n}`);
       }
     } else if (key === "variable") {
-      for (const [name, body] of Object.entries(section as JsonObject)) out.push(`variable ${quote(name)} {\n${renderVariable(body as JsonObject)}\n}`);
+      for (const [name, body] of Object.entries(section as JsonObject))
+        out.push(`variable ${quote(name)} {\n${renderVariable(body as JsonObject)}\n}`);
     } else if (key === "output") {
       for (const [name, body] of Object.entries(section as JsonObject)) out.push(`output ${quote(name)} {\n${renderOutput(body as JsonObject)}\n}`);
     } else {
@@ -117,7 +118,8 @@ function renderVariable(body: JsonObject): string {
   const lines: string[] = [];
   for (const [key, value] of Object.entries(body)) {
     if (key === "//") continue;
-    if (key === "type") lines.push(`type = ${value as string}`); // a type expression, not a string
+    if (key === "type")
+      lines.push(`type = ${value as string}`); // a type expression, not a string
     else if (key === "validation") for (const rule of value as JsonObject[]) lines.push(`validation {\n${renderAttributes(rule)}\n}`);
     // A default and a description are literal values: a "${" in them is text, not an interpolation.
     else if (key === "default" || key === "description") lines.push(`${key} = ${renderLiteral(value)}`);
@@ -145,7 +147,8 @@ function renderBody(body: JsonObject, owner: string, path: string[], blocks: Blo
     if (key === "//") continue; // cdktf's construct metadata: JSON comments, nothing Terraform reads
     if (key === "dynamic") throw new Error(`HCL rendering does not support dynamic blocks (${owner})`);
     if (path.length === 0 && (key === "provider" || key === "provisioner" || key === "connection" || key === "lifecycle" || key === "depends_on")) {
-      if (key === "provider") lines.push(`provider = ${value as string}`); // a provider reference, e.g. postgresql.admin
+      if (key === "provider")
+        lines.push(`provider = ${value as string}`); // a provider reference, e.g. postgresql.admin
       else if (key === "depends_on") lines.push(`depends_on = ${renderReferences(value)}`);
       else if (key === "lifecycle") lines.push(`lifecycle {\n${renderLifecycle(value as JsonObject)}\n}`);
       else throw new Error(`HCL rendering does not support ${key} blocks (${owner})`);
@@ -241,7 +244,7 @@ function quotedTemplate(parts: ReturnType<typeof templateParts>): string {
 function templateParts(text: string): Array<{ kind: "literal" | "interpolation"; text: string }> {
   const parts: Array<{ kind: "literal" | "interpolation"; text: string }> = [];
   let literal = "";
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     if (text.startsWith("$${", i) || text.startsWith("%%{", i)) {
       // Escaped sequences stay escaped: the same text in HCL.
       literal += text.slice(i, i + 3);
@@ -279,6 +282,7 @@ function closingBrace(text: string, start: number): number {
 }
 
 function escapeLiteral(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a quoted string must escape
   return text.replace(/[\\"\u0000-\u001f]/g, (char) => {
     if (char === "\\") return "\\\\";
     if (char === '"') return '\\"';

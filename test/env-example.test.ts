@@ -26,7 +26,12 @@ describe(".env.example", () => {
     const lines = example.split("\n");
     const at = lines.findIndex((line) => new RegExp(`^#? ?${name}=`).test(line));
     expect({ name, listed: at >= 0 }).toEqual({ name, listed: true });
-    expect(lines.slice(0, at).reverse().find((line) => line.trim() !== "" && !new RegExp(`^#? ?PULSE_\\w+=`).test(line))).toMatch(/^#/);
+    expect(
+      lines
+        .slice(0, at)
+        .reverse()
+        .find((line) => line.trim() !== "" && !new RegExp(`^#? ?PULSE_\\w+=`).test(line)),
+    ).toMatch(/^#/);
   });
 
   it("names the backend's own variable, PULSE_ANALYTICS_DATABASE_URL", () => {

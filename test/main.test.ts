@@ -37,7 +37,15 @@ describe("npm run synth", () => {
     const result = await synth();
     outdirs.push(result.outdir);
     expect(result.code).toBe(0);
-    expect(readdirSync(join(result.outdir, "stacks")).sort()).toEqual(["bootstrap", "dev", "dev-instance", "prod", "prod-instance", "staging", "staging-instance"]);
+    expect(readdirSync(join(result.outdir, "stacks")).sort()).toEqual([
+      "bootstrap",
+      "dev",
+      "dev-instance",
+      "prod",
+      "prod-instance",
+      "staging",
+      "staging-instance",
+    ]);
     for (const env of ["bootstrap", "dev", "staging", "prod", "dev-instance", "staging-instance", "prod-instance"]) {
       const json = JSON.parse(readFileSync(join(result.outdir, "stacks", env, "cdk.tf.json"), "utf8"));
       expect(json.terraform.backend).toHaveProperty("local");
@@ -79,7 +87,9 @@ describe("npm run synth", () => {
     const result = await synth(canaries);
     outdirs.push(result.outdir);
     expect(result.code).toBe(0);
-    const written = filesUnder(result.outdir).map((file) => readFileSync(file, "utf8")).join("\n");
+    const written = filesUnder(result.outdir)
+      .map((file) => readFileSync(file, "utf8"))
+      .join("\n");
     expect(written.length).toBeGreaterThan(10_000);
     for (const value of Object.values(canaries)) {
       expect(written).not.toContain(value.match(/canary-[a-z-]+-[0-9a-f]+/)![0]);

@@ -82,7 +82,11 @@ export function validateEvents(events: readonly SessionEvent[], options: Validat
 }
 
 /** The same, handing the event loop back every `slice` events, so a caller's server stays responsive. */
-export async function validateEventsYielding(events: readonly SessionEvent[], options: ValidationOptions = {}, slice = 5_000): Promise<NormalizedEvent[]> {
+export async function validateEventsYielding(
+  events: readonly SessionEvent[],
+  options: ValidationOptions = {},
+  slice = 5_000,
+): Promise<NormalizedEvent[]> {
   const batch = new BatchValidation(events, options);
   for (let start = 0; start < events.length; start += slice) {
     if (start > 0) await new Promise((resolve) => setImmediate(resolve));
@@ -103,9 +107,11 @@ class BatchValidation {
     private readonly events: readonly SessionEvent[],
     private readonly options: ValidationOptions,
   ) {
-    if (!Array.isArray(events as unknown)) throw new InvalidEventsError([{ index: -1, reason: "events must be an array" }]);
+    if (!Array.isArray(events)) throw new InvalidEventsError([{ index: -1, reason: "events must be an array" }]);
     if (events.length > MAX_BATCH_EVENTS) {
-      throw new InvalidEventsError([{ index: -1, reason: `a batch holds at most ${MAX_BATCH_EVENTS} events, this one ${events.length}: send it in smaller batches` }]);
+      throw new InvalidEventsError([
+        { index: -1, reason: `a batch holds at most ${MAX_BATCH_EVENTS} events, this one ${events.length}: send it in smaller batches` },
+      ]);
     }
     this.latest = (options.now ?? new Date()).getTime() + (options.maxFutureSkewMs ?? DAY_MS);
   }
@@ -135,12 +141,17 @@ class BatchValidation {
     } else if (LONE_SURROGATE.test(event.skill)) {
       reasons.push("skill is not well-formed Unicode (a lone UTF-16 surrogate)");
     }
-    const parsed = event.occurredAt instanceof Date ? event.occurredAt.getTime() : typeof event.occurredAt === "string" ? parseTimestamp(event.occurredAt) : NaN;
+    const parsed =
+      event.occurredAt instanceof Date ? event.occurredAt.getTime() : typeof event.occurredAt === "string" ? parseTimestamp(event.occurredAt) : NaN;
     const time = typeof parsed === "number" ? parsed : NaN;
     if (typeof parsed === "string") reasons.push(`occurredAt ${JSON.stringify(event.occurredAt)} ${parsed}`);
-    else if (!Number.isFinite(time)) reasons.push(`occurredAt ${JSON.stringify(event.occurredAt)} is not a timestamp with a time zone (ISO 8601, Z or ±hh:mm)`);
+    else if (!Number.isFinite(time))
+      reasons.push(`occurredAt ${JSON.stringify(event.occurredAt)} is not a timestamp with a time zone (ISO 8601, Z or ±hh:mm)`);
     else if (time < EARLIEST) reasons.push(`occurredAt ${new Date(time).toISOString()} is before 2020`);
-    else if (time > latest) reasons.push(`occurredAt ${new Date(time).toISOString()} is more than ${Math.round((options.maxFutureSkewMs ?? DAY_MS) / 3_600_000)} h in the future`);
+    else if (time > latest)
+      reasons.push(
+        `occurredAt ${new Date(time).toISOString()} is more than ${Math.round((options.maxFutureSkewMs ?? DAY_MS) / 3_600_000)} h in the future`,
+      );
     if (typeof event.score !== "number" || !Number.isFinite(event.score) || event.score < 0 || event.score > 100) {
       reasons.push(`score ${JSON.stringify(event.score)} is not a finite number from 0 to 100`);
     }

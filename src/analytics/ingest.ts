@@ -134,7 +134,9 @@ const RETRYABLE = new Set(["40001", "40P01"]);
  */
 export class MissingPartitionError extends Error {
   constructor(detail: string) {
-    super(`an event's occurred_at falls in a month without a session_events partition (${detail}), and creating it failed; nothing of this chunk was written. Run npm run db:migrate (the app role may create partitions from migration 4 on), or create the months with npm run db:maintain.`);
+    super(
+      `an event's occurred_at falls in a month without a session_events partition (${detail}), and creating it failed; nothing of this chunk was written. Run npm run db:migrate (the app role may create partitions from migration 4 on), or create the months with npm run db:maintain.`,
+    );
     this.name = "MissingPartitionError";
   }
 }
@@ -198,7 +200,12 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
   if (firstFailure !== undefined) {
     // Nothing stored: the error as it came. Part stored: say how much, and which chunk failed.
     if (completed === 0) throw firstFailure.error;
-    throw new PartlyStoredError(completed, valid.length, firstFailure.chunk.map((e) => e.eventId), firstFailure.error);
+    throw new PartlyStoredError(
+      completed,
+      valid.length,
+      firstFailure.chunk.map((e) => e.eventId),
+      firstFailure.error,
+    );
   }
   conflicts.sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   const conflictingEvents = new Set(conflicts.map((c) => c.eventId)).size;
@@ -206,7 +213,19 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
 }
 
 function compareForLocking(a: NormalizedEvent, b: NormalizedEvent): number {
-  return a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : a.skill < b.skill ? -1 : a.skill > b.skill ? 1 : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+  return a.userId < b.userId
+    ? -1
+    : a.userId > b.userId
+      ? 1
+      : a.skill < b.skill
+        ? -1
+        : a.skill > b.skill
+          ? 1
+          : a.eventId < b.eventId
+            ? -1
+            : a.eventId > b.eventId
+              ? 1
+              : 0;
 }
 
 interface ChunkResult {
@@ -274,7 +293,8 @@ async function createMonthPartitions(pool: Pool, chunk: NormalizedEvent[], cause
     try {
       await pool.query("SELECT analytics.ensure_session_event_partitions(0, $1::date)", [`${month}-01`]);
     } catch (error) {
-      if ((error as { code?: string }).code === "42501") throw new MissingPartitionError(String((cause as { detail?: string }).detail ?? "no detail"));
+      if ((error as { code?: string }).code === "42501")
+        throw new MissingPartitionError(String((cause as { detail?: string }).detail ?? "no detail"));
       throw error;
     }
   }

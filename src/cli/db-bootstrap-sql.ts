@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { psqlBootstrapScript } from "../db/bootstrap-sql";
 import { CommandError, runCommand } from "./command";
 
-runCommand(async () => {
+runCommand(() => {
   const { values } = parseArgs({ options: { database: { type: "string", default: "pulse_analytics" }, out: { type: "string" } } });
   const script = psqlBootstrapScript({ databaseName: values.database });
   if (values.out === undefined) {
@@ -22,7 +22,9 @@ runCommand(async () => {
     renameSync(temporary, values.out);
   } catch (error) {
     rmSync(temporary, { force: true });
-    throw new CommandError(`cannot write ${values.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Pass --out a file in a folder that exists.`);
+    throw new CommandError(
+      `cannot write ${values.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Pass --out a file in a folder that exists.`,
+    );
   }
   console.error(`wrote ${values.out}`);
 });

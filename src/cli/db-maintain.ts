@@ -24,7 +24,9 @@ runCommand(async () => {
   });
   try {
     const result = await pool.query<{ created: number }>("SELECT analytics.ensure_session_event_partitions($1) AS created", [monthsAhead]);
-    console.error(`session_events partitions: ${onlyRow(result, "ensure_session_event_partitions").created} created, the next ${monthsAhead} month(s) covered.`);
+    console.error(
+      `session_events partitions: ${onlyRow(result, "ensure_session_event_partitions").created} created, the next ${monthsAhead} month(s) covered.`,
+    );
   } finally {
     await pool.end();
   }

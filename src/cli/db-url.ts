@@ -97,7 +97,9 @@ runCommand(async () => {
     try {
       writePrivateFile(values.out, rendered);
     } catch (error) {
-      throw new CommandError(`cannot write ${values.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; nothing was written.`);
+      throw new CommandError(
+        `cannot write ${values.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; nothing was written.`,
+      );
     }
     console.error(`Wrote ${URL_VARIABLE[roleKey]} (${format}) for ${environment} to ${values.out} (mode 0600).`);
   } else {

@@ -26,7 +26,9 @@ runCommand(async () => {
   const certFile = values["tls-cert"] ?? process.env.PULSE_LOCAL_TLS_CERT_FILE;
   const keyFile = values["tls-key"] ?? process.env.PULSE_LOCAL_TLS_KEY_FILE;
   if (Boolean(certFile) !== Boolean(keyFile)) {
-    throw new CommandError("TLS needs both a certificate and its key: pass --tls-cert and --tls-key (or PULSE_LOCAL_TLS_CERT_FILE and PULSE_LOCAL_TLS_KEY_FILE).");
+    throw new CommandError(
+      "TLS needs both a certificate and its key: pass --tls-cert and --tls-key (or PULSE_LOCAL_TLS_CERT_FILE and PULSE_LOCAL_TLS_KEY_FILE).",
+    );
   }
   const tls = certFile && keyFile ? { certFile, keyFile } : undefined;
   const server = await LocalPostgres.start({ stateDir, port, tls });

@@ -89,9 +89,33 @@ export const engineVersionRule: Rule<[string, number]> = {
 // small) for MariaDB and MySQL only; RDS for PostgreSQL supports it on every class it offers.
 const BURSTABLE_FAMILIES = ["t3", "t4g"];
 const STANDARD_FAMILIES = [
-  "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m6idn", "m6in", "m7g", "m7i", "m8g", "m8gd",
-  "r5", "r5b", "r5d", "r6g", "r6gd", "r6i", "r6id", "r6idn", "r6in", "r7g", "r7i", "r8g", "r8gd",
-  "x2g", "x2iedn",
+  "m5",
+  "m5d",
+  "m6g",
+  "m6gd",
+  "m6i",
+  "m6id",
+  "m6idn",
+  "m6in",
+  "m7g",
+  "m7i",
+  "m8g",
+  "m8gd",
+  "r5",
+  "r5b",
+  "r5d",
+  "r6g",
+  "r6gd",
+  "r6i",
+  "r6id",
+  "r6idn",
+  "r6in",
+  "r7g",
+  "r7i",
+  "r8g",
+  "r8gd",
+  "x2g",
+  "x2iedn",
 ];
 const INSTANCE_CLASS_PATTERN = new RegExp(
   `^db\\.((${BURSTABLE_FAMILIES.join("|")})\\.(micro|small|medium|large|xlarge|2xlarge)` +
@@ -111,26 +135,114 @@ export const instanceClassRule: TerraformRule<[string]> = {
 // at most 48 characters, because the monitoring role's name appends "-rds-monitoring" within IAM's 64.
 const IDENTIFIER_PATTERN = /^[a-z](-?[a-z0-9])*$/;
 export const identifierRule: Rule<[string]> = {
-  allowed: () =>
-    "1 to 48 lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen",
+  allowed: () => "1 to 48 lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen",
   isValid: (v) => matches(IDENTIFIER_PATTERN, v) && v.length <= 48,
 };
 
 // PostgreSQL reserved key words (PostgreSQL docs, Appendix C, "reserved"): RDS refuses them as a
 // database or master user name, and they would need quoting everywhere else.
 const POSTGRES_RESERVED_WORDS = [
-  "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",
-  "binary", "both", "case", "cast", "check", "collate", "collation", "column", "concurrently",
-  "constraint", "create", "cross", "current_catalog", "current_date", "current_role",
-  "current_schema", "current_time", "current_timestamp", "current_user", "default", "deferrable",
-  "desc", "distinct", "do", "else", "end", "except", "false", "fetch", "for", "foreign", "freeze",
-  "from", "full", "grant", "group", "having", "ilike", "in", "initially", "inner", "intersect",
-  "into", "is", "isnull", "join", "lateral", "leading", "left", "like", "limit", "localtime",
-  "localtimestamp", "natural", "not", "notnull", "null", "offset", "on", "only", "or", "order",
-  "outer", "overlaps", "placing", "primary", "references", "returning", "right", "select",
-  "session_user", "similar", "some", "symmetric", "system_user", "table", "tablesample", "then",
-  "to", "trailing", "true", "union", "unique", "user", "using", "variadic", "verbose", "when",
-  "where", "window", "with",
+  "all",
+  "analyse",
+  "analyze",
+  "and",
+  "any",
+  "array",
+  "as",
+  "asc",
+  "asymmetric",
+  "authorization",
+  "binary",
+  "both",
+  "case",
+  "cast",
+  "check",
+  "collate",
+  "collation",
+  "column",
+  "concurrently",
+  "constraint",
+  "create",
+  "cross",
+  "current_catalog",
+  "current_date",
+  "current_role",
+  "current_schema",
+  "current_time",
+  "current_timestamp",
+  "current_user",
+  "default",
+  "deferrable",
+  "desc",
+  "distinct",
+  "do",
+  "else",
+  "end",
+  "except",
+  "false",
+  "fetch",
+  "for",
+  "foreign",
+  "freeze",
+  "from",
+  "full",
+  "grant",
+  "group",
+  "having",
+  "ilike",
+  "in",
+  "initially",
+  "inner",
+  "intersect",
+  "into",
+  "is",
+  "isnull",
+  "join",
+  "lateral",
+  "leading",
+  "left",
+  "like",
+  "limit",
+  "localtime",
+  "localtimestamp",
+  "natural",
+  "not",
+  "notnull",
+  "null",
+  "offset",
+  "on",
+  "only",
+  "or",
+  "order",
+  "outer",
+  "overlaps",
+  "placing",
+  "primary",
+  "references",
+  "returning",
+  "right",
+  "select",
+  "session_user",
+  "similar",
+  "some",
+  "symmetric",
+  "system_user",
+  "table",
+  "tablesample",
+  "then",
+  "to",
+  "trailing",
+  "true",
+  "union",
+  "unique",
+  "user",
+  "using",
+  "variadic",
+  "verbose",
+  "when",
+  "where",
+  "window",
+  "with",
 ];
 
 // Lower case only: PostgreSQL folds unquoted names to lower case, so a mixed-case name would need
@@ -141,10 +253,7 @@ export const databaseNameRule: Rule<[string]> = {
   allowed: () =>
     "1 to 63 lower-case letters, digits and underscores, starting with a letter; not postgres, " +
     "template0, template1, rdsadmin or a PostgreSQL reserved word",
-  isValid: (v) =>
-    matches(DATABASE_NAME_PATTERN, v) &&
-    !RESERVED_DATABASE_NAMES.includes(v) &&
-    !POSTGRES_RESERVED_WORDS.includes(v),
+  isValid: (v) => matches(DATABASE_NAME_PATTERN, v) && !RESERVED_DATABASE_NAMES.includes(v) && !POSTGRES_RESERVED_WORDS.includes(v),
 };
 
 // RDS master user name for PostgreSQL: 1–16 letters, digits, underscores, starting with a letter;
@@ -200,8 +309,7 @@ export const maxAllocatedStorageRule: TerraformRule<[number, number]> = {
     (allocated === undefined ? "" : ` (${allocated}, so at least ${Math.ceil((allocated * 11) / 10)})`) +
     ` and at most ${GP3_MAX_GB}, because RDS storage autoscaling needs that headroom`,
   isValid: (max, allocated) => isWholeNumberIn(max, GP3_MIN_GB, GP3_MAX_GB) && max * 10 >= allocated * 11,
-  terraformCondition: (max, allocated) =>
-    `${wholeNumberInCondition(max, GP3_MIN_GB, GP3_MAX_GB)} && ${max} * 10 >= ${allocated} * 11`,
+  terraformCondition: (max, allocated) => `${wholeNumberInCondition(max, GP3_MIN_GB, GP3_MAX_GB)} && ${max} * 10 >= ${allocated} * 11`,
 };
 
 // gp3 below 400 GiB has a fixed baseline (3,000 IOPS, 125 MiB/s) that cannot be set; from 400 GiB
@@ -213,8 +321,7 @@ export const iopsRule: TerraformRule<[number, number]> = {
     `a whole number from 12000 to 64000, and only with allocatedStorageGb >= ${GP3_PROVISIONING_MIN_GB} ` +
     `(it is ${allocated}; below that gp3 has a fixed 3000 IOPS baseline)`,
   isValid: (iops, allocated) => isWholeNumberIn(iops, 12000, 64000) && allocated >= GP3_PROVISIONING_MIN_GB,
-  terraformCondition: (iops, allocated) =>
-    `${wholeNumberInCondition(iops, 12000, 64000)} && ${allocated} >= ${GP3_PROVISIONING_MIN_GB}`,
+  terraformCondition: (iops, allocated) => `${wholeNumberInCondition(iops, 12000, 64000)} && ${allocated} >= ${GP3_PROVISIONING_MIN_GB}`,
 };
 
 // From 400 GiB RDS sets gp3 IOPS and throughput itself, but Terraform sends the IOPS it last read
@@ -227,17 +334,14 @@ export const provisionedStorageRule: TerraformRule<[number, number | undefined, 
     `storageThroughputMibps (500–4000) set in the same change (it is ${allocated} GiB; Terraform would otherwise send ` +
     `the stale 3000 IOPS of the smaller volume and RDS refuses it, hashicorp/terraform-provider-aws#28382)`,
   isValid: (allocated, iops, throughput) => allocated < GP3_PROVISIONING_MIN_GB || (iops !== undefined && throughput !== undefined),
-  terraformCondition: (allocated, iops, throughput) =>
-    `${allocated} < ${GP3_PROVISIONING_MIN_GB} || (${iops} != null && ${throughput} != null)`,
+  terraformCondition: (allocated, iops, throughput) => `${allocated} < ${GP3_PROVISIONING_MIN_GB} || (${iops} != null && ${throughput} != null)`,
 };
 
 export const storageThroughputRule: TerraformRule<[number, number | undefined]> = {
   allowed: (_mibps, iops) =>
-    `a whole number of MiB/s from 500 to 4000, at most a quarter of iops (${iops ?? "unset"}); ` +
-    `set iops together with it`,
+    `a whole number of MiB/s from 500 to 4000, at most a quarter of iops (${iops ?? "unset"}); ` + `set iops together with it`,
   isValid: (mibps, iops) => iops !== undefined && isWholeNumberIn(mibps, 500, 4000) && mibps * 4 <= iops,
-  terraformCondition: (mibps, iops) =>
-    `${iops} != null && ${wholeNumberInCondition(mibps, 500, 4000)} && ${mibps} * 4 <= coalesce(${iops}, 0)`,
+  terraformCondition: (mibps, iops) => `${iops} != null && ${wholeNumberInCondition(mibps, 500, 4000)} && ${mibps} * 4 <= coalesce(${iops}, 0)`,
 };
 
 // --- backups, monitoring, logs ------------------------------------------------------------
@@ -273,15 +377,12 @@ export const performanceInsightsRetentionRule: Rule<[number]> = {
 const DATABASE_INSIGHTS_MODES = ["standard", "advanced"] as const;
 export type DatabaseInsightsMode = (typeof DATABASE_INSIGHTS_MODES)[number];
 export const databaseInsightsModeRule: Rule<[string, boolean, number]> = {
-  allowed: () =>
-    `"standard", or "advanced" with performanceInsights on and performanceInsightsRetentionDays >= 465`,
+  allowed: () => `"standard", or "advanced" with performanceInsights on and performanceInsightsRetentionDays >= 465`,
   isValid: (mode, performanceInsights, retentionDays) =>
-    mode === "standard" || (mode === "advanced" && performanceInsights && retentionDays >= 465),
+    (DATABASE_INSIGHTS_MODES as readonly string[]).includes(mode) && (mode === "standard" || (performanceInsights && retentionDays >= 465)),
 };
 
-const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 export const logRetentionRule: Rule<[number]> = {
   allowed: () => `a CloudWatch Logs retention in days: ${LOG_RETENTION_DAYS.join(", ")}`,
   isValid: (v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v),
@@ -390,8 +491,7 @@ export const subnetIdsRule: TerraformRule<[readonly string[]]> = {
   allowed: () =>
     "at least 2 distinct subnet ids (subnet- followed by 8 or 17 hex digits) in different availability zones; " +
     "an RDS subnet group must span two zones",
-  isValid: (v) =>
-    Array.isArray(v) && v.length >= 2 && new Set(v).size === v.length && v.every((id) => matches(SUBNET_ID_PATTERN, id)),
+  isValid: (v) => Array.isArray(v) && v.length >= 2 && new Set(v).size === v.length && v.every((id) => matches(SUBNET_ID_PATTERN, id)),
   terraformCondition: (ref) =>
     `length(${ref}) >= 2 && length(distinct(${ref})) == length(${ref}) && ${everyElement(ref, (v) => regexCondition(v, SUBNET_ID_PATTERN))}`,
 };
@@ -424,8 +524,7 @@ export const allowedCidrBlocksRule: TerraformRule<[readonly string[]]> = {
     "of at least /1, never 0.0.0.0/0 or ::/0, e.g. 10.20.0.0/16 or 2001:db8::/56",
   isValid: (v) => Array.isArray(v) && new Set(v).size === v.length && v.every(isCanonicalCidr),
   terraformCondition: (ref) =>
-    `length(distinct(${ref})) == length(${ref}) && ` +
-    everyElement(ref, (v) => `try(cidrsubnet(${v}, 0, 0), "") == ${v} && !endswith(${v}, "/0")`),
+    `length(distinct(${ref})) == length(${ref}) && ` + everyElement(ref, (v) => `try(cidrsubnet(${v}, 0, 0), "") == ${v} && !endswith(${v}, "/0")`),
 };
 
 /** With no admitted source the database, and the deploy that configures it, could not be reached. */

@@ -111,7 +111,13 @@ function commonStatements(input: CiRolePolicyInput, a: Arns): Statement[] {
 
 /** The environment's RDS resources: the instance, its parameter groups, subnet group, default option group, snapshots. */
 function rdsResources(a: Arns): string[] {
-  return [a.db, a.rds("pg", `${a.identifier}-*`), a.rds("subgrp", a.identifier), a.rds("og", "default:postgres-*"), a.rds("snapshot", `${a.identifier}-*`)];
+  return [
+    a.db,
+    a.rds("pg", `${a.identifier}-*`),
+    a.rds("subgrp", a.identifier),
+    a.rds("og", "default:postgres-*"),
+    a.rds("snapshot", `${a.identifier}-*`),
+  ];
 }
 
 /**
@@ -128,8 +134,18 @@ function refreshStatements(a: Arns): Statement[] {
       Resource: rdsResources(a),
     },
     { Sid: "RefreshLogGroups", Effect: "Allow", Action: ["logs:ListTagsForResource", "logs:ListTagsLogGroup"], Resource: a.logGroups },
-    { Sid: "RefreshMonitoringRole", Effect: "Allow", Action: ["iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"], Resource: a.monitoringRole },
-    { Sid: "RefreshSecrets", Effect: "Allow", Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"], Resource: a.secret(`${a.identifier}/*`) },
+    {
+      Sid: "RefreshMonitoringRole",
+      Effect: "Allow",
+      Action: ["iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"],
+      Resource: a.monitoringRole,
+    },
+    {
+      Sid: "RefreshSecrets",
+      Effect: "Allow",
+      Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"],
+      Resource: a.secret(`${a.identifier}/*`),
+    },
     {
       Sid: "RefreshUnnamed",
       Effect: "Allow",

@@ -25,7 +25,7 @@ export class EphemeralSecretVersion extends TerraformElement {
     return Token.asString(ref(`ephemeral.${TYPE}.${this.friendlyUniqueId}.secret_string`, this.cdktfStack));
   }
 
-  public override toTerraform(): any {
+  public override toTerraform(): Record<string, unknown> {
     return { ephemeral: { [TYPE]: { [this.friendlyUniqueId]: { secret_id: this.secretId } } } };
   }
 }

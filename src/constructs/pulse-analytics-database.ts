@@ -65,7 +65,7 @@ export class PulseAnalyticsDatabase extends Construct {
       port: Token.asNumber(orInstanceValue(p.adminPort, instance.port)),
       database: "postgres",
       username: instance.masterUsername,
-      password: Fn.lookup(Fn.jsondecode(masterSecret.secretString), "password"),
+      password: Token.asString(Fn.lookup(Fn.jsondecode(masterSecret.secretString), "password")),
       // RDS's master user is not a superuser: the provider then grants itself role memberships as it needs them.
       superuser: false,
       // TLS always (the parameter group forces it). "require" rather than "verify-full" because the

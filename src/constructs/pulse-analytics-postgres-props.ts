@@ -284,9 +284,7 @@ export function validatePulseAnalyticsPostgresProps(props: PulseAnalyticsPostgre
 /** The same checks for every prop but the network, which the database level does not use. */
 export function validatePulseAnalyticsPostgresSizing(props: PulseAnalyticsPostgresSizing, where = "PulseAnalyticsPostgres"): void {
   if (!rules.ENVIRONMENT_NAMES.includes(props.environment)) {
-    throw new InvalidInputError(
-      `${where}: ${rules.describeViolation("environment", props.environment, rules.ENVIRONMENT_NAMES.join(", "))}`,
-    );
+    throw new InvalidInputError(`${where}: ${rules.describeViolation("environment", props.environment, rules.ENVIRONMENT_NAMES.join(", "))}`);
   }
   const p = withDefaults(props as PulseAnalyticsPostgresProps);
   const check = checker(where);
@@ -308,13 +306,7 @@ export function validatePulseAnalyticsPostgresSizing(props: PulseAnalyticsPostgr
   check("masterUsername", rules.masterUsernameRule, p.masterUsername);
   check("port", rules.portRule, p.port);
   check("performanceInsightsRetentionDays", rules.performanceInsightsRetentionRule, p.performanceInsightsRetentionDays);
-  check(
-    "databaseInsightsMode",
-    rules.databaseInsightsModeRule,
-    p.databaseInsightsMode,
-    p.performanceInsights,
-    p.performanceInsightsRetentionDays,
-  );
+  check("databaseInsightsMode", rules.databaseInsightsModeRule, p.databaseInsightsMode, p.performanceInsights, p.performanceInsightsRetentionDays);
   check("monitoringIntervalSeconds", rules.monitoringIntervalRule, p.monitoringIntervalSeconds);
   check("caCertIdentifier", rules.caCertIdentifierRule, p.caCertIdentifier);
   check("kmsKeyArn", rules.kmsKeyArnRule, p.kmsKeyArn as string);

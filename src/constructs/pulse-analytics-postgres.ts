@@ -239,7 +239,7 @@ export class PulseAnalyticsPostgres extends Construct {
       ipProtocol: "tcp",
       fromPort: p.port,
       toPort: p.port,
-      referencedSecurityGroupId: fromGroups.value,
+      referencedSecurityGroupId: Token.asString(fromGroups.value),
       tags,
     });
     const fromCidrs = TerraformIterator.fromList(p.allowedCidrBlocks);
@@ -250,8 +250,8 @@ export class PulseAnalyticsPostgres extends Construct {
       ipProtocol: "tcp",
       fromPort: p.port,
       toPort: p.port,
-      cidrIpv4: Fn.conditional(Fn.strcontains(fromCidrs.value, ":"), Token.nullValue(), fromCidrs.value),
-      cidrIpv6: Fn.conditional(Fn.strcontains(fromCidrs.value, ":"), fromCidrs.value, Token.nullValue()),
+      cidrIpv4: Token.asString(Fn.conditional(Fn.strcontains(Token.asString(fromCidrs.value), ":"), Token.nullValue(), fromCidrs.value)),
+      cidrIpv6: Token.asString(Fn.conditional(Fn.strcontains(Token.asString(fromCidrs.value), ":"), fromCidrs.value, Token.nullValue())),
       tags,
     });
     return group;
@@ -266,9 +266,7 @@ export class PulseAnalyticsPostgres extends Construct {
       description: `Lets RDS Enhanced Monitoring publish OS metrics of ${p.identifier}`,
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [
-          { Effect: "Allow", Principal: { Service: "monitoring.rds.amazonaws.com" }, Action: "sts:AssumeRole" },
-        ],
+        Statement: [{ Effect: "Allow", Principal: { Service: "monitoring.rds.amazonaws.com" }, Action: "sts:AssumeRole" }],
       }),
       tags,
     });

@@ -20,8 +20,7 @@ export interface BootstrapTarget {
 
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 const quoteLiteral = (value: string): string => `'${value.replace(/'/g, "''")}'`;
-const passwordSql = (password: PasswordSql): string =>
-  "literal" in password ? quoteLiteral(password.literal) : `:'${password.psqlVariable}'`;
+const passwordSql = (password: PasswordSql): string => ("literal" in password ? quoteLiteral(password.literal) : `:'${password.psqlVariable}'`);
 
 /** CREATE ROLE unless it exists (a DO block: CREATE ROLE has no IF NOT EXISTS). */
 function ensureRole(name: string, attributes: string): string {
@@ -52,7 +51,9 @@ export function rolesSql(passwords: Record<Exclude<RoleKey, "owner">, PasswordSq
     const password = definition.key === "owner" ? "" : ` PASSWORD ${passwordSql(passwords[definition.key])}`;
     statements.push(`ALTER ROLE ${quoteIdent(definition.name)} ${login}${password};`);
     if (definition.idleInTransactionSessionTimeoutMs !== undefined) {
-      statements.push(`ALTER ROLE ${quoteIdent(definition.name)} SET idle_in_transaction_session_timeout = ${definition.idleInTransactionSessionTimeoutMs};`);
+      statements.push(
+        `ALTER ROLE ${quoteIdent(definition.name)} SET idle_in_transaction_session_timeout = ${definition.idleInTransactionSessionTimeoutMs};`,
+      );
     }
     for (const parent of definition.memberOf) {
       statements.push(`GRANT ${quoteIdent(role(parent).name)} TO ${quoteIdent(definition.name)};`);
@@ -99,10 +100,7 @@ function defaultPrivilegesSql(grant: PrivilegeGrant): string[] {
   const scope = `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(role("owner").name)} IN SCHEMA ${quoteIdent(grant.schema ?? "")}`;
   const objects = grant.scope === "tables" ? "TABLES" : "SEQUENCES";
   const grantee = granteeSql(grant);
-  return [
-    `${scope} REVOKE ALL ON ${objects} FROM ${grantee};`,
-    `${scope} GRANT ${grant.privileges.join(", ")} ON ${objects} TO ${grantee};`,
-  ];
+  return [`${scope} REVOKE ALL ON ${objects} FROM ${grantee};`, `${scope} GRANT ${grant.privileges.join(", ")} ON ${objects} TO ${grantee};`];
 }
 
 /** The environment variables docker compose's init passes the passwords in (read with \getenv, never on a command line). */

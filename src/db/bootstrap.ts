@@ -42,9 +42,7 @@ export async function bootstrapLocalDatabase(options: BootstrapOptions): Promise
     const existing = await client.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", [databaseName]);
     if (existing.rowCount === 0) await client.query(createDatabaseSql({ databaseName }));
   });
-  await withClient(connect(LOCAL_ADMIN_ROLE, credentials.admin, databaseName), (client) =>
-    inTransaction(client, databaseSql({ databaseName })),
-  );
+  await withClient(connect(LOCAL_ADMIN_ROLE, credentials.admin, databaseName), (client) => inTransaction(client, databaseSql({ databaseName })));
 }
 
 async function withClient<T>(config: ClientConfig, work: (client: Client) => Promise<T>): Promise<T> {

@@ -105,7 +105,12 @@ export class LocalPostgres {
       accessSync(stateDir, constants.W_OK);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const why = code === "EEXIST" || code === "ENOTDIR" ? "it is a file, not a folder" : code === "EACCES" || code === "EPERM" ? "it cannot be written" : code;
+      const why =
+        code === "EEXIST" || code === "ENOTDIR"
+          ? "it is a file, not a folder"
+          : code === "EACCES" || code === "EPERM"
+            ? "it cannot be written"
+            : code;
       throw new LocalPostgresError(`cannot keep the local database in ${stateDir}: ${why}. Use another folder with --dir or PULSE_LOCAL_DIR.`);
     }
 
@@ -153,8 +158,10 @@ export class LocalPostgres {
       initdbFlags: ["--encoding=UTF8"],
       // TCP on loopback only; no Unix socket, whose default folder may not be writable for the server's user.
       postgresFlags: [
-        "-c", "listen_addresses=localhost",
-        "-c", "unix_socket_directories=",
+        "-c",
+        "listen_addresses=localhost",
+        "-c",
+        "unix_socket_directories=",
         ...tlsFlags,
         ...Object.entries(options.serverSettings ?? {}).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
       ],
@@ -265,7 +272,9 @@ function acquireStartLock(stateDir: string): void {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const holder = Number(readFileSync(lockFile, "utf8").trim());
       if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-        throw new LocalPostgresError(`another npm start (pid ${holder}) is using ${stateDir}: use that one, stop it, or start with another folder (--dir or PULSE_LOCAL_DIR).`);
+        throw new LocalPostgresError(
+          `another npm start (pid ${holder}) is using ${stateDir}: use that one, stop it, or start with another folder (--dir or PULSE_LOCAL_DIR).`,
+        );
       }
       rmSync(lockFile, { force: true });
     }
@@ -317,7 +326,9 @@ function ensurePostgresUser(): void {
   } catch (error) {
     // 9: the name is taken, by a start that raced this one.
     if ((error as { status?: number }).status !== 9 && !exists("passwd")) {
-      throw new LocalPostgresError(`could not create the system user "${LOCAL_SUPERUSER}" that PostgreSQL runs as under root: ${(error as Error).message.split("\n")[0]}`);
+      throw new LocalPostgresError(
+        `could not create the system user "${LOCAL_SUPERUSER}" that PostgreSQL runs as under root: ${(error as Error).message.split("\n")[0]}`,
+      );
     }
   }
 }
@@ -405,9 +416,7 @@ function readCredentials(file: string, stateDir: string): LocalCredentials {
   try {
     return JSON.parse(readFileSync(file, "utf8")) as LocalCredentials;
   } catch {
-    throw new LocalPostgresError(
-      `${file} is missing or unreadable, so the local roles' passwords are unknown. Delete ${stateDir} to start fresh.`,
-    );
+    throw new LocalPostgresError(`${file} is missing or unreadable, so the local roles' passwords are unknown. Delete ${stateDir} to start fresh.`);
   }
 }
 

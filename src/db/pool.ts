@@ -87,7 +87,9 @@ export function poolConfig(settings: PulseAnalyticsPoolSettings = {}, env: NodeJ
   }
   if (settings.iam) {
     if (!config.ssl) {
-      throw new ConnectionSettingsError("RDS IAM authentication needs TLS: give a CA bundle (caFile or PULSE_ANALYTICS_DB_CA_FILE) or sslmode=verify-full in the URL.");
+      throw new ConnectionSettingsError(
+        "RDS IAM authentication needs TLS: give a CA bundle (caFile or PULSE_ANALYTICS_DB_CA_FILE) or sslmode=verify-full in the URL.",
+      );
     }
     const { host, port, user } = config;
     if (!host || !user) throw new ConnectionSettingsError("RDS IAM authentication needs the host and the user.");
@@ -133,7 +135,9 @@ function parseUrl(url: string): {
     sslmode = params.get("sslmode") ?? undefined;
     const rootCert = params.get("sslrootcert");
     if (rootCert && !existsSync(rootCert)) {
-      throw new ConnectionSettingsError(`the URL's sslrootcert ${rootCert} does not exist: download the CA bundle (see README, "TLS") or fix the path.`);
+      throw new ConnectionSettingsError(
+        `the URL's sslrootcert ${rootCert} does not exist: download the CA bundle (see README, "TLS") or fix the path.`,
+      );
     }
     parsed = parse(url);
   } catch (error) {

@@ -47,12 +47,25 @@ export interface PrivilegeGrant {
 }
 
 export const ROLES: readonly RoleDefinition[] = [
-  { key: "owner", name: "pulse_analytics_owner", login: false, memberOf: [], usedBy: "nobody directly: owns the database, schema analytics and every table in it" },
+  {
+    key: "owner",
+    name: "pulse_analytics_owner",
+    login: false,
+    memberOf: [],
+    usedBy: "nobody directly: owns the database, schema analytics and every table in it",
+  },
   { key: "migrator", name: "pulse_analytics_migrator", login: true, memberOf: ["owner"], usedBy: "db:migrate and CI: DDL through migrations" },
   // A backend process frozen inside a transaction (a GC pause, SIGSTOP, a debugger) would otherwise hold
   // the aggregate rows it locked for as long as it stays frozen, blocking every other writer of the same
   // learners; ingest's transactions take milliseconds, so 10 s is generous.
-  { key: "app", name: "pulse_analytics_app", login: true, memberOf: [], usedBy: "the PULSE backend: reads and writes analytics rows", idleInTransactionSessionTimeoutMs: 10_000 },
+  {
+    key: "app",
+    name: "pulse_analytics_app",
+    login: true,
+    memberOf: [],
+    usedBy: "the PULSE backend: reads and writes analytics rows",
+    idleInTransactionSessionTimeoutMs: 10_000,
+  },
   { key: "readonly", name: "pulse_analytics_readonly", login: true, memberOf: [], usedBy: "dashboards and analysts: read only" },
 ];
 

@@ -66,23 +66,45 @@ export async function checkRolePrivileges(client: ClientBase, key: LoginRoleKey)
     if (held !== expectedHeld) mismatches.push(`${what}: ${held ? "held" : "missing"}, the role model says ${expectedHeld ? "held" : "not held"}`);
   };
   for (const privilege of DATABASE_PRIVILEGES) {
-    await compare(`${privilege} on the database`, "has_database_privilege(current_database(), $1)", [privilege], expected.database.includes(privilege));
+    await compare(
+      `${privilege} on the database`,
+      "has_database_privilege(current_database(), $1)",
+      [privilege],
+      expected.database.includes(privilege),
+    );
   }
   for (const privilege of SCHEMA_PRIVILEGES) {
-    await compare(`${privilege} on schema ${ANALYTICS_SCHEMA}`, "has_schema_privilege($1, $2)", [ANALYTICS_SCHEMA, privilege], expected.analyticsSchema.includes(privilege));
+    await compare(
+      `${privilege} on schema ${ANALYTICS_SCHEMA}`,
+      "has_schema_privilege($1, $2)",
+      [ANALYTICS_SCHEMA, privilege],
+      expected.analyticsSchema.includes(privilege),
+    );
   }
   await compare("CREATE on schema public", "has_schema_privilege('public', 'CREATE')", [], expected.memberOf.length > 0);
   for (const table of tables) {
     for (const privilege of TABLE_PRIVILEGES) {
-      await compare(`${privilege} on ${ANALYTICS_SCHEMA}.${table}`, "has_table_privilege(format('%I.%I', $1::text, $2::text), $3)", [ANALYTICS_SCHEMA, table, privilege], expected.analyticsTables.includes(privilege));
+      await compare(
+        `${privilege} on ${ANALYTICS_SCHEMA}.${table}`,
+        "has_table_privilege(format('%I.%I', $1::text, $2::text), $3)",
+        [ANALYTICS_SCHEMA, table, privilege],
+        expected.analyticsTables.includes(privilege),
+      );
     }
   }
   const sequences = (
-    await client.query<{ name: string }>("SELECT relname AS name FROM pg_class WHERE relnamespace = $1::regnamespace AND relkind = 'S' ORDER BY 1", [ANALYTICS_SCHEMA])
+    await client.query<{ name: string }>("SELECT relname AS name FROM pg_class WHERE relnamespace = $1::regnamespace AND relkind = 'S' ORDER BY 1", [
+      ANALYTICS_SCHEMA,
+    ])
   ).rows.map((r) => r.name);
   for (const sequence of sequences) {
     for (const privilege of ["USAGE", "SELECT", "UPDATE"]) {
-      await compare(`${privilege} on sequence ${ANALYTICS_SCHEMA}.${sequence}`, "has_sequence_privilege(format('%I.%I', $1::text, $2::text), $3)", [ANALYTICS_SCHEMA, sequence, privilege], expected.analyticsSequences.includes(privilege));
+      await compare(
+        `${privilege} on sequence ${ANALYTICS_SCHEMA}.${sequence}`,
+        "has_sequence_privilege(format('%I.%I', $1::text, $2::text), $3)",
+        [ANALYTICS_SCHEMA, sequence, privilege],
+        expected.analyticsSequences.includes(privilege),
+      );
     }
   }
   // Default privileges decide what tables created by the next migration will allow: compare them too.
@@ -93,11 +115,20 @@ export async function checkRolePrivileges(client: ClientBase, key: LoginRoleKey)
        WHERE d.defaclrole = $1::regrole AND d.defaclnamespace = $2::regnamespace AND a.grantee = current_user::regrole`,
       [role("owner").name, ANALYTICS_SCHEMA],
     );
-    const held = (kind: string) => defaults.rows.filter((r) => r.kind === kind).map((r) => r.privilege).sort();
-    for (const [kind, label, wanted] of [["r", "tables", expected.analyticsTables], ["S", "sequences", expected.analyticsSequences]] as const) {
+    const held = (kind: string) =>
+      defaults.rows
+        .filter((r) => r.kind === kind)
+        .map((r) => r.privilege)
+        .sort();
+    for (const [kind, label, wanted] of [
+      ["r", "tables", expected.analyticsTables],
+      ["S", "sequences", expected.analyticsSequences],
+    ] as const) {
       const want = [...wanted].sort();
       if (held(kind).join(",") !== want.join(",")) {
-        mismatches.push(`default privileges on future ${label} of ${role("owner").name}: ${held(kind).join(", ") || "none"}, the role model says ${want.join(", ") || "none"}`);
+        mismatches.push(
+          `default privileges on future ${label} of ${role("owner").name}: ${held(kind).join(", ") || "none"}, the role model says ${want.join(", ") || "none"}`,
+        );
       }
     }
   }

@@ -44,7 +44,9 @@ export async function readRoleSecret(secretArn: string, timeouts: SecretReadTime
   try {
     region = await client.config.region();
   } catch {
-    throw new ConnectionSettingsError(`no AWS region configured: set AWS_REGION=${secretRegion} (the secret's region) or use a profile that has one.`);
+    throw new ConnectionSettingsError(
+      `no AWS region configured: set AWS_REGION=${secretRegion} (the secret's region) or use a profile that has one.`,
+    );
   }
   if (region !== secretRegion) {
     throw new ConnectionSettingsError(
@@ -82,7 +84,9 @@ function explainSdkError(error: unknown, secretArn: string): ConnectionSettingsE
     case "InvalidSignatureException":
       return new ConnectionSettingsError(`AWS rejected the credentials (${name}): log in again (aws sso login, or refresh AWS_PROFILE's keys).`);
     case "CredentialsProviderError":
-      return new ConnectionSettingsError("no AWS credentials found: set AWS_PROFILE, log in with aws sso login, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.");
+      return new ConnectionSettingsError(
+        "no AWS credentials found: set AWS_PROFILE, log in with aws sso login, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.",
+      );
     case "TimeoutError":
     case "RequestTimeout":
       return new ConnectionSettingsError(
@@ -104,7 +108,8 @@ function parseRdsSecret(secretString: string | undefined, secretArn: string): Ro
     // The value is never echoed: it is the secret.
     throw new ConnectionSettingsError(`secret ${secretArn} is not JSON: expected ${shape}.`);
   }
-  if (typeof parsed !== "object" || parsed === null) throw new ConnectionSettingsError(`secret ${secretArn} is not a JSON object: expected ${shape}.`);
+  if (typeof parsed !== "object" || parsed === null)
+    throw new ConnectionSettingsError(`secret ${secretArn} is not a JSON object: expected ${shape}.`);
   const record = parsed as Record<string, unknown>;
   for (const key of ["username", "password"]) {
     if (typeof record[key] !== "string" || record[key] === "") {

@@ -28,8 +28,7 @@ const OUTPUT = {
 } as const;
 
 export function readDatabaseOutputs(file: string, environment: string): DatabaseOutputs {
-  const howToWrite =
-    `npx cdktf output ${environment} --outputs-file ${file} (or terraform -chdir=cdktf.out/stacks/${environment} output -json > ${file})`;
+  const howToWrite = `npx cdktf output ${environment} --outputs-file ${file} (or terraform -chdir=cdktf.out/stacks/${environment} output -json > ${file})`;
   if (!existsSync(file)) {
     throw new ConnectionSettingsError(`outputs file ${file} not found: write it with ${howToWrite}, or pass --outputs FILE.`);
   }
@@ -62,7 +61,7 @@ export function readDatabaseOutputs(file: string, environment: string): Database
         `outputs file ${file} has no outputs of stack ${environment} (it has: ${stacks.join(", ") || "none"}): run npx cdktf output ${environment} --outputs-file ${file}.`,
       );
     }
-    values = document[environment] as Record<string, unknown>;
+    values = document[environment];
   } else {
     throw new ConnectionSettingsError(`outputs file ${file} is neither cdktf's nor terraform's output JSON: write it again with ${howToWrite}.`);
   }
@@ -79,20 +78,26 @@ export function readDatabaseOutputs(file: string, environment: string): Database
   const portValue = values[OUTPUT.port];
   const port = typeof portValue === "string" ? Number(portValue) : portValue;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new ConnectionSettingsError(`outputs file ${file} has no valid ${OUTPUT.port} (found ${JSON.stringify(portValue)}): write it again with ${howToWrite}.`);
+    throw new ConnectionSettingsError(
+      `outputs file ${file} has no valid ${OUTPUT.port} (found ${JSON.stringify(portValue)}): write it again with ${howToWrite}.`,
+    );
   }
   // terraform output -json does not say which stack it came from; the secrets' names do
   // (pulse-analytics-<env>/…): refuse another environment's file rather than hand out its URL.
   const appSecretArn = text(OUTPUT.app);
   const otherEnvironment = /:secret:pulse-analytics-(dev|staging|prod)\//.exec(appSecretArn)?.[1];
   if (otherEnvironment && otherEnvironment !== environment) {
-    throw new ConnectionSettingsError(`outputs file ${file} holds ${otherEnvironment}'s outputs, not ${environment}'s: write ${environment}'s with ${howToWrite}.`);
+    throw new ConnectionSettingsError(
+      `outputs file ${file} holds ${otherEnvironment}'s outputs, not ${environment}'s: write ${environment}'s with ${howToWrite}.`,
+    );
   }
   // The host goes into the URL as it is (and the URL into a quoted dotenv line and shell exports): only a
   // host name or an IP address, nothing that could end a quote or carry a port, user or path.
   const host = text(OUTPUT.host);
   if (!HOST_NAME.test(host) && !ipaddr.isValid(host)) {
-    throw new ConnectionSettingsError(`outputs file ${file} has a ${OUTPUT.host} that is not a host name or an IP address (not shown): write it again with ${howToWrite}.`);
+    throw new ConnectionSettingsError(
+      `outputs file ${file} has a ${OUTPUT.host} that is not a host name or an IP address (not shown): write it again with ${howToWrite}.`,
+    );
   }
   return {
     host,

@@ -9,7 +9,16 @@ import { removeStateDir, RunningLocalDatabase, startLocalDatabase, withClient } 
 import { generateEvents } from "../../bench/workload";
 
 const now = new Date();
-const EVENTS = [...generateEvents({ seed: 31, learners: 50, skills: 8, events: 12_000, from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)), to: now })];
+const EVENTS = [
+  ...generateEvents({
+    seed: 31,
+    learners: 50,
+    skills: 8,
+    events: 12_000,
+    from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)),
+    to: now,
+  }),
+];
 const BATCHES: SessionEvent[][] = Array.from({ length: 60 }, (_, i) => EVENTS.slice(i * 200, (i + 1) * 200));
 
 let db: RunningLocalDatabase;
@@ -54,7 +63,9 @@ it("loses and duplicates nothing when PostgreSQL is killed mid-stream and every 
   db = await startLocalDatabase({ stateDir, port });
   const again = createPool({ connectionString: db.appUrl, pool: { max: 2 } });
   try {
-    const survived = await withClient(db.migrationUrl, async (c) => Number((await c.query("SELECT count(*) FROM analytics.session_events")).rows[0].count));
+    const survived = await withClient(db.migrationUrl, async (c) =>
+      Number((await c.query("SELECT count(*) FROM analytics.session_events")).rows[0].count),
+    );
     // Every acknowledged batch survived the crash (the batch in flight may or may not have committed).
     expect(survived).toBeGreaterThanOrEqual(acknowledged * 200);
     let inserted = 0;
@@ -66,13 +77,28 @@ it("loses and duplicates nothing when PostgreSQL is killed mid-stream and every 
     }
     // What survived the crash is recognised; the rest comes in now, once.
     expect({ inserted, duplicates }).toEqual({ inserted: EVENTS.length - survived, duplicates: survived });
-    const stored = await withClient(db.migrationUrl, async (c) => (await c.query("SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_events FROM analytics.session_events")).rows[0]);
+    const stored = await withClient(
+      db.migrationUrl,
+      async (c) =>
+        (await c.query("SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_events FROM analytics.session_events")).rows[0],
+    );
     expect(stored).toEqual({ n: EVENTS.length, distinct_events: EVENTS.length });
 
     const snapshot = async () =>
-      withClient(db.migrationUrl, async (c) => JSON.stringify((await c.query("SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY 1, 2")).rows));
+      withClient(db.migrationUrl, async (c) =>
+        JSON.stringify(
+          (
+            await c.query(
+              "SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY 1, 2",
+            )
+          ).rows,
+        ),
+      );
     const incremental = await snapshot();
-    const totals = await withClient(db.migrationUrl, async (c) => (await c.query("SELECT sum(event_count)::int AS n FROM analytics.user_skill_agg")).rows[0].n);
+    const totals = await withClient(
+      db.migrationUrl,
+      async (c) => (await c.query("SELECT sum(event_count)::int AS n FROM analytics.user_skill_agg")).rows[0].n,
+    );
     expect(totals).toBe(EVENTS.length);
     await rebuildAggregates(again);
     expect(await snapshot()).toBe(incremental);

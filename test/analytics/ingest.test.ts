@@ -2,7 +2,14 @@
 // arrival order does not matter, concurrent writers stay exact, bad batches write nothing.
 
 import { Pool } from "pg";
-import { CONFLICT_WINDOW_DAYS, InvalidEventsError, PartlyStoredError, rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
+import {
+  CONFLICT_WINDOW_DAYS,
+  InvalidEventsError,
+  PartlyStoredError,
+  rebuildAggregates,
+  recordSessionEvents,
+  SessionEvent,
+} from "../../src/analytics";
 import { createPool } from "../../src/db/pool";
 import { useLocalDatabase, withClient } from "../support/local-database";
 import { generateEvents, randomBatches, seededRandom, seededUuid, shuffled } from "../../bench/workload";
@@ -31,7 +38,8 @@ async function aggregates(withUpdatedAt = false): Promise<string> {
   });
 }
 
-const eventCount = () => withClient(local.db.migrationUrl, async (client) => Number((await client.query("SELECT count(*) FROM analytics.session_events")).rows[0].count));
+const eventCount = () =>
+  withClient(local.db.migrationUrl, async (client) => Number((await client.query("SELECT count(*) FROM analytics.session_events")).rows[0].count));
 
 async function rebuilt(): Promise<string> {
   await rebuildAggregates(pool);
@@ -107,8 +115,16 @@ describe("an event id already stored for another event", () => {
 
 describe("a large batch, written in many chunks at once", () => {
   it("counts every event exactly, on first delivery and on a retry, with chunks written concurrently", async () => {
-    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 97, concurrency: 3 })).toEqual({ inserted: EVENTS.length, duplicates: 0, conflicts: [] });
-    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 97, concurrency: 3 })).toEqual({ inserted: 0, duplicates: EVENTS.length, conflicts: [] });
+    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 97, concurrency: 3 })).toEqual({
+      inserted: EVENTS.length,
+      duplicates: 0,
+      conflicts: [],
+    });
+    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 97, concurrency: 3 })).toEqual({
+      inserted: 0,
+      duplicates: EVENTS.length,
+      conflicts: [],
+    });
     const incremental = await aggregates();
     expect(await rebuilt()).toBe(incremental);
   });
@@ -116,7 +132,11 @@ describe("a large batch, written in many chunks at once", () => {
   it("inserts only the new half of a chunk whose other half is stored already", async () => {
     const stored = EVENTS.filter((_, i) => i % 2 === 0);
     await recordSessionEvents(pool, stored);
-    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 500 })).toEqual({ inserted: EVENTS.length - stored.length, duplicates: stored.length, conflicts: [] });
+    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 500 })).toEqual({
+      inserted: EVENTS.length - stored.length,
+      duplicates: stored.length,
+      conflicts: [],
+    });
     expect(await eventCount()).toBe(EVENTS.length);
     const incremental = await aggregates();
     expect(await rebuilt()).toBe(incremental);
@@ -156,7 +176,10 @@ describe("arrival order", () => {
     });
     await recordSessionEvents(pool, [event(10, 90)]);
     await recordSessionEvents(pool, [event(60, 20)]); // arrives later, happened earlier
-    const row = await withClient(local.db.migrationUrl, async (c) => (await c.query("SELECT last_score, event_count FROM analytics.user_skill_agg WHERE user_id = $1", [user])).rows[0]);
+    const row = await withClient(
+      local.db.migrationUrl,
+      async (c) => (await c.query("SELECT last_score, event_count FROM analytics.user_skill_agg WHERE user_id = $1", [user])).rows[0],
+    );
     expect(row).toEqual({ last_score: "90.00", event_count: "2" });
   });
 });
@@ -208,15 +231,20 @@ describe("values PostgreSQL would refuse or change", () => {
 // itself (analytics.ensure_session_event_partitions, which the app role may run from migration 4 on).
 describe("an event of a month without a partition", () => {
   const partitionsOf = (month: string) =>
-    withClient(local.db.migrationUrl, async (client) =>
-      (await client.query("SELECT relname FROM pg_class WHERE relname = $1", [`session_events_${month}`])).rows.length,
+    withClient(
+      local.db.migrationUrl,
+      async (client) => (await client.query("SELECT relname FROM pg_class WHERE relname = $1", [`session_events_${month}`])).rows.length,
     );
   const grantPartitions = (sql: "GRANT" | "REVOKE") =>
     withClient(local.db.migrationUrl, (client) =>
-      client.query(`SET ROLE pulse_analytics_owner; ${sql} EXECUTE ON FUNCTION analytics.ensure_session_event_partitions(integer, date) ${sql === "GRANT" ? "TO" : "FROM"} pulse_analytics_app; RESET ROLE`),
+      client.query(
+        `SET ROLE pulse_analytics_owner; ${sql} EXECUTE ON FUNCTION analytics.ensure_session_event_partitions(integer, date) ${sql === "GRANT" ? "TO" : "FROM"} pulse_analytics_app; RESET ROLE`,
+      ),
     );
   const dropPartition = (month: string) =>
-    withClient(local.db.migrationUrl, (client) => client.query(`SET ROLE pulse_analytics_owner; DROP TABLE IF EXISTS analytics.session_events_${month}; RESET ROLE`));
+    withClient(local.db.migrationUrl, (client) =>
+      client.query(`SET ROLE pulse_analytics_owner; DROP TABLE IF EXISTS analytics.session_events_${month}; RESET ROLE`),
+    );
 
   it("creates the month's partition and stores the event, with the rest of the batch", async () => {
     await dropPartition("2021_06");
@@ -229,7 +257,16 @@ describe("an event of a month without a partition", () => {
 
   it("creates it once when many writers bring the first events of a new month at the same time", async () => {
     await dropPartition("2021_03");
-    const month = [...generateEvents({ seed: 11, learners: 30, skills: 4, events: 1200, from: new Date(Date.UTC(2021, 2, 1)), to: new Date(Date.UTC(2021, 2, 31)) })];
+    const month = [
+      ...generateEvents({
+        seed: 11,
+        learners: 30,
+        skills: 4,
+        events: 1200,
+        from: new Date(Date.UTC(2021, 2, 1)),
+        to: new Date(Date.UTC(2021, 2, 31)),
+      }),
+    ];
     const writers = Array.from({ length: 8 }, (_, i) => month.filter((_e, j) => j % 8 === i));
     const results = await Promise.all(writers.map((batch) => recordSessionEvents(pool, batch, { chunkSize: 50, concurrency: 2 })));
     expect(results.reduce((sum, r) => sum + r.inserted, 0)).toBe(month.length);
@@ -249,13 +286,19 @@ describe("an event of a month without a partition", () => {
       expect(failure).toBeInstanceOf(PartlyStoredError);
       expect({ stored: failure.stored, total: failure.total, failed: failure.failedEventIds.length }).toEqual({ stored: 40, total: 41, failed: 1 });
       expect(failure.failedEventIds).toEqual([late.eventId]);
-      expect(failure.message).toMatch(/^40 of 41 events were stored before a chunk of 1 \(first event ffffffff-|^40 of 41 events were stored before a chunk of 1 \(first event [0-9a-f-]+\) failed: an event's occurred_at falls in a month without a session_events partition .+ Sending the batch again is safe/);
+      expect(failure.message).toMatch(
+        /^40 of 41 events were stored before a chunk of 1 \(first event ffffffff-|^40 of 41 events were stored before a chunk of 1 \(first event [0-9a-f-]+\) failed: an event's occurred_at falls in a month without a session_events partition .+ Sending the batch again is safe/,
+      );
       expect(await eventCount()).toBe(40);
     } finally {
       await grantPartitions("GRANT");
     }
     // Sent again once partitions can be made: the rest comes in, nothing twice.
-    const again = await recordSessionEvents(pool, [...EVENTS.slice(1, 41), { ...EVENTS[0], userId: "ffffffff-ffff-4fff-bfff-ffffffffffff", occurredAt: new Date(Date.UTC(2021, 7, 15)) }], { chunkSize: 10 });
+    const again = await recordSessionEvents(
+      pool,
+      [...EVENTS.slice(1, 41), { ...EVENTS[0], userId: "ffffffff-ffff-4fff-bfff-ffffffffffff", occurredAt: new Date(Date.UTC(2021, 7, 15)) }],
+      { chunkSize: 10 },
+    );
     expect(again).toEqual({ inserted: 1, duplicates: 40, conflicts: [] });
   });
 
@@ -275,7 +318,6 @@ describe("an event of a month without a partition", () => {
     }
   });
 });
-
 
 describe("an invalid batch", () => {
   it("is refused whole, each bad event named by its index and reason, and nothing of it is written", async () => {

@@ -51,7 +51,8 @@ describe("computeReadiness (readiness-v1)", () => {
     const mean = scores.reduce((a, b) => a + b) / 15;
     const stddev = Math.sqrt(scores.reduce((a, b) => a + b * b, 0) / 15 - mean ** 2);
     const components = { proficiency: (mean + 60) / 2, consistency: 100 - stddev, recency: 50, coverage: 50, evidence: (15 / 30 + 0) / 2 };
-    const expected = components.evidence * (0.55 * components.proficiency + 0.15 * components.consistency + 0.15 * components.recency + 0.15 * components.coverage);
+    const expected =
+      components.evidence * (0.55 * components.proficiency + 0.15 * components.consistency + 0.15 * components.recency + 0.15 * components.coverage);
     expect(result.score).toBeCloseTo(expected, 2);
     expect(result.components).toMatchObject({ recency: 50, coverage: 50, evidence: 0.25 });
   });
@@ -77,8 +78,16 @@ describe("snapshots and reads, on real PostgreSQL", () => {
   for (let day = 0; day < 20; day++) {
     const at = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - 20 + day, 10));
     events.push({ eventId: seededUuid(random), userId: learner, sessionId: session, skill: "algebra", occurredAt: at, score: 50 + day });
-    events.push({ eventId: seededUuid(random), userId: learner, sessionId: session, skill: "algebra", occurredAt: new Date(at.getTime() + 3_600_000), score: 52 + day });
-    if (day % 3 === 0) events.push({ eventId: seededUuid(random), userId: learner, sessionId: session, skill: "geometry", occurredAt: at, score: 70 });
+    events.push({
+      eventId: seededUuid(random),
+      userId: learner,
+      sessionId: session,
+      skill: "algebra",
+      occurredAt: new Date(at.getTime() + 3_600_000),
+      score: 52 + day,
+    });
+    if (day % 3 === 0)
+      events.push({ eventId: seededUuid(random), userId: learner, sessionId: session, skill: "geometry", occurredAt: at, score: 70 });
   }
 
   beforeAll(async () => {
@@ -122,8 +131,18 @@ describe("snapshots and reads, on real PostgreSQL", () => {
     const first = await snapshotReadiness(pool, learner, undefined, { now });
     expect(first.modelVersion).toBe("readiness-v1");
     expect(first.score).toBeGreaterThan(0);
-    const second = await snapshotReadiness(pool, learner, { score: 88.5, components: { manual: true }, modelVersion: "manual-1", computedAt: new Date(first.computedAt.getTime() + 1000) });
-    expect(await latestReadiness(pool, learner)).toEqual({ computedAt: second.computedAt, score: 88.5, components: { manual: true }, modelVersion: "manual-1" });
+    const second = await snapshotReadiness(pool, learner, {
+      score: 88.5,
+      components: { manual: true },
+      modelVersion: "manual-1",
+      computedAt: new Date(first.computedAt.getTime() + 1000),
+    });
+    expect(await latestReadiness(pool, learner)).toEqual({
+      computedAt: second.computedAt,
+      score: 88.5,
+      components: { manual: true },
+      modelVersion: "manual-1",
+    });
     const history = await readinessHistory(pool, learner);
     expect(history.map((h) => h.score)).toEqual([first.score, 88.5]);
     expect(await readinessHistory(pool, learner, { from: second.computedAt })).toHaveLength(1);
@@ -131,6 +150,8 @@ describe("snapshots and reads, on real PostgreSQL", () => {
   });
 
   it("snapshotReadiness refuses a score outside 0–100 before touching the database", async () => {
-    await expect(snapshotReadiness(pool, learner, { score: 101, components: {}, modelVersion: "x" })).rejects.toThrow("readiness score 101 is not a number from 0 to 100");
+    await expect(snapshotReadiness(pool, learner, { score: 101, components: {}, modelVersion: "x" })).rejects.toThrow(
+      "readiness score 101 is not a number from 0 to 100",
+    );
   });
 });

@@ -25,11 +25,15 @@ const problems = (events: SessionEvent[]) => {
 
 describe("validateEvents refuses what could not be stored as sent", () => {
   it("a skill with a lone UTF-16 surrogate (PostgreSQL would store U+FFFD instead)", () => {
-    expect(problems([event({ skill: "alg\uD800ebra" })])).toEqual([{ index: 0, reason: "skill is not well-formed Unicode (a lone UTF-16 surrogate)" }]);
+    expect(problems([event({ skill: "alg\uD800ebra" })])).toEqual([
+      { index: 0, reason: "skill is not well-formed Unicode (a lone UTF-16 surrogate)" },
+    ]);
   });
 
   it("metrics with a lone surrogate in a value or a key (jsonb would refuse them: 22P02)", () => {
-    expect(problems([event({ metrics: { note: "x\uDC00" } })])).toEqual([{ index: 0, reason: "metrics.note is not well-formed Unicode (a lone UTF-16 surrogate)" }]);
+    expect(problems([event({ metrics: { note: "x\uDC00" } })])).toEqual([
+      { index: 0, reason: "metrics.note is not well-formed Unicode (a lone UTF-16 surrogate)" },
+    ]);
     expect(problems([event({ metrics: { ["k\uD800"]: 1 } })])).toEqual([{ index: 0, reason: "metrics has a key that is not well-formed Unicode" }]);
   });
 
@@ -47,18 +51,25 @@ describe("validateEvents refuses what could not be stored as sent", () => {
     expect(problems([event({ occurredAt })])).toEqual([{ index: 0, reason: `occurredAt ${JSON.stringify(occurredAt)} ${reason}` }]);
   });
 
-  it.each(["2026-11-20T10:00:00Z", "2026-11-20T10:00:00.123+01:00", "2026-11-20 10:00Z", "2024-02-29T23:59:59.999-0500"])("accepts the ISO timestamp %s", (occurredAt) => {
-    expect(problems([event({ occurredAt })])).toEqual([]);
-  });
+  it.each(["2026-11-20T10:00:00Z", "2026-11-20T10:00:00.123+01:00", "2026-11-20 10:00Z", "2024-02-29T23:59:59.999-0500"])(
+    "accepts the ISO timestamp %s",
+    (occurredAt) => {
+      expect(problems([event({ occurredAt })])).toEqual([]);
+    },
+  );
 
   it("metrics larger than the cap", () => {
     const big = { blob: "x".repeat(MAX_METRICS_BYTES) };
-    expect(problems([event({ metrics: big })])).toEqual([{ index: 0, reason: `metrics is ${MAX_METRICS_BYTES + 11} bytes of JSON, more than the ${MAX_METRICS_BYTES} allowed` }]);
+    expect(problems([event({ metrics: big })])).toEqual([
+      { index: 0, reason: `metrics is ${MAX_METRICS_BYTES + 11} bytes of JSON, more than the ${MAX_METRICS_BYTES} allowed` },
+    ]);
   });
 
   it("a batch larger than the cap, at once, before looking at any event", () => {
     const many = new Array(MAX_BATCH_EVENTS + 1).fill(event());
-    expect(problems(many)).toEqual([{ index: -1, reason: `a batch holds at most ${MAX_BATCH_EVENTS} events, this one ${MAX_BATCH_EVENTS + 1}: send it in smaller batches` }]);
+    expect(problems(many)).toEqual([
+      { index: -1, reason: `a batch holds at most ${MAX_BATCH_EVENTS} events, this one ${MAX_BATCH_EVENTS + 1}: send it in smaller batches` },
+    ]);
   });
 });
 

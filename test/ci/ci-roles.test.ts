@@ -110,11 +110,35 @@ const tls = { "aws:SecureTransport": "true" };
 function planCalls(environment: Environment): Call[] {
   const r = resourcesOf(environment);
   const state = (stack: string): Call[] => [
-    { action: "s3:ListBucket", resource: `arn:aws:s3:::${BUCKET}`, context: tls, resourcePolicy: "bucket", source: "Terraform S3 backend: list the state key" },
+    {
+      action: "s3:ListBucket",
+      resource: `arn:aws:s3:::${BUCKET}`,
+      context: tls,
+      resourcePolicy: "bucket",
+      source: "Terraform S3 backend: list the state key",
+    },
     { action: "s3:GetObject", resource: r.state(stack), context: tls, resourcePolicy: "bucket", source: "Terraform S3 backend: read the state" },
-    { action: "s3:PutObject", resource: `${r.state(stack)}.tflock`, context: tls, resourcePolicy: "bucket", source: "Terraform S3 backend use_lockfile: take the lock" },
-    { action: "s3:GetObject", resource: `${r.state(stack)}.tflock`, context: tls, resourcePolicy: "bucket", source: "Terraform S3 backend use_lockfile: read a held lock" },
-    { action: "s3:DeleteObject", resource: `${r.state(stack)}.tflock`, context: tls, resourcePolicy: "bucket", source: "Terraform S3 backend use_lockfile: release the lock" },
+    {
+      action: "s3:PutObject",
+      resource: `${r.state(stack)}.tflock`,
+      context: tls,
+      resourcePolicy: "bucket",
+      source: "Terraform S3 backend use_lockfile: take the lock",
+    },
+    {
+      action: "s3:GetObject",
+      resource: `${r.state(stack)}.tflock`,
+      context: tls,
+      resourcePolicy: "bucket",
+      source: "Terraform S3 backend use_lockfile: read a held lock",
+    },
+    {
+      action: "s3:DeleteObject",
+      resource: `${r.state(stack)}.tflock`,
+      context: tls,
+      resourcePolicy: "bucket",
+      source: "Terraform S3 backend use_lockfile: release the lock",
+    },
   ];
   return [
     ...state(`${environment}-instance`),
@@ -125,7 +149,12 @@ function planCalls(environment: Environment): Call[] {
     { action: "kms:ListResourceTags", resource: r.key, resourcePolicy: "key", source: "aws_kms_key Read (listTags)" },
     { action: "kms:ListAliases", resource: "*", source: "aws_kms_alias Read (findAliasByName)" },
     // The instance is read by its resource id (a dbi-resource-id filter, no identifier): RDS authorizes db:*.
-    { action: "rds:DescribeDBInstances", resource: `arn:aws:rds:${REGION}:${ACCOUNT}:db:*`, shared: "a filtered describe names no instance", source: "aws_db_instance Read (findDBInstanceByID, dbi-resource-id filter)" },
+    {
+      action: "rds:DescribeDBInstances",
+      resource: `arn:aws:rds:${REGION}:${ACCOUNT}:db:*`,
+      shared: "a filtered describe names no instance",
+      source: "aws_db_instance Read (findDBInstanceByID, dbi-resource-id filter)",
+    },
     {
       action: "rds:DescribeDBInstances",
       resource: r.db,
@@ -151,15 +180,30 @@ function planCalls(environment: Environment): Call[] {
       context: { "aws:ResourceTag/aws:rds:primaryDBInstanceArn": r.db, "aws:ResourceTag/aws:secretsmanager:owningService": "rds" },
       source: "ephemeral aws_secretsmanager_secret_version Open",
     },
-    { action: "kms:Decrypt", resource: r.key, context: via("secretsmanager"), resourcePolicy: "key", source: "Secrets Manager decrypts a secret value with the caller's permissions" },
+    {
+      action: "kms:Decrypt",
+      resource: r.key,
+      context: via("secretsmanager"),
+      resourcePolicy: "key",
+      source: "Secrets Manager decrypts a secret value with the caller's permissions",
+    },
     { action: "secretsmanager:DescribeSecret", resource: r.appSecret, source: "aws_secretsmanager_secret Read" },
     { action: "secretsmanager:GetResourcePolicy", resource: r.appSecret, source: "aws_secretsmanager_secret Read (policy)" },
     { action: "secretsmanager:GetSecretValue", resource: r.appSecret, source: "aws_secretsmanager_secret_version Read" },
-    { action: "ssm:StartSession", resource: r.bastion, context: { [`ssm:resourceTag/pulse-analytics-bastion`]: environment }, source: "aws ssm start-session: the target instance" },
+    {
+      action: "ssm:StartSession",
+      resource: r.bastion,
+      context: { [`ssm:resourceTag/pulse-analytics-bastion`]: environment },
+      source: "aws ssm start-session: the target instance",
+    },
     // The request names the AWS-owned document without an account (arn:aws:ssm:<region>::document/…),
     // which the simulator's ARN parser refuses; the account's form is simulated, and the policy's "*"
     // account matches both.
-    { action: "ssm:StartSession", resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:document/AWS-StartPortForwardingSessionToRemoteHost`, source: "aws ssm start-session: the AWS-owned document (no tags)" },
+    {
+      action: "ssm:StartSession",
+      resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:document/AWS-StartPortForwardingSessionToRemoteHost`,
+      source: "aws ssm start-session: the AWS-owned document (no tags)",
+    },
     {
       action: "ssm:TerminateSession",
       resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:session/pulse-analytics-plan-${environment}-987654321-0a1b2c3d4e5f60718`,
@@ -177,15 +221,44 @@ function planCalls(environment: Environment): Call[] {
 function applyCalls(environment: Environment): Call[] {
   const r = resourcesOf(environment);
   return [
-    { action: "s3:GetObject", resource: `arn:aws:s3:::${BUCKET}/plans/${environment}/987654321/tfplan`, context: tls, resourcePolicy: "bucket", source: "terraform-apply.yml: fetch the reviewed plan" },
-    { action: "s3:PutObject", resource: r.state(`${environment}-instance`), context: tls, resourcePolicy: "bucket", source: "Terraform S3 backend: write the state" },
-    { action: "s3:PutObject", resource: r.state(environment), context: tls, resourcePolicy: "bucket", source: "Terraform S3 backend: write the state" },
+    {
+      action: "s3:GetObject",
+      resource: `arn:aws:s3:::${BUCKET}/plans/${environment}/987654321/tfplan`,
+      context: tls,
+      resourcePolicy: "bucket",
+      source: "terraform-apply.yml: fetch the reviewed plan",
+    },
+    {
+      action: "s3:PutObject",
+      resource: r.state(`${environment}-instance`),
+      context: tls,
+      resourcePolicy: "bucket",
+      source: "Terraform S3 backend: write the state",
+    },
+    {
+      action: "s3:PutObject",
+      resource: r.state(environment),
+      context: tls,
+      resourcePolicy: "bucket",
+      source: "Terraform S3 backend: write the state",
+    },
     // The key: created with its tags and policy in one CreateKey (resourceKeyCreate); tagging at creation
     // needs kms:TagResource too (AWS KMS, "Tagging keys"). Everything after goes through the key policy.
-    { action: "kms:CreateKey", resource: "*", context: { ...tags(environment), "kms:KeySpec": "SYMMETRIC_DEFAULT", "kms:KeyUsage": "ENCRYPT_DECRYPT" }, source: "aws_kms_key Create (CreateKey with Policy and Tags)" },
+    {
+      action: "kms:CreateKey",
+      resource: "*",
+      context: { ...tags(environment), "kms:KeySpec": "SYMMETRIC_DEFAULT", "kms:KeyUsage": "ENCRYPT_DECRYPT" },
+      source: "aws_kms_key Create (CreateKey with Policy and Tags)",
+    },
     // AWS checks tags given to CreateKey as kms:TagResource in IAM; the key policy of the same request
     // (its account-root statement) is what lets IAM count, so it is the resource policy here.
-    { action: "kms:TagResource", resource: r.key, context: tags(environment), resourcePolicy: "key", source: "aws_kms_key Create: tags in the CreateKey request" },
+    {
+      action: "kms:TagResource",
+      resource: r.key,
+      context: tags(environment),
+      resourcePolicy: "key",
+      source: "aws_kms_key Create: tags in the CreateKey request",
+    },
     { action: "kms:EnableKeyRotation", resource: r.key, resourcePolicy: "key", source: "aws_kms_key Create (updateKeyRotationEnabled)" },
     { action: "kms:PutKeyPolicy", resource: r.key, resourcePolicy: "key", source: "aws_kms_key Update (updateKeyPolicy)" },
     { action: "kms:TagResource", resource: r.key, resourcePolicy: "key", source: "aws_kms_key Update (tags)" },
@@ -195,25 +268,70 @@ function applyCalls(environment: Environment): Call[] {
     { action: "kms:DeleteAlias", resource: r.alias, source: "aws_kms_alias Delete: the alias side" },
     { action: "kms:DeleteAlias", resource: r.key, resourcePolicy: "key", source: "aws_kms_alias Delete: the key side" },
     // RDS uses the key with the caller's permissions (AWS KMS, "How Amazon RDS uses AWS KMS").
-    { action: "kms:DescribeKey", resource: r.key, context: via("rds"), resourcePolicy: "key", source: "CreateDBInstance with KmsKeyId: RDS checks the key" },
-    { action: "kms:CreateGrant", resource: r.key, context: { ...via("rds"), "kms:GrantIsForAWSResource": "true" }, resourcePolicy: "key", source: "CreateDBInstance with KmsKeyId: RDS's grant" },
+    {
+      action: "kms:DescribeKey",
+      resource: r.key,
+      context: via("rds"),
+      resourcePolicy: "key",
+      source: "CreateDBInstance with KmsKeyId: RDS checks the key",
+    },
+    {
+      action: "kms:CreateGrant",
+      resource: r.key,
+      context: { ...via("rds"), "kms:GrantIsForAWSResource": "true" },
+      resourcePolicy: "key",
+      source: "CreateDBInstance with KmsKeyId: RDS's grant",
+    },
     // manage_master_user_password with a customer-managed key: the caller needs kms:Decrypt,
     // kms:GenerateDataKey and kms:CreateGrant (RDS User Guide, "Password management with Amazon RDS and
     // AWS Secrets Manager", required permissions).
-    { action: "kms:GenerateDataKey", resource: r.key, context: via("secretsmanager"), resourcePolicy: "key", source: "manage_master_user_password: the secret is encrypted with the key" },
-    { action: "kms:Decrypt", resource: r.key, context: via("secretsmanager"), resourcePolicy: "key", source: "manage_master_user_password: the secret is read back" },
-    { action: "kms:CreateGrant", resource: r.key, context: { ...via("secretsmanager"), "kms:GrantIsForAWSResource": "true" }, resourcePolicy: "key", source: "manage_master_user_password: the grant for rotation" },
-    { action: "kms:DescribeKey", resource: r.key, context: via("secretsmanager"), resourcePolicy: "key", source: "manage_master_user_password: the key is checked" },
-    { action: "kms:GenerateDataKey", resource: r.key, context: via("rds"), resourcePolicy: "key", source: "Performance Insights encrypted with the key" },
+    {
+      action: "kms:GenerateDataKey",
+      resource: r.key,
+      context: via("secretsmanager"),
+      resourcePolicy: "key",
+      source: "manage_master_user_password: the secret is encrypted with the key",
+    },
+    {
+      action: "kms:Decrypt",
+      resource: r.key,
+      context: via("secretsmanager"),
+      resourcePolicy: "key",
+      source: "manage_master_user_password: the secret is read back",
+    },
+    {
+      action: "kms:CreateGrant",
+      resource: r.key,
+      context: { ...via("secretsmanager"), "kms:GrantIsForAWSResource": "true" },
+      resourcePolicy: "key",
+      source: "manage_master_user_password: the grant for rotation",
+    },
+    {
+      action: "kms:DescribeKey",
+      resource: r.key,
+      context: via("secretsmanager"),
+      resourcePolicy: "key",
+      source: "manage_master_user_password: the key is checked",
+    },
+    {
+      action: "kms:GenerateDataKey",
+      resource: r.key,
+      context: via("rds"),
+      resourcePolicy: "key",
+      source: "Performance Insights encrypted with the key",
+    },
     { action: "rds:CreateDBParameterGroup", resource: r.parameterGroup, context: tags(environment), source: "aws_db_parameter_group Create" },
     { action: "rds:ModifyDBParameterGroup", resource: r.parameterGroup, source: "aws_db_parameter_group Create/Update (parameters)" },
     { action: "rds:AddTagsToResource", resource: r.parameterGroup, context: tags(environment), source: "aws_db_parameter_group Update (tags)" },
     { action: "rds:DeleteDBParameterGroup", resource: r.parameterGroup, source: "aws_db_parameter_group Delete" },
     { action: "rds:CreateDBSubnetGroup", resource: r.subnetGroup, context: tags(environment), source: "aws_db_subnet_group Create" },
     { action: "rds:DeleteDBSubnetGroup", resource: r.subnetGroup, source: "aws_db_subnet_group Delete" },
-    ...[r.db, r.parameterGroup, r.subnetGroup].map(
-      (resource): Call => ({ action: "rds:CreateDBInstance", resource, context: { ...tags(environment), "rds:ManageMasterUserPassword": "true" }, source: "aws_db_instance Create (CreateDBInstance)" }),
-    ),
+    ...[r.db, r.parameterGroup, r.subnetGroup].map((resource): Call => ({
+      action: "rds:CreateDBInstance",
+      resource,
+      context: { ...tags(environment), "rds:ManageMasterUserPassword": "true" },
+      source: "aws_db_instance Create (CreateDBInstance)",
+    })),
     {
       action: "rds:CreateDBInstance",
       resource: r.optionGroup,
@@ -228,23 +346,24 @@ function applyCalls(environment: Environment): Call[] {
     { action: "rds:CreateDBSnapshot", resource: r.finalSnapshot, source: "aws_db_instance Delete: the final snapshot" },
     // RDS creates and rotates the managed master secret with the caller's permissions (RDS User Guide,
     // "Password management with Amazon RDS and AWS Secrets Manager", required permissions).
-    ...["CreateSecret", "TagResource"].map(
-      (verb): Call => ({
-        action: `secretsmanager:${verb}`,
-        resource: r.masterSecret,
-        shared: "a secret RDS is creating has a random name (rds!db-<uuid>) and no tag yet to tell its environment",
-        source: `manage_master_user_password: RDS calls ${verb} with the caller's permissions`,
-      }),
-    ),
-    ...["RotateSecret", "DeleteSecret"].map(
-      (verb): Call => ({
-        action: `secretsmanager:${verb}`,
-        resource: r.masterSecret,
-        context: { "aws:ResourceTag/aws:rds:primaryDBInstanceArn": r.db, "aws:ResourceTag/aws:secretsmanager:owningService": "rds" },
-        source: `manage_master_user_password: RDS calls ${verb} with the caller's permissions`,
-      }),
-    ),
-    { action: "iam:PassRole", resource: r.monitoringRole, context: { "iam:PassedToService": "rds.amazonaws.com" }, source: "CreateDBInstance with MonitoringRoleArn" },
+    ...["CreateSecret", "TagResource"].map((verb): Call => ({
+      action: `secretsmanager:${verb}`,
+      resource: r.masterSecret,
+      shared: "a secret RDS is creating has a random name (rds!db-<uuid>) and no tag yet to tell its environment",
+      source: `manage_master_user_password: RDS calls ${verb} with the caller's permissions`,
+    })),
+    ...["RotateSecret", "DeleteSecret"].map((verb): Call => ({
+      action: `secretsmanager:${verb}`,
+      resource: r.masterSecret,
+      context: { "aws:ResourceTag/aws:rds:primaryDBInstanceArn": r.db, "aws:ResourceTag/aws:secretsmanager:owningService": "rds" },
+      source: `manage_master_user_password: RDS calls ${verb} with the caller's permissions`,
+    })),
+    {
+      action: "iam:PassRole",
+      resource: r.monitoringRole,
+      context: { "iam:PassedToService": "rds.amazonaws.com" },
+      source: "CreateDBInstance with MonitoringRoleArn",
+    },
     {
       action: "iam:CreateServiceLinkedRole",
       resource: `arn:aws:iam::${ACCOUNT}:role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS`,
@@ -258,11 +377,36 @@ function applyCalls(environment: Environment): Call[] {
     { action: "iam:DetachRolePolicy", resource: r.monitoringRole, source: "aws_iam_role_policy_attachment Delete" },
     { action: "iam:ListInstanceProfilesForRole", resource: r.monitoringRole, source: "aws_iam_role Delete" },
     { action: "iam:DeleteRole", resource: r.monitoringRole, source: "aws_iam_role Delete" },
-    { action: "ec2:CreateSecurityGroup", resource: r.securityGroup, context: tags(environment), source: "aws_security_group Create (TagSpecifications)" },
-    { action: "ec2:CreateSecurityGroup", resource: r.vpc, shared: "the VPC is the network's, not the environment's", source: "aws_security_group Create: the VPC" },
-    { action: "ec2:CreateTags", resource: r.securityGroup, context: { ...tags(environment), "ec2:CreateAction": "CreateSecurityGroup" }, source: "aws_security_group Create: tags on create" },
-    { action: "ec2:RevokeSecurityGroupEgress", resource: r.securityGroup, context: resourceTags(environment), source: "aws_security_group Create: drop the default egress rule" },
-    { action: "ec2:AuthorizeSecurityGroupIngress", resource: r.securityGroup, context: resourceTags(environment), source: "aws_vpc_security_group_ingress_rule Create" },
+    {
+      action: "ec2:CreateSecurityGroup",
+      resource: r.securityGroup,
+      context: tags(environment),
+      source: "aws_security_group Create (TagSpecifications)",
+    },
+    {
+      action: "ec2:CreateSecurityGroup",
+      resource: r.vpc,
+      shared: "the VPC is the network's, not the environment's",
+      source: "aws_security_group Create: the VPC",
+    },
+    {
+      action: "ec2:CreateTags",
+      resource: r.securityGroup,
+      context: { ...tags(environment), "ec2:CreateAction": "CreateSecurityGroup" },
+      source: "aws_security_group Create: tags on create",
+    },
+    {
+      action: "ec2:RevokeSecurityGroupEgress",
+      resource: r.securityGroup,
+      context: resourceTags(environment),
+      source: "aws_security_group Create: drop the default egress rule",
+    },
+    {
+      action: "ec2:AuthorizeSecurityGroupIngress",
+      resource: r.securityGroup,
+      context: resourceTags(environment),
+      source: "aws_vpc_security_group_ingress_rule Create",
+    },
     {
       action: "ec2:AuthorizeSecurityGroupIngress",
       resource: r.securityGroupRule,
@@ -277,7 +421,12 @@ function applyCalls(environment: Environment): Call[] {
       shared: "a new rule belongs to no environment yet; the call is also authorized against the group, which does",
       source: "aws_vpc_security_group_ingress_rule Create: TagSpecifications on the rule",
     },
-    { action: "ec2:RevokeSecurityGroupIngress", resource: r.securityGroup, context: resourceTags(environment), source: "aws_vpc_security_group_ingress_rule Delete" },
+    {
+      action: "ec2:RevokeSecurityGroupIngress",
+      resource: r.securityGroup,
+      context: resourceTags(environment),
+      source: "aws_vpc_security_group_ingress_rule Delete",
+    },
     { action: "ec2:DeleteSecurityGroup", resource: r.securityGroup, context: resourceTags(environment), source: "aws_security_group Delete" },
     {
       action: "ec2:DeleteNetworkInterface",
@@ -290,15 +439,38 @@ function applyCalls(environment: Environment): Call[] {
     { action: "logs:TagResource", resource: r.logGroup, context: tags(environment), source: "aws_cloudwatch_log_group Update (tags)" },
     { action: "logs:DeleteLogGroup", resource: r.logGroup, source: "aws_cloudwatch_log_group Delete" },
     // The database stack: the login-role secrets.
-    { action: "secretsmanager:CreateSecret", resource: r.appSecret, context: tags(environment), source: "aws_secretsmanager_secret Create (with KmsKeyId, Tags)" },
+    {
+      action: "secretsmanager:CreateSecret",
+      resource: r.appSecret,
+      context: tags(environment),
+      source: "aws_secretsmanager_secret Create (with KmsKeyId, Tags)",
+    },
     // With a customer-managed key, CreateSecret checks the caller may use it (Secrets Manager, "Secret
     // encryption and decryption": GenerateDataKey and Decrypt with SecretVersionId RequestToValidateKeyAccess).
-    { action: "kms:GenerateDataKey", resource: r.key, context: via("secretsmanager"), resourcePolicy: "key", source: "CreateSecret with KmsKeyId: key access check" },
-    { action: "kms:Decrypt", resource: r.key, context: via("secretsmanager"), resourcePolicy: "key", source: "CreateSecret with KmsKeyId: key access check" },
+    {
+      action: "kms:GenerateDataKey",
+      resource: r.key,
+      context: via("secretsmanager"),
+      resourcePolicy: "key",
+      source: "CreateSecret with KmsKeyId: key access check",
+    },
+    {
+      action: "kms:Decrypt",
+      resource: r.key,
+      context: via("secretsmanager"),
+      resourcePolicy: "key",
+      source: "CreateSecret with KmsKeyId: key access check",
+    },
     { action: "secretsmanager:PutSecretValue", resource: r.appSecret, source: "aws_secretsmanager_secret_version Create" },
     { action: "secretsmanager:UpdateSecretVersionStage", resource: r.appSecret, source: "aws_secretsmanager_secret_version Delete" },
     { action: "secretsmanager:DeleteSecret", resource: r.appSecret, source: "aws_secretsmanager_secret Delete" },
-    { action: "kms:GenerateDataKey", resource: r.key, context: via("secretsmanager"), resourcePolicy: "key", source: "PutSecretValue: Secrets Manager encrypts with the caller's permissions" },
+    {
+      action: "kms:GenerateDataKey",
+      resource: r.key,
+      context: via("secretsmanager"),
+      resourcePolicy: "key",
+      source: "PutSecretValue: Secrets Manager encrypts with the caller's permissions",
+    },
   ];
 }
 
@@ -320,7 +492,7 @@ async function simulate(environment: Environment, role: { arn: string; policy: a
   if (response.resultType === "error") throw new Error(`${call.action} on ${call.resource}: ${JSON.stringify(response.errors)}`);
   // A context key AWS does not know for the action is dropped, and a condition on it then fails as if
   // the key were missing: that would make a denial pass for the wrong reason.
-  const ignored = response.resultType === "single" ? response.result.ignoredContextKeys ?? [] : [];
+  const ignored = response.resultType === "single" ? (response.result.ignoredContextKeys ?? []) : [];
   if (ignored.length > 0) throw new Error(`${call.action} on ${call.resource}: context keys not known for the action: ${ignored.join(", ")}`);
   return response.overallResult;
 }
@@ -370,11 +542,7 @@ describe.each(ENVIRONMENTS)("the %s CI roles", (environment) => {
         const calls = [...planCalls(other), ...applyCalls(other)].filter(
           // Shared by design: calls that name no resource ("*"), the state bucket's listing, the AWS-owned
           // tunnel document, the role's own sessions.
-          (call) =>
-            call.resource !== "*" &&
-            !call.shared &&
-            call.action !== "s3:ListBucket" &&
-            !call.resource.includes(":document/"),
+          (call) => call.resource !== "*" && !call.shared && call.action !== "s3:ListBucket" && !call.resource.includes(":document/"),
         );
         expect({ other, kind, allowed: await unexpected(environment, kind, calls, "Denied", other) }).toEqual({ other, kind, allowed: [] });
       }
@@ -413,7 +581,7 @@ describe("who may assume the CI roles", () => {
     );
     if (response.resultType !== "single") throw new Error(JSON.stringify(response));
     if (response.overallResult !== "Allowed") return false;
-    const allowing = response.result.analysis!.resourceAnalysis!.allowStatements;
+    const allowing = response.result.analysis.resourceAnalysis!.allowStatements;
     return allowing.some((statement: any) =>
       (statement.ignoredConditions ?? []).every((condition: any) => {
         expect(condition.op).toBe("StringEquals");

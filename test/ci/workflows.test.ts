@@ -15,7 +15,9 @@ import { ROOT } from "../support/local-database";
 const run = promisify(execFile);
 const VALIDATOR = join(ROOT, "node_modules", "@action-validator", "cli", "cli.mjs");
 const WORKFLOWS = join(ROOT, ".github", "workflows");
-const workflowFiles = readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml")).map((f) => join(WORKFLOWS, f));
+const workflowFiles = readdirSync(WORKFLOWS)
+  .filter((f) => f.endsWith(".yml"))
+  .map((f) => join(WORKFLOWS, f));
 const actionFiles = [join(ROOT, ".github", "actions", "reach-database", "action.yml")];
 const load = (name: string) => parse(readFileSync(join(WORKFLOWS, name), "utf8"));
 const pipeline = load("pulse-analytics.yml");
@@ -62,15 +64,21 @@ describe("the workflow files", () => {
     expect(setupNode.with["node-version"]).toBe(readFileSync(join(ROOT, ".nvmrc"), "utf8").trim());
   });
 
-  it.each([...workflowFiles, ...actionFiles].map((f) => [f.slice(ROOT.length + 1), f]))("%s passes the GitHub Actions schema validator", async (_name, file) => {
-    expect(await validate(file)).toEqual({ ok: true, output: "" });
-  });
+  it.each([...workflowFiles, ...actionFiles].map((f) => [f.slice(ROOT.length + 1), f]))(
+    "%s passes the GitHub Actions schema validator",
+    async (_name, file) => {
+      expect(await validate(file)).toEqual({ ok: true, output: "" });
+    },
+  );
 
   it("are checked by a validator that does reject a broken workflow", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pulse-workflow-"));
     try {
       const broken = join(dir, "broken.yml");
-      writeFileSync(broken, "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: actions/checkout@v4\n        run: echo both\n");
+      writeFileSync(
+        broken,
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: actions/checkout@v4\n        run: echo both\n",
+      );
       expect((await validate(broken)).ok).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -80,7 +88,10 @@ describe("the workflow files", () => {
 
 describe("the pipeline", () => {
   const steps = (job: { steps: Array<Record<string, unknown>> }) => job.steps;
-  const runs = (job: { steps: Array<Record<string, unknown>> }) => steps(job).filter((s) => s.run).map((s) => String(s.run));
+  const runs = (job: { steps: Array<Record<string, unknown>> }) =>
+    steps(job)
+      .filter((s) => s.run)
+      .map((s) => String(s.run));
 
   it("tests every pull request as CI does: npm ci, type check, synth, npm test with the pinned providers mirrored, and keeps the stacks", () => {
     expect(pipeline.on).toHaveProperty("pull_request");
@@ -92,7 +103,9 @@ describe("the pipeline", () => {
       "npm test",
     ]);
     // With a mirror named, test/stacks/terraform-validate.test.ts must validate every stack, not skip.
-    expect(steps(pipeline.jobs.test).find((s) => s.run === "npm test")).toMatchObject({ env: { PULSE_TF_PLUGIN_MIRROR: "${{ runner.temp }}/terraform-providers" } });
+    expect(steps(pipeline.jobs.test).find((s) => s.run === "npm test")).toMatchObject({
+      env: { PULSE_TF_PLUGIN_MIRROR: "${{ runner.temp }}/terraform-providers" },
+    });
     const upload = steps(pipeline.jobs.test).find((s) => String(s.uses).startsWith("actions/upload-artifact"));
     expect(upload).toMatchObject({ with: { name: "cdktf-out", path: "cdktf.out/stacks" } });
   });
@@ -100,7 +113,7 @@ describe("the pipeline", () => {
   it("plans every environment on main, and only dev on a pull request", () => {
     expect(pipeline.jobs.plan).toMatchObject({
       uses: "./.github/workflows/terraform-plan.yml",
-      strategy: { matrix: { environment: "${{ fromJSON(github.event_name == 'pull_request' && '[\"dev\"]' || '[\"dev\",\"staging\",\"prod\"]') }}" } },
+      strategy: { matrix: { environment: '${{ fromJSON(github.event_name == \'pull_request\' && \'["dev"]\' || \'["dev","staging","prod"]\') }}' } },
     });
   });
 
@@ -108,16 +121,22 @@ describe("the pipeline", () => {
     const job = plan.jobs.plan;
     expect(job.defaults.run["working-directory"]).toBe("cdktf.out/stacks");
     expect(job.env).toEqual({ INSTANCE_STACK: "${{ inputs.environment }}-instance", DATABASE_STACK: "${{ inputs.environment }}" });
-    expect(steps(job).find((s) => String(s.uses).startsWith("hashicorp/setup-terraform"))).toMatchObject({ with: { terraform_version: expect.stringMatching(/^1\.11\.\d+$/) } });
+    expect(steps(job).find((s) => String(s.uses).startsWith("hashicorp/setup-terraform"))).toMatchObject({
+      with: { terraform_version: expect.stringMatching(/^1\.11\.\d+$/) },
+    });
     const script = runs(job).join("\n");
     expect(script).toContain('terraform -chdir="$INSTANCE_STACK" plan -input=false -lock-timeout=10m -out=tfplan');
     expect(script).toContain('terraform -chdir="$DATABASE_STACK" plan -input=false -lock-timeout=10m -out=tfplan');
     expect(script).toContain("jq -e '.terraform.backend.s3' \"$stack/cdk.tf.json\"");
     expect(script).toMatch(/for stack in "\$INSTANCE_STACK" "\$DATABASE_STACK"/);
-    expect(runs(job).some((r) => r.includes('terraform -chdir="$INSTANCE_STACK" show -no-color tfplan') && r.includes("$GITHUB_STEP_SUMMARY"))).toBe(true);
+    expect(runs(job).some((r) => r.includes('terraform -chdir="$INSTANCE_STACK" show -no-color tfplan') && r.includes("$GITHUB_STEP_SUMMARY"))).toBe(
+      true,
+    );
     const keep = steps(job).find((s) => String(s.run).startsWith("aws s3 cp"));
     expect(keep).toMatchObject({ if: "github.event_name == 'push' && github.ref == 'refs/heads/main'" });
-    expect(keep!.run).toBe('aws s3 cp "$INSTANCE_STACK/tfplan" "s3://${{ vars.PULSE_TF_STATE_BUCKET }}/plans/${{ inputs.environment }}/${{ github.run_id }}/tfplan" --sse aws:kms');
+    expect(keep!.run).toBe(
+      'aws s3 cp "$INSTANCE_STACK/tfplan" "s3://${{ vars.PULSE_TF_STATE_BUCKET }}/plans/${{ inputs.environment }}/${{ github.run_id }}/tfplan" --sse aws:kms',
+    );
   });
 
   it("plans the database stack only once the instance exists, and says so on a first deploy", () => {
@@ -126,16 +145,35 @@ describe("the pipeline", () => {
   });
 
   it("never puts a saved plan (it holds the state's passwords) into a GitHub artifact", () => {
-    const upload = steps(plan.jobs.plan).find((s) => String(s.uses).startsWith("actions/upload-artifact")) as { with: { name: string; path: string } };
+    const upload = steps(plan.jobs.plan).find((s) => String(s.uses).startsWith("actions/upload-artifact")) as {
+      with: { name: string; path: string };
+    };
     expect(upload.with.name).toBe("tfplan-${{ inputs.environment }}");
-    expect(upload.with.path.trim().split("\n").map((p) => p.split("/").pop())).toEqual(["cdk.tf.json", ".terraform.lock.hcl", "tfplan.sha256", "cdk.tf.json", ".terraform.lock.hcl"]);
+    expect(
+      upload.with.path
+        .trim()
+        .split("\n")
+        .map((p) => p.split("/").pop()),
+    ).toEqual(["cdk.tf.json", ".terraform.lock.hcl", "tfplan.sha256", "cdk.tf.json", ".terraform.lock.hcl"]);
   });
 
   it("applies dev automatically on main, then staging, then prod, each through the apply workflow", () => {
     expect(pipeline.on.push).toEqual({ branches: ["main"] });
-    expect(pipeline.jobs["apply-dev"]).toMatchObject({ needs: "plan", if: "github.event_name == 'push' && github.ref == 'refs/heads/main'", with: { environment: "dev" } });
-    expect(pipeline.jobs["apply-staging"]).toMatchObject({ needs: "apply-dev", uses: "./.github/workflows/terraform-apply.yml", with: { environment: "staging" } });
-    expect(pipeline.jobs["apply-prod"]).toMatchObject({ needs: "apply-staging", uses: "./.github/workflows/terraform-apply.yml", with: { environment: "prod" } });
+    expect(pipeline.jobs["apply-dev"]).toMatchObject({
+      needs: "plan",
+      if: "github.event_name == 'push' && github.ref == 'refs/heads/main'",
+      with: { environment: "dev" },
+    });
+    expect(pipeline.jobs["apply-staging"]).toMatchObject({
+      needs: "apply-dev",
+      uses: "./.github/workflows/terraform-apply.yml",
+      with: { environment: "staging" },
+    });
+    expect(pipeline.jobs["apply-prod"]).toMatchObject({
+      needs: "apply-staging",
+      uses: "./.github/workflows/terraform-apply.yml",
+      with: { environment: "prod" },
+    });
   });
 
   it("makes prod's apply wait for the prod GitHub environment and apply exactly the saved, reviewed plan of the instance stack", () => {
@@ -145,7 +183,9 @@ describe("the pipeline", () => {
     const download = steps(job).find((s) => String(s.uses).startsWith("actions/download-artifact"));
     expect(download).toMatchObject({ with: { name: "tfplan-${{ inputs.environment }}" } });
     const fetchAndCheck = runs(job).find((r) => r.includes("sha256sum --check tfplan.sha256"));
-    expect(fetchAndCheck).toContain('aws s3 cp "s3://${{ vars.PULSE_TF_STATE_BUCKET }}/plans/${{ inputs.environment }}/${{ github.run_id }}/tfplan" "$INSTANCE_STACK/tfplan"');
+    expect(fetchAndCheck).toContain(
+      'aws s3 cp "s3://${{ vars.PULSE_TF_STATE_BUCKET }}/plans/${{ inputs.environment }}/${{ github.run_id }}/tfplan" "$INSTANCE_STACK/tfplan"',
+    );
     const instanceRuns = runs(job).filter((r) => r.includes('-chdir="$INSTANCE_STACK"'));
     expect(instanceRuns.join("\n")).toContain('terraform -chdir="$INSTANCE_STACK" apply -input=false -lock-timeout=10m tfplan');
     expect(instanceRuns.join("\n")).not.toMatch(/-chdir="\$INSTANCE_STACK" plan/);
@@ -158,15 +198,24 @@ describe("the pipeline", () => {
     const names = steps(apply.jobs.apply).map((s) => String(s.name ?? s.uses));
     const at = (name: string) => names.indexOf(name);
     expect(at("Apply the reviewed plan of the instance stack")).toBeGreaterThan(-1);
-    expect(at("Apply the reviewed plan of the instance stack")).toBeLessThan(at("Reach the database (the postgresql provider applies roles and grants)"));
-    expect(at("Reach the database (the postgresql provider applies roles and grants)")).toBeLessThan(at("Plan and apply the database stack against the instance just applied"));
-    const database = String(steps(apply.jobs.apply).find((s) => s.name === "Plan and apply the database stack against the instance just applied")!.run);
-    expect(database.indexOf('-chdir="$DATABASE_STACK" plan')).toBeLessThan(database.indexOf('-chdir="$DATABASE_STACK" apply -input=false -lock-timeout=10m tfplan'));
+    expect(at("Apply the reviewed plan of the instance stack")).toBeLessThan(
+      at("Reach the database (the postgresql provider applies roles and grants)"),
+    );
+    expect(at("Reach the database (the postgresql provider applies roles and grants)")).toBeLessThan(
+      at("Plan and apply the database stack against the instance just applied"),
+    );
+    const database = String(
+      steps(apply.jobs.apply).find((s) => s.name === "Plan and apply the database stack against the instance just applied")!.run,
+    );
+    expect(database.indexOf('-chdir="$DATABASE_STACK" plan')).toBeLessThan(
+      database.indexOf('-chdir="$DATABASE_STACK" apply -input=false -lock-timeout=10m tfplan'),
+    );
   });
 
   it("never targets single resources: no -target anywhere in the pipeline or the runbook", () => {
     const docs = readFileSync(join(ROOT, "docs", "operations.md"), "utf8") + readFileSync(join(ROOT, "README.md"), "utf8");
-    for (const text of [...[...workflowFiles, ...actionFiles].map((f) => readFileSync(f, "utf8")), docs]) expect(text).not.toMatch(/(?<!-)-target[= ]/);
+    for (const text of [...[...workflowFiles, ...actionFiles].map((f) => readFileSync(f, "utf8")), docs])
+      expect(text).not.toMatch(/(?<!-)-target[= ]/);
   });
 
   it("opens the tunnel to the host in the instance stack's outputs", () => {
@@ -200,9 +249,16 @@ describe("credentials and permissions", () => {
 
   it("hold no static AWS key anywhere: AWS is reached by assuming a role through OIDC", () => {
     expect(allText).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|secrets\.AWS/i);
-    const awsSteps = [plan.jobs.plan, apply.jobs.apply].flatMap((job) => job.steps).filter((s: { uses?: string }) => String(s.uses).startsWith("aws-actions/configure-aws-credentials"));
+    const awsSteps = [plan.jobs.plan, apply.jobs.apply]
+      .flatMap((job) => job.steps)
+      .filter((s: { uses?: string }) => String(s.uses).startsWith("aws-actions/configure-aws-credentials"));
     expect(awsSteps).toHaveLength(2);
-    for (const step of awsSteps) expect(Object.keys(step.with).filter((k) => k !== "role-duration-seconds").sort()).toEqual(["aws-region", "role-session-name", "role-to-assume"]);
+    for (const step of awsSteps)
+      expect(
+        Object.keys(step.with)
+          .filter((k) => k !== "role-duration-seconds")
+          .sort(),
+      ).toEqual(["aws-region", "role-session-name", "role-to-assume"]);
     // A read-mostly role to plan, and an apply role that trusts only the GitHub environment.
     expect(awsSteps.map((step: { with: Record<string, string> }) => step.with["role-to-assume"])).toEqual([
       "${{ vars[format('PULSE_AWS_PLAN_ROLE_ARN_{0}', inputs.environment)] }}",
@@ -213,21 +269,33 @@ describe("credentials and permissions", () => {
   it("grant nothing by default, and id-token: write only to the jobs that assume a role", () => {
     for (const workflow of [pipeline, plan, apply]) expect(workflow.permissions).toEqual({});
     expect(pipeline.jobs.test.permissions).toEqual({ contents: "read" });
-    for (const job of [pipeline.jobs.plan, pipeline.jobs["apply-dev"], pipeline.jobs["apply-staging"], pipeline.jobs["apply-prod"], plan.jobs.plan, apply.jobs.apply]) {
+    for (const job of [
+      pipeline.jobs.plan,
+      pipeline.jobs["apply-dev"],
+      pipeline.jobs["apply-staging"],
+      pipeline.jobs["apply-prod"],
+      plan.jobs.plan,
+      apply.jobs.apply,
+    ]) {
       expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
     }
     expect(allText).not.toMatch(/write-all|contents: write/);
   });
 
   it("take the state bucket and region from repository variables, as PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION", () => {
-    expect(pipeline.jobs.test.env).toEqual({ PULSE_TF_STATE_BUCKET: "${{ vars.PULSE_TF_STATE_BUCKET }}", PULSE_TF_STATE_REGION: "${{ vars.PULSE_TF_STATE_REGION }}" });
+    expect(pipeline.jobs.test.env).toEqual({
+      PULSE_TF_STATE_BUCKET: "${{ vars.PULSE_TF_STATE_BUCKET }}",
+      PULSE_TF_STATE_REGION: "${{ vars.PULSE_TF_STATE_REGION }}",
+    });
   });
 
   it("make reaching the private database a documented choice: runner-in-vpc or ssm-tunnel", () => {
     expect(pipeline.on.workflow_dispatch.inputs.reachability).toMatchObject({ type: "choice", options: ["ssm-tunnel", "runner-in-vpc"] });
     for (const job of [plan.jobs.plan, apply.jobs.apply]) {
       expect(job["runs-on"]).toContain("inputs.reachability == 'runner-in-vpc'");
-      expect(job.steps.find((s: { uses?: string }) => s.uses === "./.github/actions/reach-database")).toMatchObject({ with: { mode: "${{ inputs.reachability }}" } });
+      expect(job.steps.find((s: { uses?: string }) => s.uses === "./.github/actions/reach-database")).toMatchObject({
+        with: { mode: "${{ inputs.reachability }}" },
+      });
     }
     expect(readFileSync(join(ROOT, "docs", "operations.md"), "utf8")).toMatch(/## Reaching the database/);
   });

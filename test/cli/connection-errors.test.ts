@@ -12,8 +12,15 @@ describe.each(["db-migrate", "db-maintain"])("npm run %s with the database down"
     const url = `postgresql://pulse_analytics_migrator:${PASSWORD}@localhost:${port}/pulse_analytics`;
     const run = await runCli(command, [], { PULSE_ANALYTICS_MIGRATION_DATABASE_URL: url });
     expect(run.code).toBe(1);
-    const lines = run.stderr.trim().split("\n").filter((line) => !line.startsWith("npm warn"));
-    expect(lines).toEqual([expect.stringMatching(/^error: cannot reach the database \(ECONNREFUSED\): check that it is running and that the URL's host and port are right/)]);
+    const lines = run.stderr
+      .trim()
+      .split("\n")
+      .filter((line) => !line.startsWith("npm warn"));
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^error: cannot reach the database \(ECONNREFUSED\): check that it is running and that the URL's host and port are right/,
+      ),
+    ]);
     expect(run.stderr + run.stdout).not.toContain(PASSWORD);
   });
 });

@@ -32,7 +32,15 @@ const OUTPUTS = {
 };
 
 const rdsSecret = (username: string, password: string) =>
-  JSON.stringify({ engine: "postgres", host: HOST, port: 5432, dbname: "pulse_analytics", username, password, dbInstanceIdentifier: "pulse-analytics-prod" });
+  JSON.stringify({
+    engine: "postgres",
+    host: HOST,
+    port: 5432,
+    dbname: "pulse_analytics",
+    username,
+    password,
+    dbInstanceIdentifier: "pulse-analytics-prod",
+  });
 
 let fake: FakeSecretsManager;
 let dir: string;
@@ -129,9 +137,18 @@ describe("the URL", () => {
 
 describe("the URL's encoding", () => {
   it("leaves nothing a shell, dotenv or libpq would read differently: a CA path with a space and a plus, an IPv6 host", () => {
-    const { buildPostgresUrl } = jest.requireActual("../../src/db/connection-url") as typeof import("../../src/db/connection-url");
-    const url = buildPostgresUrl({ user: "pulse_analytics_app", password: "a!b'c(d)e*f", host: "2001:db8::5", port: 5432, database: "pulse_analytics", params: { sslmode: "verify-full", sslrootcert: "/certs/My CA+bundle.pem" } });
-    expect(url).toBe("postgresql://pulse_analytics_app:a%21b%27c%28d%29e%2Af@[2001:db8::5]:5432/pulse_analytics?sslmode=verify-full&sslrootcert=%2Fcerts%2FMy%20CA%2Bbundle.pem");
+    const { buildPostgresUrl } = jest.requireActual<typeof import("../../src/db/connection-url")>("../../src/db/connection-url");
+    const url = buildPostgresUrl({
+      user: "pulse_analytics_app",
+      password: "a!b'c(d)e*f",
+      host: "2001:db8::5",
+      port: 5432,
+      database: "pulse_analytics",
+      params: { sslmode: "verify-full", sslrootcert: "/certs/My CA+bundle.pem" },
+    });
+    expect(url).toBe(
+      "postgresql://pulse_analytics_app:a%21b%27c%28d%29e%2Af@[2001:db8::5]:5432/pulse_analytics?sslmode=verify-full&sslrootcert=%2Fcerts%2FMy%20CA%2Bbundle.pem",
+    );
     expect(new URL(url).searchParams.get("sslrootcert")).toBe("/certs/My CA+bundle.pem");
     expect(new URL(url).hostname).toBe("[2001:db8::5]");
   });
@@ -139,7 +156,8 @@ describe("the URL's encoding", () => {
 
 describe("the formats", () => {
   const outputsFor = () => cdktfOutputs("outputs.json");
-  const expectedUrl = async () => parseDotenv((await dbUrl(["prod", "--outputs", outputsFor(), "--ca-file", caFile])).stdout).PULSE_ANALYTICS_DATABASE_URL;
+  const expectedUrl = async () =>
+    parseDotenv((await dbUrl(["prod", "--outputs", outputsFor(), "--ca-file", caFile])).stdout).PULSE_ANALYTICS_DATABASE_URL;
 
   it("shell: an export that a POSIX shell reads back exactly", async () => {
     const run = await dbUrl(["prod", "--outputs", outputsFor(), "--ca-file", caFile, "--format", "shell"]);
@@ -164,8 +182,19 @@ describe("the formats", () => {
 
   it("k8s-secret: a Secret manifest with stringData, the URL pointing at the CA bundle mounted from the same Secret", async () => {
     const run = await dbUrl([
-      "prod", "--outputs", outputsFor(), "--ca-file", caFile, "--format", "k8s-secret",
-      "--k8s-name", "pulse-db", "--k8s-namespace", "learning", "--k8s-ca-path", "/etc/pulse/ca/rds.pem",
+      "prod",
+      "--outputs",
+      outputsFor(),
+      "--ca-file",
+      caFile,
+      "--format",
+      "k8s-secret",
+      "--k8s-name",
+      "pulse-db",
+      "--k8s-namespace",
+      "learning",
+      "--k8s-ca-path",
+      "/etc/pulse/ca/rds.pem",
     ]);
     const manifest = parseYaml(run.stdout);
     expect(manifest).toMatchObject({ apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: "pulse-db", namespace: "learning" } });
@@ -192,32 +221,174 @@ describe("the formats", () => {
 
 describe("bad input: one line saying what is wrong and how to fix it, exit 1, nothing written", () => {
   const cases: Array<[string, () => string[], Record<string, string>, RegExp]> = [
-    ["a missing outputs file", () => ["prod", "--outputs", file("absent.json"), "--ca-file", caFile], {}, /^error: outputs file .+absent\.json not found: write it with npx cdktf output prod --outputs-file /],
-    ["an outputs file that is not JSON", () => { writeFileSync(file("bad.json"), "{ nope"); return ["prod", "--outputs", file("bad.json"), "--ca-file", caFile]; }, {}, /^error: outputs file .+bad\.json is not JSON: write it again with /],
+    [
+      "a missing outputs file",
+      () => ["prod", "--outputs", file("absent.json"), "--ca-file", caFile],
+      {},
+      /^error: outputs file .+absent\.json not found: write it with npx cdktf output prod --outputs-file /,
+    ],
+    [
+      "an outputs file that is not JSON",
+      () => {
+        writeFileSync(file("bad.json"), "{ nope");
+        return ["prod", "--outputs", file("bad.json"), "--ca-file", caFile];
+      },
+      {},
+      /^error: outputs file .+bad\.json is not JSON: write it again with /,
+    ],
     // Issue 10: the error quotes nothing of the file, which may hold anything.
-    ["an outputs file that is not JSON, without quoting it", () => { writeFileSync(file("leak.json"), "hunter2 is the password"); return ["prod", "--outputs", file("leak.json"), "--ca-file", caFile]; }, {}, /^error: outputs file .+leak\.json is not JSON: write it again with [^"]+$/],
+    [
+      "an outputs file that is not JSON, without quoting it",
+      () => {
+        writeFileSync(file("leak.json"), "hunter2 is the password");
+        return ["prod", "--outputs", file("leak.json"), "--ca-file", caFile];
+      },
+      {},
+      /^error: outputs file .+leak\.json is not JSON: write it again with [^"]+$/,
+    ],
     // Issue 10: a host that would end the dotenv line's quote and run a command when sourced.
-    ["a host that is not a host name", () => ["prod", "--outputs", cdktfOutputs("evil-host.json", { pulse_analytics_db_host: "db.example.com'; touch /tmp/pwned; '" }), "--ca-file", caFile], {}, /^error: outputs file .+evil-host\.json has a pulse_analytics_db_host that is not a host name or an IP address \(not shown\)/],
-    ["a host with a port", () => ["prod", "--outputs", cdktfOutputs("port-host.json", { pulse_analytics_db_host: "db.example.com:5432" }), "--ca-file", caFile], {}, /^error: outputs file .+ has a pulse_analytics_db_host that is not a host name or an IP address/],
+    [
+      "a host that is not a host name",
+      () => [
+        "prod",
+        "--outputs",
+        cdktfOutputs("evil-host.json", { pulse_analytics_db_host: "db.example.com'; touch /tmp/pwned; '" }),
+        "--ca-file",
+        caFile,
+      ],
+      {},
+      /^error: outputs file .+evil-host\.json has a pulse_analytics_db_host that is not a host name or an IP address \(not shown\)/,
+    ],
+    [
+      "a host with a port",
+      () => ["prod", "--outputs", cdktfOutputs("port-host.json", { pulse_analytics_db_host: "db.example.com:5432" }), "--ca-file", caFile],
+      {},
+      /^error: outputs file .+ has a pulse_analytics_db_host that is not a host name or an IP address/,
+    ],
     // Issue 10: a FIFO would block the read for ever.
-    ["a FIFO as the outputs file", () => { execFileSync("mkfifo", [file("fifo.json")]); return ["prod", "--outputs", file("fifo.json"), "--ca-file", caFile]; }, {}, /^error: outputs file .+fifo\.json is not a regular file: write it with /],
-    ["an environment missing from the outputs file", () => ["staging", "--outputs", cdktfOutputs("outputs.json"), "--ca-file", caFile], {}, /^error: outputs file .+ has no outputs of stack staging \(it has: dev, prod\): run npx cdktf output staging --outputs-file /],
-    ["a missing output", () => ["prod", "--outputs", cdktfOutputs("no-port.json", { pulse_analytics_db_port: undefined }), "--ca-file", caFile], {}, /^error: outputs file .+ has no valid pulse_analytics_db_port/],
-    ["a missing secret ARN output", () => ["prod", "--outputs", cdktfOutputs("no-arn.json", { pulse_analytics_db_app_secret_arn: undefined }), "--ca-file", caFile], {}, /^error: outputs file .+ has no pulse_analytics_db_app_secret_arn for prod: deploy this version of the stack/],
-    ["a secret that does not exist", () => ["prod", "--outputs", cdktfOutputs("gone.json", { pulse_analytics_db_app_secret_arn: arn("gone") }), "--ca-file", caFile], {}, /^error: secret arn:.+gone-AbCdEf not found: is the outputs file of this environment/],
-    ["access denied", () => ["prod", "--outputs", cdktfOutputs("denied.json", { pulse_analytics_db_app_secret_arn: arn("denied") }), "--ca-file", caFile], {}, /^error: access denied reading secret arn:.+denied-AbCdEf: the caller needs secretsmanager:GetSecretValue on it and kms:Decrypt on its KMS key\.$/],
-    ["a secret that is not JSON", () => ["prod", "--outputs", cdktfOutputs("malformed.json", { pulse_analytics_db_app_secret_arn: arn("malformed") }), "--ca-file", caFile], {}, /^error: secret arn:.+malformed-AbCdEf is not JSON: expected the RDS secret JSON shape/],
-    ["a secret without a password", () => ["prod", "--outputs", cdktfOutputs("no-pw.json", { pulse_analytics_db_app_secret_arn: arn("no-password") }), "--ca-file", caFile], {}, /^error: secret arn:.+no-password-AbCdEf has no "password": expected the RDS secret JSON shape/],
-    ["no AWS region", () => ["prod", "--outputs", cdktfOutputs("outputs.json"), "--ca-file", caFile], { AWS_REGION: "", AWS_DEFAULT_REGION: "" }, /^error: no AWS region configured: set AWS_REGION=eu-central-1 \(the secret's region\)/],
-    ["another AWS region than the secret's", () => ["prod", "--outputs", cdktfOutputs("outputs.json"), "--ca-file", caFile], { AWS_REGION: "us-east-1" }, /^error: the AWS region is us-east-1 but the secret is in eu-central-1: set AWS_REGION=eu-central-1/],
-    ["no CA bundle", () => ["prod", "--outputs", cdktfOutputs("outputs.json")], {}, /^error: no CA bundle: pass --ca-file FILE or set PULSE_ANALYTICS_DB_CA_FILE \(download the RDS bundle with: curl /],
-    ["a CA bundle that does not exist", () => ["prod", "--outputs", cdktfOutputs("outputs.json"), "--ca-file", file("nope.pem")], {}, /^error: CA bundle .+nope\.pem does not exist: download it with curl /],
+    [
+      "a FIFO as the outputs file",
+      () => {
+        execFileSync("mkfifo", [file("fifo.json")]);
+        return ["prod", "--outputs", file("fifo.json"), "--ca-file", caFile];
+      },
+      {},
+      /^error: outputs file .+fifo\.json is not a regular file: write it with /,
+    ],
+    [
+      "an environment missing from the outputs file",
+      () => ["staging", "--outputs", cdktfOutputs("outputs.json"), "--ca-file", caFile],
+      {},
+      /^error: outputs file .+ has no outputs of stack staging \(it has: dev, prod\): run npx cdktf output staging --outputs-file /,
+    ],
+    [
+      "a missing output",
+      () => ["prod", "--outputs", cdktfOutputs("no-port.json", { pulse_analytics_db_port: undefined }), "--ca-file", caFile],
+      {},
+      /^error: outputs file .+ has no valid pulse_analytics_db_port/,
+    ],
+    [
+      "a missing secret ARN output",
+      () => ["prod", "--outputs", cdktfOutputs("no-arn.json", { pulse_analytics_db_app_secret_arn: undefined }), "--ca-file", caFile],
+      {},
+      /^error: outputs file .+ has no pulse_analytics_db_app_secret_arn for prod: deploy this version of the stack/,
+    ],
+    [
+      "a secret that does not exist",
+      () => ["prod", "--outputs", cdktfOutputs("gone.json", { pulse_analytics_db_app_secret_arn: arn("gone") }), "--ca-file", caFile],
+      {},
+      /^error: secret arn:.+gone-AbCdEf not found: is the outputs file of this environment/,
+    ],
+    [
+      "access denied",
+      () => ["prod", "--outputs", cdktfOutputs("denied.json", { pulse_analytics_db_app_secret_arn: arn("denied") }), "--ca-file", caFile],
+      {},
+      /^error: access denied reading secret arn:.+denied-AbCdEf: the caller needs secretsmanager:GetSecretValue on it and kms:Decrypt on its KMS key\.$/,
+    ],
+    [
+      "a secret that is not JSON",
+      () => ["prod", "--outputs", cdktfOutputs("malformed.json", { pulse_analytics_db_app_secret_arn: arn("malformed") }), "--ca-file", caFile],
+      {},
+      /^error: secret arn:.+malformed-AbCdEf is not JSON: expected the RDS secret JSON shape/,
+    ],
+    [
+      "a secret without a password",
+      () => ["prod", "--outputs", cdktfOutputs("no-pw.json", { pulse_analytics_db_app_secret_arn: arn("no-password") }), "--ca-file", caFile],
+      {},
+      /^error: secret arn:.+no-password-AbCdEf has no "password": expected the RDS secret JSON shape/,
+    ],
+    [
+      "no AWS region",
+      () => ["prod", "--outputs", cdktfOutputs("outputs.json"), "--ca-file", caFile],
+      { AWS_REGION: "", AWS_DEFAULT_REGION: "" },
+      /^error: no AWS region configured: set AWS_REGION=eu-central-1 \(the secret's region\)/,
+    ],
+    [
+      "another AWS region than the secret's",
+      () => ["prod", "--outputs", cdktfOutputs("outputs.json"), "--ca-file", caFile],
+      { AWS_REGION: "us-east-1" },
+      /^error: the AWS region is us-east-1 but the secret is in eu-central-1: set AWS_REGION=eu-central-1/,
+    ],
+    [
+      "no CA bundle",
+      () => ["prod", "--outputs", cdktfOutputs("outputs.json")],
+      {},
+      /^error: no CA bundle: pass --ca-file FILE or set PULSE_ANALYTICS_DB_CA_FILE \(download the RDS bundle with: curl /,
+    ],
+    [
+      "a CA bundle that does not exist",
+      () => ["prod", "--outputs", cdktfOutputs("outputs.json"), "--ca-file", file("nope.pem")],
+      {},
+      /^error: CA bundle .+nope\.pem does not exist: download it with curl /,
+    ],
     ["an unknown environment", () => ["qa", "--ca-file", caFile], {}, /^error: invalid environment: "qa"\. Allowed: dev, staging, prod\.$/],
-    ["an unknown role", () => ["prod", "--role", "admin", "--ca-file", caFile], {}, /^error: invalid --role: "admin"\. Allowed: app, migrator, readonly\.$/],
-    ["an unknown format", () => ["prod", "--format", "yaml", "--ca-file", caFile], {}, /^error: invalid --format: "yaml"\. Allowed: dotenv, shell, json, k8s-secret\.$/],
-    ["another environment's terraform output file", () => { writeFileSync(file("staging-tf.json"), JSON.stringify(Object.fromEntries(Object.entries(OUTPUTS).map(([k, v]) => [k, { sensitive: false, type: "string", value: typeof v === "string" ? v.replace("pulse-analytics-prod/", "pulse-analytics-staging/") : v }])))); return ["prod", "--outputs", file("staging-tf.json"), "--ca-file", caFile]; }, {}, /^error: outputs file .+staging-tf\.json holds staging's outputs, not prod's: write prod's with /],
-    ["an --out that is a folder (the secret already read)", () => ["prod", "--outputs", cdktfOutputs("outputs.json"), "--ca-file", caFile, "--out", dir], {}, /^error: cannot write .+: EISDIR; nothing was written\.$/],
-    ["an --out folder that does not exist", () => ["prod", "--outputs", cdktfOutputs("outputs.json"), "--ca-file", caFile, "--out", file("no/such/dir/x.env")], {}, /^error: cannot write .+x\.env: folder .+dir does not exist\.$/],
+    [
+      "an unknown role",
+      () => ["prod", "--role", "admin", "--ca-file", caFile],
+      {},
+      /^error: invalid --role: "admin"\. Allowed: app, migrator, readonly\.$/,
+    ],
+    [
+      "an unknown format",
+      () => ["prod", "--format", "yaml", "--ca-file", caFile],
+      {},
+      /^error: invalid --format: "yaml"\. Allowed: dotenv, shell, json, k8s-secret\.$/,
+    ],
+    [
+      "another environment's terraform output file",
+      () => {
+        writeFileSync(
+          file("staging-tf.json"),
+          JSON.stringify(
+            Object.fromEntries(
+              Object.entries(OUTPUTS).map(([k, v]) => [
+                k,
+                {
+                  sensitive: false,
+                  type: "string",
+                  value: typeof v === "string" ? v.replace("pulse-analytics-prod/", "pulse-analytics-staging/") : v,
+                },
+              ]),
+            ),
+          ),
+        );
+        return ["prod", "--outputs", file("staging-tf.json"), "--ca-file", caFile];
+      },
+      {},
+      /^error: outputs file .+staging-tf\.json holds staging's outputs, not prod's: write prod's with /,
+    ],
+    [
+      "an --out that is a folder (the secret already read)",
+      () => ["prod", "--outputs", cdktfOutputs("outputs.json"), "--ca-file", caFile, "--out", dir],
+      {},
+      /^error: cannot write .+: EISDIR; nothing was written\.$/,
+    ],
+    [
+      "an --out folder that does not exist",
+      () => ["prod", "--outputs", cdktfOutputs("outputs.json"), "--ca-file", caFile, "--out", file("no/such/dir/x.env")],
+      {},
+      /^error: cannot write .+x\.env: folder .+dir does not exist\.$/,
+    ],
   ];
 
   it.each(cases)("%s", async (_name, args, env, message) => {
@@ -226,7 +397,11 @@ describe("bad input: one line saying what is wrong and how to fix it, exit 1, no
     const before = readdirSync(dir).sort();
     const run = await dbUrl(argv.includes("--out") ? argv : [...argv, "--out", out], env);
     // Nothing new in the folder: no output, no temporary file.
-    expect(readdirSync(dir).sort().filter((f) => !before.includes(f) && !f.endsWith(".json"))).toEqual([]);
+    expect(
+      readdirSync(dir)
+        .sort()
+        .filter((f) => !before.includes(f) && !f.endsWith(".json")),
+    ).toEqual([]);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
     const lines = run.stderr.trim().split("\n");
@@ -256,7 +431,17 @@ describe("bad input: one line saying what is wrong and how to fix it, exit 1, no
       [arn("pulse_analytics_migrator")]: { secretString: rdsSecret("pulse_analytics_migrator", credentials.migrator) },
     });
     outputs = file("local-outputs.json");
-    writeFileSync(outputs, JSON.stringify({ prod: { ...OUTPUTS, pulse_analytics_db_host: "localhost", pulse_analytics_db_port: db.port, pulse_analytics_db_endpoint: `localhost:${db.port}` } }));
+    writeFileSync(
+      outputs,
+      JSON.stringify({
+        prod: {
+          ...OUTPUTS,
+          pulse_analytics_db_host: "localhost",
+          pulse_analytics_db_port: db.port,
+          pulse_analytics_db_endpoint: `localhost:${db.port}`,
+        },
+      }),
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -267,28 +452,47 @@ describe("bad input: one line saying what is wrong and how to fix it, exit 1, no
   });
 
   // PULSE_ANALYTICS_DB_CA_FILE emptied: --check must use the --ca-file it writes into the URL, nothing else.
-  const check = (args: string[]) => runCli("db-url", ["prod", "--outputs", outputs, "--check", ...args], local.env({ PULSE_ANALYTICS_DB_CA_FILE: "" }));
+  const check = (args: string[]) =>
+    runCli("db-url", ["prod", "--outputs", outputs, "--check", ...args], local.env({ PULSE_ANALYTICS_DB_CA_FILE: "" }));
 
-  it.each(["app", "readonly", "migrator"])("connects as %s, reports the server version, and finds its privileges as the role model says", async (role) => {
-    const run = await check(["--role", role, "--ca-file", certs.caFile]);
-    expect(run.stderr).toMatch(new RegExp(`^check: connected over verified TLS to PostgreSQL 17\\.\\d+ as pulse_analytics_${role}\\.\\ncheck: the privileges of pulse_analytics_${role} match the role model \\(3 analytics tables checked\\)\\.\\n$`));
-    expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^PULSE_ANALYTICS_\w*DATABASE_URL='postgresql:\/\//);
-  });
+  it.each(["app", "readonly", "migrator"])(
+    "connects as %s, reports the server version, and finds its privileges as the role model says",
+    async (role) => {
+      const run = await check(["--role", role, "--ca-file", certs.caFile]);
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `^check: connected over verified TLS to PostgreSQL 17\\.\\d+ as pulse_analytics_${role}\\.\\ncheck: the privileges of pulse_analytics_${role} match the role model \\(3 analytics tables checked\\)\\.\\n$`,
+        ),
+      );
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^PULSE_ANALYTICS_\w*DATABASE_URL='postgresql:\/\//);
+    },
+  );
 
   it("refuses a server whose certificate does not chain to the given CA, and writes nothing", async () => {
     const out = file("untrusted.env");
     const run = await check(["--ca-file", certs.otherCaFile, "--out", out]);
     expect(run.code).toBe(1);
-    expect(run.stderr.trim()).toMatch(/^error: --check could not connect: .*(self[- ]signed|unable to verify|unable to get local issuer).*\. Nothing was written\.$/);
+    expect(run.stderr.trim()).toMatch(
+      /^error: --check could not connect: .*(self[- ]signed|unable to verify|unable to get local issuer).*\. Nothing was written\.$/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 
   it("refuses a host name the certificate does not carry (verify-full, not just verify-ca)", async () => {
-    writeFileSync(file("ip-outputs.json"), JSON.stringify({ prod: { ...OUTPUTS, pulse_analytics_db_host: "127.0.0.1", pulse_analytics_db_port: db.port } }));
-    const run = await runCli("db-url", ["prod", "--outputs", file("ip-outputs.json"), "--check", "--ca-file", certs.caFile], local.env({ PULSE_ANALYTICS_DB_CA_FILE: "" }));
+    writeFileSync(
+      file("ip-outputs.json"),
+      JSON.stringify({ prod: { ...OUTPUTS, pulse_analytics_db_host: "127.0.0.1", pulse_analytics_db_port: db.port } }),
+    );
+    const run = await runCli(
+      "db-url",
+      ["prod", "--outputs", file("ip-outputs.json"), "--check", "--ca-file", certs.caFile],
+      local.env({ PULSE_ANALYTICS_DB_CA_FILE: "" }),
+    );
     expect(run.code).toBe(1);
-    expect(run.stderr.trim()).toMatch(/^error: --check could not connect: .*(Hostname\/IP does not match|IP: 127\.0\.0\.1 is not in the cert's list).*\. Nothing was written\.$/);
+    expect(run.stderr.trim()).toMatch(
+      /^error: --check could not connect: .*(Hostname\/IP does not match|IP: 127\.0\.0\.1 is not in the cert's list).*\. Nothing was written\.$/,
+    );
   });
 
   it("reports each privilege that differs from the role model, exits 1 and writes nothing", async () => {

@@ -41,7 +41,9 @@ describe("npm start", () => {
     expect(parse(db.appUrl)).toMatchObject({ user: "pulse_analytics_app", host: "localhost", port: String(port), database: "pulse_analytics" });
     expect(parse(db.migrationUrl)).toMatchObject({ user: "pulse_analytics_migrator", database: "pulse_analytics" });
     await withClient(db.appUrl, (client) =>
-      client.query("INSERT INTO analytics.user_readiness (user_id, score, model_version) VALUES ('00000000-0000-4000-8000-000000000001', 71.5, 'v1')"),
+      client.query(
+        "INSERT INTO analytics.user_readiness (user_id, score, model_version) VALUES ('00000000-0000-4000-8000-000000000001', 71.5, 'v1')",
+      ),
     );
     const stopped = await db.stop();
     expect(stopped.code).toBe(0);
@@ -58,7 +60,9 @@ describe("npm start", () => {
 
       // While it runs, a second start on the same data directory is refused.
       const message = await failingStart({ stateDir, port: await freePort() });
-      expect(message).toMatch(/^error: a PostgreSQL server \(pid \d+\) is already running on .+\/data: use it, or stop it first \(Ctrl-C in the terminal running npm start, or kill \d+\)\.$/);
+      expect(message).toMatch(
+        /^error: a PostgreSQL server \(pid \d+\) is already running on .+\/data: use it, or stop it first \(Ctrl-C in the terminal running npm start, or kill \d+\)\.$/,
+      );
     } finally {
       await db.stop();
     }
@@ -108,7 +112,9 @@ describe("npm start", () => {
         (error: StartFailed) => error,
       );
       expect(failure.code).toBe(1);
-      expect(failure.stderr).toMatch(/error: PostgreSQL did not start \(.*\)\. Its last words: .*unrecognized configuration parameter "this_is_not_a_setting"/);
+      expect(failure.stderr).toMatch(
+        /error: PostgreSQL did not start \(.*\)\. Its last words: .*unrecognized configuration parameter "this_is_not_a_setting"/,
+      );
     } finally {
       writeFileSync(conf, original);
     }
@@ -144,7 +150,7 @@ describe("npm start", () => {
       ...asNobody,
     });
     let stderr = "";
-    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
     // As nobody, node itself may be out of reach (a Node unpacked in a 0700 folder): fail with that, not a timeout.
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once("exit", resolve);
@@ -174,23 +180,27 @@ describe("npm start", () => {
     );
   });
 
-  (process.getuid?.() === 0 ? it : it.skip)("as root, explains a folder the postgres user cannot enter, and leaves no half-made cluster", async () => {
-    const outer = newDir();
-    const dir = join(outer, "inner");
-    mkdirSync(dir);
-    chmodSync(outer, 0o700);
-    try {
-      expect(await failingStart({ stateDir: dir })).toBe(
-        `error: as root, PostgreSQL runs as user "postgres", which cannot enter ${outer} to reach the data folder (${dir}): ` +
-          `allow it with chmod o+x ${outer}, or keep the project and PULSE_LOCAL_DIR in folders every user may enter (not under /root).`,
-      );
-      expect(existsSync(join(dir, "data"))).toBe(false);
-      expect(existsSync(join(dir, "credentials.json"))).toBe(false);
-    } finally {
-      chmodSync(outer, 0o755);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 60_000);
+  (process.getuid?.() === 0 ? it : it.skip)(
+    "as root, explains a folder the postgres user cannot enter, and leaves no half-made cluster",
+    async () => {
+      const outer = newDir();
+      const dir = join(outer, "inner");
+      mkdirSync(dir);
+      chmodSync(outer, 0o700);
+      try {
+        expect(await failingStart({ stateDir: dir })).toBe(
+          `error: as root, PostgreSQL runs as user "postgres", which cannot enter ${outer} to reach the data folder (${dir}): ` +
+            `allow it with chmod o+x ${outer}, or keep the project and PULSE_LOCAL_DIR in folders every user may enter (not under /root).`,
+        );
+        expect(existsSync(join(dir, "data"))).toBe(false);
+        expect(existsSync(join(dir, "credentials.json"))).toBe(false);
+      } finally {
+        chmodSync(outer, 0o755);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 
   it("refuses a second start on a folder another npm start is using, and leaves that one's files alone (issue 10)", async () => {
     const dir = newDir();
@@ -223,9 +233,12 @@ describe("npm start", () => {
     const dir = newDir();
     const port = await freePort();
     // As npm runs a script: under `sh -c`, which does not pass a SIGTERM on.
-    const shell = spawn("sh", ["-c", `"${process.execPath}" --import tsx src/cli/start.ts --dir "${dir}" --port ${port}`], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const shell = spawn("sh", ["-c", `"${process.execPath}" --import tsx src/cli/start.ts --dir "${dir}" --port ${port}`], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
-    shell.stdout!.on("data", (chunk) => (stdout += chunk));
+    shell.stdout.on("data", (chunk) => (stdout += chunk));
     while (!/^PULSE_ANALYTICS_DATABASE_URL=/m.test(stdout)) {
       if (shell.exitCode !== null) throw new Error("npm start exited before printing its URLs");
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -259,6 +272,9 @@ describe("npm start", () => {
 
   it("refuses a port that is not a port", async () => {
     const run = await runCli("start", [], { PULSE_LOCAL_PG_PORT: "54a", PULSE_LOCAL_DIR: newDir() });
-    expect(run).toMatchObject({ code: 1, stderr: 'error: invalid port (--port or PULSE_LOCAL_PG_PORT): "54a". Allowed: a whole number from 1 to 65535.\n' });
+    expect(run).toMatchObject({
+      code: 1,
+      stderr: 'error: invalid port (--port or PULSE_LOCAL_PG_PORT): "54a". Allowed: a whole number from 1 to 65535.\n',
+    });
   });
 });

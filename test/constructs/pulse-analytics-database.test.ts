@@ -63,7 +63,8 @@ describe("the database level (postgresql provider)", () => {
     const app = roles.find((r) => r.name === "pulse_analytics_app");
     expect(app!.idle_in_transaction_session_timeout).toBe(ROLES.find((r) => r.key === "app")!.idleInTransactionSessionTimeoutMs);
     expect(app!.idle_in_transaction_session_timeout).toBe(10_000);
-    for (const other of roles.filter((r) => r.name !== "pulse_analytics_app")) expect(other).not.toHaveProperty("idle_in_transaction_session_timeout");
+    for (const other of roles.filter((r) => r.name !== "pulse_analytics_app"))
+      expect(other).not.toHaveProperty("idle_in_transaction_session_timeout");
   });
 
   it("names the database after databaseName", () => {
@@ -116,7 +117,7 @@ describe("the database level (postgresql provider)", () => {
     expect(membership.grant_role).toBe("pulse_analytics_owner");
     expect(links.get(heads[0]).depends_on).toContain(`postgresql_grant_role.${Object.keys(json.resource.postgresql_grant_role)[0]}`);
     const applied: unknown[][] = [];
-    for (let at: string | undefined = heads[0]; at; ) {
+    for (let at: string | undefined = heads[0]; at;) {
       const block = links.get(at)!;
       applied.push([at.split(".")[0], block.role, block.object_type, block.privileges]);
       const next: string[] = nextOf.get(at) ?? [];
@@ -129,7 +130,10 @@ describe("the database level (postgresql provider)", () => {
     const expected = GRANTS.flatMap((g) => {
       const grant = [roleName(g.grantee), objectType[g.scope], [...g.privileges]];
       return g.alsoDefault
-        ? [["postgresql_grant", ...grant], ["postgresql_default_privileges", ...grant]]
+        ? [
+            ["postgresql_grant", ...grant],
+            ["postgresql_default_privileges", ...grant],
+          ]
         : [["postgresql_grant", ...grant]];
     });
     expect(applied).toEqual(expected);
@@ -164,7 +168,6 @@ describe("the login-role secrets", () => {
     expect(passwords.every((p) => p.length >= 32 && p.special === true)).toBe(true);
   });
 });
-
 
 // Finding 1 of issue 9. PostgreSQL 16+ gives a CREATEROLE non-superuser an ADMIN-only membership in
 // every role it creates (grantor: the bootstrap superuser, rdsadmin on RDS; PostgreSQL docs, "CREATE

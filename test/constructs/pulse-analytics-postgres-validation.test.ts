@@ -35,10 +35,18 @@ const REFUSED: Array<[string, Props, string]> = [
   ["allocatedStorageGb", { allocatedStorageGb: 400, maxAllocatedStorageGb: 1000, iops: 12000 }, "the stale 3000 IOPS"],
   ["allowMajorVersionUpgrade", { allowMajorVersionUpgrade: true }, "true together with applyImmediately: true"],
   ["engineVersion", { engineMajorVersion: 17, engineVersion: "16.9" }, 'a minor version of engineMajorVersion 17, "17.<minor>"'],
-  ["engineVersion", { engineMajorVersion: 17, engineVersion: "17" }, 'a minor version of engineMajorVersion 17'],
-  ["kmsKeyAdministratorRoleNames", { kmsKeyAdministratorRoleNames: ["arn:aws:iam::123456789012:role/pulse-analytics-dev-apply"] }, "a name, not an ARN"],
+  ["engineVersion", { engineMajorVersion: 17, engineVersion: "17" }, "a minor version of engineMajorVersion 17"],
+  [
+    "kmsKeyAdministratorRoleNames",
+    { kmsKeyAdministratorRoleNames: ["arn:aws:iam::123456789012:role/pulse-analytics-dev-apply"] },
+    "a name, not an ARN",
+  ],
   ["kmsKeyUserRoleNames", { kmsKeyUserRoleNames: ["a".repeat(65)] }, "1 to 64 letters"],
-  ["storageThroughputMibps", { allocatedStorageGb: 400, maxAllocatedStorageGb: 1000, iops: 12000, storageThroughputMibps: 3001 }, "at most a quarter of iops (12000)"],
+  [
+    "storageThroughputMibps",
+    { allocatedStorageGb: 400, maxAllocatedStorageGb: 1000, iops: 12000, storageThroughputMibps: 3001 },
+    "at most a quarter of iops (12000)",
+  ],
   ["storageThroughputMibps", { allocatedStorageGb: 400, maxAllocatedStorageGb: 1000, iops: 12000, storageThroughputMibps: 499 }, "from 500 to 4000"],
   ["backupRetentionDays", { environment: "dev", backupRetentionDays: 0 }, "from 1 to 35 in dev"],
   ["backupRetentionDays", { environment: "dev", backupRetentionDays: 36 }, "from 1 to 35 in dev"],
@@ -48,7 +56,11 @@ const REFUSED: Array<[string, Props, string]> = [
   ["preferredBackupWindow", { preferredBackupWindow: "3:00-04:00" }, '"hh:mm-hh:mm"'],
   ["preferredBackupWindow", { preferredBackupWindow: "03:00-03:29" }, "at least 30 minutes"],
   ["preferredMaintenanceWindow", { preferredMaintenanceWindow: "sunday:04:30-sunday:05:30" }, '"ddd:hh:mm-ddd:hh:mm"'],
-  ["preferredBackupWindow", { preferredBackupWindow: "04:00-05:00", preferredMaintenanceWindow: "sun:04:30-sun:05:30" }, "does not overlap preferredMaintenanceWindow (sun:04:30-sun:05:30)"],
+  [
+    "preferredBackupWindow",
+    { preferredBackupWindow: "04:00-05:00", preferredMaintenanceWindow: "sun:04:30-sun:05:30" },
+    "does not overlap preferredMaintenanceWindow (sun:04:30-sun:05:30)",
+  ],
   ["preferredBackupWindow", { preferredBackupWindow: "23:30-00:30", preferredMaintenanceWindow: "mon:00:00-mon:01:00" }, "does not overlap"],
   ["preferredBackupWindow", { preferredBackupWindow: "00:00-00:30", preferredMaintenanceWindow: "sun:23:45-mon:00:15" }, "does not overlap"],
   ["databaseName", { databaseName: "PulseAnalytics" }, "lower-case letters"],
@@ -71,7 +83,11 @@ const REFUSED: Array<[string, Props, string]> = [
   ["performanceInsightsRetentionDays", { performanceInsightsRetentionDays: 744 }, "or 731 days"],
   ["databaseInsightsMode", { databaseInsightsMode: "basic" as never }, '"standard", or "advanced"'],
   ["databaseInsightsMode", { databaseInsightsMode: "advanced", performanceInsights: true, performanceInsightsRetentionDays: 434 }, ">= 465"],
-  ["databaseInsightsMode", { databaseInsightsMode: "advanced", performanceInsights: false, performanceInsightsRetentionDays: 465 }, "with performanceInsights on"],
+  [
+    "databaseInsightsMode",
+    { databaseInsightsMode: "advanced", performanceInsights: false, performanceInsightsRetentionDays: 465 },
+    "with performanceInsights on",
+  ],
   ["monitoringIntervalSeconds", { monitoringIntervalSeconds: 2 }, "one of 0, 1, 5, 10, 15, 30, 60"],
   ["monitoringIntervalSeconds", { monitoringIntervalSeconds: 120 }, "one of 0, 1, 5, 10, 15, 30, 60"],
   ["caCertIdentifier", { caCertIdentifier: "rds-ca-2019" }, "rds-ca-rsa2048-g1, rds-ca-rsa4096-g1, rds-ca-ecc384-g1"],
@@ -105,7 +121,11 @@ const REFUSED: Array<[string, Props, string]> = [
   ["allowedCidrBlocks", { allowedCidrBlocks: ["::ffff:10.0.0.0/104"] }, "canonical form"],
   ["allowedCidrBlocks", { allowedCidrBlocks: ["::ffff:a00:0/104"] }, "canonical form"],
   ["allowedCidrBlocks", { allowedCidrBlocks: ["10.0.0.0/8", "10.0.0.0/8"] }, "distinct"],
-  ["allowedSecurityGroupIds", { allowedSecurityGroupIds: [], allowedCidrBlocks: [] }, "at least one entry in allowedSecurityGroupIds or allowedCidrBlocks"],
+  [
+    "allowedSecurityGroupIds",
+    { allowedSecurityGroupIds: [], allowedCidrBlocks: [] },
+    "at least one entry in allowedSecurityGroupIds or allowedCidrBlocks",
+  ],
 ];
 
 /** Values at the edges of what each rule allows. */

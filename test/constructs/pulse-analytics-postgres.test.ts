@@ -78,10 +78,7 @@ describe("the RDS instance", () => {
   it("is private, in the given subnets, behind its own security group, with IAM authentication on", () => {
     expect(instance.publicly_accessible).toBe(false);
     expect(instance.iam_database_authentication_enabled).toBe(true);
-    expect(onlyResource(json, "aws_db_subnet_group").subnet_ids).toEqual([
-      "subnet-0a1b2c3d4e5f60718",
-      "subnet-1a2b3c4d5e6f70819",
-    ]);
+    expect(onlyResource(json, "aws_db_subnet_group").subnet_ids).toEqual(["subnet-0a1b2c3d4e5f60718", "subnet-1a2b3c4d5e6f70819"]);
     expect(instance.vpc_security_group_ids).toEqual([`\${aws_security_group.${Object.keys(json.resource.aws_security_group)[0]}.id}`]);
   });
 
@@ -102,8 +99,16 @@ describe("the RDS instance", () => {
   });
 
   it("turns Multi-AZ, deletion protection and Performance Insights (with the key) on and off as configured", () => {
-    const on = onlyResource(synth({ multiAz: true, deletionProtection: true, performanceInsights: true, performanceInsightsRetentionDays: 31 }), "aws_db_instance");
-    expect(on).toMatchObject({ multi_az: true, deletion_protection: true, performance_insights_enabled: true, performance_insights_retention_period: 31 });
+    const on = onlyResource(
+      synth({ multiAz: true, deletionProtection: true, performanceInsights: true, performanceInsightsRetentionDays: 31 }),
+      "aws_db_instance",
+    );
+    expect(on).toMatchObject({
+      multi_az: true,
+      deletion_protection: true,
+      performance_insights_enabled: true,
+      performance_insights_retention_period: 31,
+    });
     expect(on.performance_insights_kms_key_id).toBe(on.kms_key_id);
     const off = onlyResource(synth({ multiAz: false, deletionProtection: false, performanceInsights: false }), "aws_db_instance");
     expect(off).toMatchObject({ multi_az: false, deletion_protection: false, performance_insights_enabled: false });
@@ -168,7 +173,10 @@ describe("protection and waiting", () => {
 // is created; a key policy that names a principal of the account suffices on its own ("Key policies in
 // AWS KMS"), and the default statement for the account root keeps IAM policies working.
 describe("the KMS key policy", () => {
-  const role = (name: string) => expect.stringMatching(new RegExp(`^arn:\\$\\{data\\.aws_partition\\..+\\.partition\\}:iam::\\$\\{data\\.aws_caller_identity\\..+\\.account_id\\}:role/${name}$`));
+  const role = (name: string) =>
+    expect.stringMatching(
+      new RegExp(`^arn:\\$\\{data\\.aws_partition\\..+\\.partition\\}:iam::\\$\\{data\\.aws_caller_identity\\..+\\.account_id\\}:role/${name}$`),
+    );
   const apply = role("pulse-analytics-dev-apply");
   const plan = role("pulse-analytics-dev-plan");
   const policyOf = (overrides = {}) => JSON.parse(onlyResource(synth(overrides), "aws_kms_key").policy);
@@ -178,7 +186,9 @@ describe("the KMS key policy", () => {
     expect(statement(policyOf(), "AccountIamPolicies")).toEqual({
       Sid: "AccountIamPolicies",
       Effect: "Allow",
-      Principal: { AWS: expect.stringMatching(/^arn:\$\{data\.aws_partition\..+\.partition\}:iam::\$\{data\.aws_caller_identity\..+\.account_id\}:root$/) },
+      Principal: {
+        AWS: expect.stringMatching(/^arn:\$\{data\.aws_partition\..+\.partition\}:iam::\$\{data\.aws_caller_identity\..+\.account_id\}:root$/),
+      },
       Action: "kms:*",
       Resource: "*",
     });
@@ -187,11 +197,17 @@ describe("the KMS key policy", () => {
   it("names the administrators: key administration, use through RDS and Secrets Manager only, grants for AWS services only", () => {
     const policy = policyOf({ kmsKeyAdministratorRoleNames: ["pulse-analytics-dev-apply"] });
     expect(statement(policy, "Administer")).toMatchObject({ Principal: { AWS: [apply] } });
-    expect(statement(policy, "Administer").Action).toEqual(expect.arrayContaining(["kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:TagResource", "kms:ScheduleKeyDeletion"]));
+    expect(statement(policy, "Administer").Action).toEqual(
+      expect.arrayContaining(["kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:TagResource", "kms:ScheduleKeyDeletion"]),
+    );
     expect(statement(policy, "Administer").Action).not.toContain("kms:Decrypt");
     expect(statement(policy, "UseThroughRdsAndSecretsManager")).toMatchObject({
       Principal: { AWS: [apply] },
-      Condition: { StringEquals: { "kms:ViaService": [expect.stringMatching(/^rds\..+\.amazonaws\.com$/), expect.stringMatching(/^secretsmanager\..+\.amazonaws\.com$/)] } },
+      Condition: {
+        StringEquals: {
+          "kms:ViaService": [expect.stringMatching(/^rds\..+\.amazonaws\.com$/), expect.stringMatching(/^secretsmanager\..+\.amazonaws\.com$/)],
+        },
+      },
     });
     expect(statement(policy, "GrantToAwsServices")).toMatchObject({ Condition: { Bool: { "kms:GrantIsForAWSResource": "true" } } });
   });

@@ -31,17 +31,27 @@ function fastShutdown(database: RunningLocalDatabase): void {
 }
 
 /** How many events are stored. */
-const eventCount = () => withClient(db.migrationUrl, async (c) => Number((await c.query("SELECT count(*) FROM analytics.session_events")).rows[0].count));
+const eventCount = () =>
+  withClient(db.migrationUrl, async (c) => Number((await c.query("SELECT count(*) FROM analytics.session_events")).rows[0].count));
 
 /** Rows and distinct event ids stored: equal when no event is stored twice. */
 const storedEvents = () =>
-  withClient(db.migrationUrl, async (c) => (await c.query("SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_events FROM analytics.session_events")).rows[0]);
+  withClient(
+    db.migrationUrl,
+    async (c) => (await c.query("SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_events FROM analytics.session_events")).rows[0],
+  );
 
 /** The aggregates as ingest folded them, then as a rebuild from the stored events computes them. */
 async function aggregatesAndRebuild(pool: Pool): Promise<[string, string]> {
   const snapshot = () =>
     withClient(db.migrationUrl, async (c) =>
-      JSON.stringify((await c.query("SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY 1, 2")).rows),
+      JSON.stringify(
+        (
+          await c.query(
+            "SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY 1, 2",
+          )
+        ).rows,
+      ),
     );
   const incremental = await snapshot();
   await rebuildAggregates(pool);
@@ -50,7 +60,14 @@ async function aggregatesAndRebuild(pool: Pool): Promise<[string, string]> {
 
 const now = new Date();
 const EVENTS: SessionEvent[] = [
-  ...generateEvents({ seed: 47, learners: 40, skills: 6, events: 8_000, from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)), to: now }),
+  ...generateEvents({
+    seed: 47,
+    learners: 40,
+    skills: 6,
+    events: 8_000,
+    from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)),
+    to: now,
+  }),
 ];
 
 it("keeps the process up through a fast shutdown and a restart, and runs idempotent work again once the server is back", async () => {
@@ -73,7 +90,10 @@ it("keeps the process up through a fast shutdown and a restart, and runs idempot
     expect((await db.exited()).code).toBe(1);
 
     // Down: a new connection is refused; work wrapped in withConnectionRetry keeps trying.
-    const refused = await pool.query("SELECT 1").then(() => undefined, (error: Error) => error);
+    const refused = await pool.query("SELECT 1").then(
+      () => undefined,
+      (error: Error) => error,
+    );
     expect(isTransientConnectionError(refused)).toBe(true);
     const retries: string[] = [];
     const retried = withConnectionRetry(() => pool.query<{ ok: number }>("SELECT 1 AS ok"), {
@@ -134,7 +154,16 @@ it("stores every event exactly once with 4 writers through two fast restarts and
   };
   try {
     const before = await eventCount();
-    const all = [...generateEvents({ seed: 59, learners: 60, skills: 6, events: 24_000, from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)), to: now })];
+    const all = [
+      ...generateEvents({
+        seed: 59,
+        learners: 60,
+        skills: 6,
+        events: 24_000,
+        from: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)),
+        to: now,
+      }),
+    ];
     // Four writers, overlapping learners, each its own stream of batches, each batch acknowledged by
     // recordSessionEvents returning: the writers never re-send by hand.
     const acknowledged: SessionEvent[] = [];
@@ -179,8 +208,8 @@ it("stores every event exactly once when the client process is killed with SIGKI
     const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout!.on("data", (chunk) => (stdout += chunk));
-    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     return { child, exited, stdout: () => stdout, stderr: () => stderr };
   };

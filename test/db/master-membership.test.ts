@@ -16,14 +16,15 @@ describe("the admin's memberships in the owner role (PostgreSQL 16+)", () => {
   it("are two rows: the ADMIN-only one PostgreSQL gives a role's creator, and the granted one", async () => {
     // PostgreSQL docs, CREATE ROLE: a CREATEROLE non-superuser that creates a role "is automatically
     // granted membership in it WITH ADMIN OPTION", granted by the bootstrap superuser (rdsadmin on RDS).
-    const rows = await asAdmin(async (client) =>
-      (
-        await client.query(
-          `SELECT pg_get_userbyid(grantor) AS grantor, admin_option, inherit_option, set_option
+    const rows = await asAdmin(
+      async (client) =>
+        (
+          await client.query(
+            `SELECT pg_get_userbyid(grantor) AS grantor, admin_option, inherit_option, set_option
            FROM pg_auth_members WHERE member = $1::regrole AND roleid = $2::regrole ORDER BY admin_option`,
-          [LOCAL_ADMIN_ROLE, OWNER],
-        )
-      ).rows,
+            [LOCAL_ADMIN_ROLE, OWNER],
+          )
+        ).rows,
     );
     expect(rows).toEqual([
       { grantor: LOCAL_ADMIN_ROLE, admin_option: false, inherit_option: true, set_option: true },
@@ -34,7 +35,12 @@ describe("the admin's memberships in the owner role (PostgreSQL 16+)", () => {
   });
 
   it("cannot be made to agree by granting WITH ADMIN OPTION: the grantor of the admin's own ADMIN is the superuser", async () => {
-    const error = await asAdmin((client) => client.query(`GRANT ${OWNER} TO ${LOCAL_ADMIN_ROLE} WITH ADMIN OPTION`).then(() => undefined, (e) => e));
+    const error = await asAdmin((client) =>
+      client.query(`GRANT ${OWNER} TO ${LOCAL_ADMIN_ROLE} WITH ADMIN OPTION`).then(
+        () => undefined,
+        (e) => e,
+      ),
+    );
     expect(error?.message).toMatch(/ADMIN option cannot be granted back to your own grantor/);
   });
 

@@ -12,15 +12,33 @@ import { runCli, useLocalDatabase, withClient } from "../support/local-database"
 
 /** node-pg-migrate's well-known advisory lock id (PG_MIGRATE_LOCK_ID in its API). */
 const PG_MIGRATE_LOCK_ID = "7241865325823964";
-const MIGRATIONS = ["1764028800000_session-events", "1764028800001_user-skill-agg", "1764028800002_user-readiness", "1764028800003_user-skill-agg-fillfactor", "1764028800004_app-creates-partitions"];
+const MIGRATIONS = [
+  "1764028800000_session-events",
+  "1764028800001_user-skill-agg",
+  "1764028800002_user-readiness",
+  "1764028800003_user-skill-agg-fillfactor",
+  "1764028800004_app-creates-partitions",
+];
 const local = useLocalDatabase();
 let databases = 0;
 
 /** A new, empty analytics database with the role model's grants, and the migrator's URL for it. */
 async function emptyDatabase(): Promise<{ name: string; migrationUrl: string }> {
   const name = `migrate_test_${++databases}`;
-  await bootstrapLocalDatabase({ host: "localhost", port: local.db.port, superuser: "postgres", databaseName: name, credentials: local.db.credentials() });
-  const migrationUrl = buildPostgresUrl({ user: "pulse_analytics_migrator", password: local.db.credentials().migrator, host: "localhost", port: local.db.port, database: name });
+  await bootstrapLocalDatabase({
+    host: "localhost",
+    port: local.db.port,
+    superuser: "postgres",
+    databaseName: name,
+    credentials: local.db.credentials(),
+  });
+  const migrationUrl = buildPostgresUrl({
+    user: "pulse_analytics_migrator",
+    password: local.db.credentials().migrator,
+    host: "localhost",
+    port: local.db.port,
+    database: name,
+  });
   return { name, migrationUrl };
 }
 
@@ -28,12 +46,18 @@ const migrateCli = (url: string, args: string[] = []) => runCli("db-migrate", ar
 
 async function tablesOf(url: string): Promise<string[]> {
   return withClient(url, async (client) =>
-    (await client.query("SELECT relname FROM pg_class WHERE relnamespace = 'analytics'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition ORDER BY 1")).rows.map((r) => r.relname),
+    (
+      await client.query(
+        "SELECT relname FROM pg_class WHERE relnamespace = 'analytics'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition ORDER BY 1",
+      )
+    ).rows.map((r) => r.relname),
   );
 }
 
 async function recordedMigrations(url: string): Promise<string[]> {
-  return withClient(url, async (client) => (await client.query("SELECT name FROM analytics_migrations.pgmigrations ORDER BY id")).rows.map((r) => r.name));
+  return withClient(url, async (client) =>
+    (await client.query("SELECT name FROM analytics_migrations.pgmigrations ORDER BY id")).rows.map((r) => r.name),
+  );
 }
 
 describe("npm run db:migrate", () => {
@@ -43,8 +67,10 @@ describe("npm run db:migrate", () => {
     expect(run).toMatchObject({ code: 0, stderr: expect.stringContaining("Applied 5 migration(s).") });
     expect(await tablesOf(migrationUrl)).toEqual(["session_events", "user_readiness", "user_skill_agg"]);
     expect(await recordedMigrations(migrationUrl)).toEqual(MIGRATIONS);
-    const owners = await withClient(migrationUrl, async (client) =>
-      (await client.query("SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'analytics'::regnamespace")).rows,
+    const owners = await withClient(
+      migrationUrl,
+      async (client) =>
+        (await client.query("SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'analytics'::regnamespace")).rows,
     );
     expect(owners).toEqual([{ owner: "pulse_analytics_owner" }]);
   });
@@ -64,7 +90,7 @@ describe("npm run db:migrate", () => {
       await holder.query("SELECT pg_advisory_lock($1)", [PG_MIGRATE_LOCK_ID]);
       const runs = Promise.all([migrateCli(migrationUrl), migrateCli(migrationUrl)]);
       const deadline = Date.now() + 30_000;
-      for (let waiting = 0; waiting < 2; ) {
+      for (let waiting = 0; waiting < 2;) {
         if (Date.now() > deadline) throw new Error(`only ${waiting} migration run(s) reached the lock within 30 s`);
         await new Promise((resolve) => setTimeout(resolve, 100));
         waiting = Number((await holder.query("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rows[0].n);
@@ -101,7 +127,9 @@ describe("npm run db:migrate", () => {
       expect(run.stderr).toMatch(/error: PostgreSQL 22012: division by zero/);
       expect(await tablesOf(migrationUrl)).toEqual(["session_events", "user_readiness", "user_skill_agg"]);
       const columns = await withClient(migrationUrl, async (client) =>
-        (await client.query("SELECT column_name FROM information_schema.columns WHERE table_schema = 'analytics' AND table_name = 'user_readiness'")).rows.map((r) => r.column_name),
+        (
+          await client.query("SELECT column_name FROM information_schema.columns WHERE table_schema = 'analytics' AND table_name = 'user_readiness'")
+        ).rows.map((r) => r.column_name),
       );
       expect(columns).not.toContain("half_done_note");
       expect(await recordedMigrations(migrationUrl)).toEqual(MIGRATIONS);
@@ -119,7 +147,10 @@ describe("npm run db:migrate", () => {
     expect(run.stderr).toContain("Dry run: 5 migration(s) would be applied; nothing was changed.");
     expect(await tablesOf(migrationUrl)).toEqual([]);
     // Not even node-pg-migrate's own bookkeeping is left behind.
-    const bookkeeping = await withClient(migrationUrl, async (client) => (await client.query("SELECT to_regnamespace('analytics_migrations') AS schema")).rows[0]);
+    const bookkeeping = await withClient(
+      migrationUrl,
+      async (client) => (await client.query("SELECT to_regnamespace('analytics_migrations') AS schema")).rows[0],
+    );
     expect(bookkeeping).toEqual({ schema: null });
   });
 

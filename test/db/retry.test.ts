@@ -19,9 +19,12 @@ describe("isTransientConnectionError", () => {
     expect(isTransientConnectionError(failure(undefined, "Connection terminated due to connection timeout"))).toBe(true);
   });
 
-  it.each(["23505", "23514", "22P02", "40001", "42501", "57014"])("does not count %s: the work itself failed, running it again changes nothing", (code) => {
-    expect(isTransientConnectionError(failure(code))).toBe(false);
-  });
+  it.each(["23505", "23514", "22P02", "40001", "42501", "57014"])(
+    "does not count %s: the work itself failed, running it again changes nothing",
+    (code) => {
+      expect(isTransientConnectionError(failure(code))).toBe(false);
+    },
+  );
 
   it("does not count what is not an error", () => {
     expect(isTransientConnectionError("ECONNREFUSED")).toBe(false);

@@ -31,10 +31,13 @@ function privilegesFromTerraform(json: TerraformJson, tables: string[]): string[
   const lines: string[] = [];
   for (const grant of resourcesOfType(json, "postgresql_grant")) {
     const objects =
-      grant.object_type === "database" ? ["database"]
-      : grant.object_type === "schema" ? [`schema ${schemaName(grant.schema)}`]
-      : grant.object_type === "table" ? tables.map((t) => `table ${schemaName(grant.schema)}.${t}`)
-      : []; // no sequences in the schema
+      grant.object_type === "database"
+        ? ["database"]
+        : grant.object_type === "schema"
+          ? [`schema ${schemaName(grant.schema)}`]
+          : grant.object_type === "table"
+            ? tables.map((t) => `table ${schemaName(grant.schema)}.${t}`)
+            : []; // no sequences in the schema
     for (const object of objects) for (const privilege of grant.privileges) lines.push(`${grantee(grant.role)} on ${object}: ${privilege}`);
   }
   for (const defaults of resourcesOfType(json, "postgresql_default_privileges")) {
@@ -71,7 +74,9 @@ async function privilegesInDatabase(database: string): Promise<{ lines: string[]
         FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace, aclexplode(d.defaclacl) a`)),
     ];
     const tables = (
-      await client.query("SELECT relname FROM pg_class WHERE relnamespace = 'analytics'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition ORDER BY 1")
+      await client.query(
+        "SELECT relname FROM pg_class WHERE relnamespace = 'analytics'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition ORDER BY 1",
+      )
     ).rows.map((r) => r.relname as string);
     return { lines: lines.sort(), tables };
   });
@@ -173,7 +178,13 @@ describe("docker compose's init script, run again on a bootstrapped database", (
 
 /** libpq settings for psql to reach the test server as its superuser. */
 function psqlEnv(): Record<string, string> {
-  return { PGHOST: "localhost", PGPORT: String(local.db.port), PGUSER: "postgres", PGPASSWORD: local.db.credentials().superuser, PGDATABASE: "postgres" };
+  return {
+    PGHOST: "localhost",
+    PGPORT: String(local.db.port),
+    PGUSER: "postgres",
+    PGPASSWORD: local.db.credentials().superuser,
+    PGDATABASE: "postgres",
+  };
 }
 
 /** The role passwords, in the variables docker compose passes to the init script. */

@@ -23,7 +23,8 @@ async function attempt(url: string, sql: string): Promise<string> {
 }
 
 const INSUFFICIENT_PRIVILEGE = "42501";
-const readonlyUrl = () => local.db.appUrl.replace(/^postgresql:\/\/pulse_analytics_app:[^@]+@/, `postgresql://pulse_analytics_readonly:${local.db.credentials().readonly}@`);
+const readonlyUrl = () =>
+  local.db.appUrl.replace(/^postgresql:\/\/pulse_analytics_app:[^@]+@/, `postgresql://pulse_analytics_readonly:${local.db.credentials().readonly}@`);
 
 const ROW = {
   session_events: `INSERT INTO analytics.session_events (event_id, user_id, session_id, skill, occurred_at, score)
@@ -54,7 +55,11 @@ describe("pulse_analytics_app (the backend)", () => {
   });
 
   it("has an open transaction left idle ended after 10 s, so a frozen backend cannot hold learners' rows (issue 10)", async () => {
-    const setting = (url: string) => withClient(url, async (client: Client) => (await client.query("SHOW idle_in_transaction_session_timeout")).rows[0].idle_in_transaction_session_timeout);
+    const setting = (url: string) =>
+      withClient(
+        url,
+        async (client: Client) => (await client.query("SHOW idle_in_transaction_session_timeout")).rows[0].idle_in_transaction_session_timeout,
+      );
     expect(await setting(local.db.appUrl)).toBe("10s");
     // Only the backend's role: migrations may hold a transaction open as long as they need.
     expect(await setting(local.db.migrationUrl)).toBe("0");
@@ -62,7 +67,12 @@ describe("pulse_analytics_app (the backend)", () => {
 
   it("may create a month's partition through the partition function only (ingest does, issue 10), and not read the migration history", async () => {
     expect(await attempt(local.db.appUrl, "SELECT analytics.ensure_session_event_partitions(0, '2021-01-01')")).toBe("ok");
-    expect(await attempt(local.db.appUrl, "CREATE TABLE analytics.session_events_2021_02 PARTITION OF analytics.session_events FOR VALUES FROM ('2021-02-01') TO ('2021-03-01')")).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(
+      await attempt(
+        local.db.appUrl,
+        "CREATE TABLE analytics.session_events_2021_02 PARTITION OF analytics.session_events FOR VALUES FROM ('2021-02-01') TO ('2021-03-01')",
+      ),
+    ).toBe(INSUFFICIENT_PRIVILEGE);
     expect(await attempt(local.db.appUrl, "SELECT * FROM analytics_migrations.pgmigrations")).toBe(INSUFFICIENT_PRIVILEGE);
   });
 });
@@ -83,7 +93,12 @@ describe("pulse_analytics_readonly (dashboards, analysts)", () => {
 
 describe("pulse_analytics_migrator (migrations, CI)", () => {
   it("may CREATE, ALTER and DROP tables in analytics", async () => {
-    expect(await attempt(local.db.migrationUrl, "CREATE TABLE analytics.scratch (a int); ALTER TABLE analytics.scratch ADD COLUMN b int; DROP TABLE analytics.scratch")).toBe("ok");
+    expect(
+      await attempt(
+        local.db.migrationUrl,
+        "CREATE TABLE analytics.scratch (a int); ALTER TABLE analytics.scratch ADD COLUMN b int; DROP TABLE analytics.scratch",
+      ),
+    ).toBe("ok");
     expect(await attempt(local.db.migrationUrl, "ALTER TABLE analytics.user_readiness ADD COLUMN note text")).toBe("ok");
   });
 
@@ -107,7 +122,10 @@ describe("PUBLIC (any other role)", () => {
     await withClient(admin, (client) => client.query("DROP ROLE IF EXISTS stranger; CREATE ROLE stranger LOGIN PASSWORD 'stranger-pw-1'"));
     try {
       const connecting = withClient(local.db.config("stranger", "stranger-pw-1"), (client) => client.query("SELECT 1"));
-      await expect(connecting).rejects.toMatchObject({ code: INSUFFICIENT_PRIVILEGE, message: expect.stringContaining("permission denied for database") });
+      await expect(connecting).rejects.toMatchObject({
+        code: INSUFFICIENT_PRIVILEGE,
+        message: expect.stringContaining("permission denied for database"),
+      });
     } finally {
       await withClient(admin, (client) => client.query("DROP ROLE stranger"));
     }

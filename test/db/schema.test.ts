@@ -7,7 +7,10 @@ import { runCli, useLocalDatabase, withClient } from "../support/local-database"
 const local = useLocalDatabase();
 
 /** An INSERT as the app role that must fail; resolves to the error's code, constraint and column. */
-async function rejected(sql: string, values: unknown[] = []): Promise<Record<"code" | "message", string> & Partial<Record<"constraint" | "column" | "detail", string>>> {
+async function rejected(
+  sql: string,
+  values: unknown[] = [],
+): Promise<Record<"code" | "message", string> & Partial<Record<"constraint" | "column" | "detail", string>>> {
   return withClient(local.db.appUrl, async (client: Client) => {
     try {
       await client.query(sql, values);
@@ -19,7 +22,8 @@ async function rejected(sql: string, values: unknown[] = []): Promise<Record<"co
   });
 }
 
-const EVENT = "INSERT INTO analytics.session_events (event_id, user_id, session_id, skill, occurred_at, score, metrics) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const EVENT =
+  "INSERT INTO analytics.session_events (event_id, user_id, session_id, skill, occurred_at, score, metrics) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 const event = (overrides: Partial<Record<"user_id" | "occurred_at" | "score" | "skill" | "metrics", unknown>> = {}) => [
   crypto.randomUUID(),
   "user_id" in overrides ? overrides.user_id : crypto.randomUUID(),
@@ -75,7 +79,11 @@ describe("constraints", () => {
 describe("session_events partitions", () => {
   const partitions = () =>
     withClient(local.db.migrationUrl, async (client) =>
-      (await client.query("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'analytics.session_events'::regclass ORDER BY 1")).rows.map((r) => r.relname as string),
+      (
+        await client.query(
+          "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'analytics.session_events'::regclass ORDER BY 1",
+        )
+      ).rows.map((r) => r.relname as string),
     );
   const monthName = (date: Date) => `session_events_${date.getUTCFullYear()}_${String(date.getUTCMonth() + 1).padStart(2, "0")}`;
   const addMonths = (date: Date, months: number) => new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + months, 1));
@@ -105,7 +113,9 @@ describe("session_events partitions", () => {
         for (const occurredAt of [first, last]) {
           const row = event({ occurred_at: occurredAt });
           await client.query(EVENT, row);
-          const landed = await client.query("SELECT tableoid::regclass::text AS partition FROM analytics.session_events WHERE event_id = $1", [row[0]]);
+          const landed = await client.query("SELECT tableoid::regclass::text AS partition FROM analytics.session_events WHERE event_id = $1", [
+            row[0],
+          ]);
           expect({ occurredAt, partition: landed.rows[0].partition }).toEqual({ occurredAt, partition: `analytics.${name}` });
         }
       }
@@ -117,8 +127,14 @@ describe("session_events partitions", () => {
   });
 
   it("are owned by pulse_analytics_owner, so the app can write into new ones", async () => {
-    const owners = await withClient(local.db.migrationUrl, async (client) =>
-      (await client.query("SELECT DISTINCT pg_get_userbyid(c.relowner) AS owner FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'analytics.session_events'::regclass")).rows,
+    const owners = await withClient(
+      local.db.migrationUrl,
+      async (client) =>
+        (
+          await client.query(
+            "SELECT DISTINCT pg_get_userbyid(c.relowner) AS owner FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'analytics.session_events'::regclass",
+          )
+        ).rows,
     );
     expect(owners).toEqual([{ owner: "pulse_analytics_owner" }]);
   });
@@ -129,8 +145,14 @@ describe("session_events partitions", () => {
       code: 1,
       stderr: 'error: invalid --months-ahead: "-1". Allowed: a whole number from 0 to 120.\n',
     });
-    expect(await runCli("db-maintain", ["--months-ahead", "121"], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: invalid --months-ahead: "121"/) });
-    expect(await runCli("db-maintain", ["--months"], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: Unknown option '--months'/) });
+    expect(await runCli("db-maintain", ["--months-ahead", "121"], env)).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^error: invalid --months-ahead: "121"/),
+    });
+    expect(await runCli("db-maintain", ["--months"], env)).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^error: Unknown option '--months'/),
+    });
   });
 });
 

@@ -46,7 +46,9 @@ describe("docker-compose.yml", () => {
       expect(postgres.environment[envName]).toMatch(new RegExp(`^\\$\\{${envName}:\\?`));
     }
     expect(postgres.environment.POSTGRES_PASSWORD).toMatch(/^\$\{PULSE_LOCAL_SUPERUSER_PASSWORD:\?/);
-    const commands = readFileSync(join(ROOT, "docker", "initdb", "10-pulse-analytics.sh"), "utf8").split("\n").filter((line) => !line.startsWith("#"));
+    const commands = readFileSync(join(ROOT, "docker", "initdb", "10-pulse-analytics.sh"), "utf8")
+      .split("\n")
+      .filter((line) => !line.startsWith("#"));
     expect(commands.join("\n")).not.toMatch(/PASSWORD/);
   });
 
@@ -57,6 +59,8 @@ describe("docker-compose.yml", () => {
   it("shows, commented out, a backend service that receives PULSE_ANALYTICS_DATABASE_URL", () => {
     expect(compose.services.backend).toBeUndefined();
     expect(text).toMatch(/^ {2}# backend:$/m);
-    expect(text).toMatch(/^ {2}# {5}PULSE_ANALYTICS_DATABASE_URL: postgresql:\/\/pulse_analytics_app:\$\{PULSE_LOCAL_APP_PASSWORD\}@postgres:5432\/pulse_analytics$/m);
+    expect(text).toMatch(
+      /^ {2}# {5}PULSE_ANALYTICS_DATABASE_URL: postgresql:\/\/pulse_analytics_app:\$\{PULSE_LOCAL_APP_PASSWORD\}@postgres:5432\/pulse_analytics$/m,
+    );
   });
 });

@@ -17,7 +17,9 @@ const prod = {
   output: { ...stacks["prod-instance"].output, ...stacks.prod.output },
 };
 const addresses = new Set(
-  Object.values(stacks).flatMap((json) => Object.entries(json.resource).flatMap(([type, blocks]) => Object.keys(blocks).map((name) => `${type}.${name}`))),
+  Object.values(stacks).flatMap((json) =>
+    Object.entries(json.resource).flatMap(([type, blocks]) => Object.keys(blocks).map((name) => `${type}.${name}`)),
+  ),
 );
 const workflowText = [join(ROOT, ".github", "workflows"), join(ROOT, ".github", "actions", "reach-database")]
   .flatMap((dir) => readdirSync(dir).map((f) => readFileSync(join(dir, f), "utf8")))

@@ -78,9 +78,12 @@ function differences(json: unknown, parsed: unknown, path: string[] = []): strin
   const section = path[0];
   if (Array.isArray(parsed) && parsed.length === 1 && isObject(json) && isObject(parsed[0])) return differences(json, parsed[0], path);
   if (isObject(json) && isObject(parsed)) {
-    const jsonKeys = Object.keys(json).filter((k) => k !== "//").sort();
+    const jsonKeys = Object.keys(json)
+      .filter((k) => k !== "//")
+      .sort();
     const parsedKeys = Object.keys(parsed).sort();
-    if (JSON.stringify(jsonKeys) !== JSON.stringify(parsedKeys)) return [`${where}: keys ${JSON.stringify(jsonKeys)} became ${JSON.stringify(parsedKeys)}`];
+    if (JSON.stringify(jsonKeys) !== JSON.stringify(parsedKeys))
+      return [`${where}: keys ${JSON.stringify(jsonKeys)} became ${JSON.stringify(parsedKeys)}`];
     return jsonKeys.flatMap((k) => differences(json[k], parsed[k], [...path, k]));
   }
   if (Array.isArray(json) && Array.isArray(parsed)) {
@@ -88,7 +91,10 @@ function differences(json: unknown, parsed: unknown, path: string[] = []): strin
     return json.flatMap((item, i) => differences(item, parsed[i], [...path, String(i)]));
   }
   if (typeof json === "string" && typeof parsed === "string") {
-    const reference = REFERENCE_KEYS.has(key) || REFERENCE_KEYS.has(path[path.length - 2] ?? "") || (key === "provider" && (section === "resource" || section === "data" || section === "ephemeral") && path.length === 4);
+    const reference =
+      REFERENCE_KEYS.has(key) ||
+      REFERENCE_KEYS.has(path[path.length - 2] ?? "") ||
+      (key === "provider" && (section === "resource" || section === "data" || section === "ephemeral") && path.length === 4);
     const variableType = section === "variable" && key === "type" && path.length === 3;
     const literal = LITERAL_KEYS[section]?.includes(path[2]) || (section === "terraform" && path.includes("backend"));
     let same: boolean;
@@ -133,7 +139,9 @@ if (!terraformAvailable) console.warn("terraform is not on PATH: terraform fmt -
     const dir = mkdtempSync(join(tmpdir(), "pulse-hcl-fmt-"));
     try {
       for (const name of STACKS) writeFileSync(join(dir, `${name}.tf`), hcl[name]);
-      const result = await run("terraform", ["fmt", "-check", "-list=true", dir], { env: { ...process.env, CHECKPOINT_DISABLE: "1" } }).catch((error) => error);
+      const result = await run("terraform", ["fmt", "-check", "-list=true", dir], { env: { ...process.env, CHECKPOINT_DISABLE: "1" } }).catch(
+        (error) => error,
+      );
       expect({ code: result.code ?? 0, unformatted: String(result.stdout ?? "").trim() }).toEqual({ code: 0, unformatted: "" });
       expect(readdirSync(dir).sort()).toEqual(STACKS.map((name) => `${name}.tf`).sort());
     } finally {
@@ -156,7 +164,7 @@ const TRICKY: Record<string, unknown> = {
   output: {
     literal: { value: "${var.literal}" },
     object: { value: "${var.object}" },
-    template: { value: "x-${upper(\"a\\\\b\\\"c\")}-$${y}-%{ if true }yes%{ endif }\n\ttab é" },
+    template: { value: 'x-${upper("a\\\\b\\"c")}-$${y}-%{ if true }yes%{ endif }\n\ttab é' },
     nested: { value: '${replace("a$${b}", "$${", "X")}' },
     multiline: { value: "${1 +\n 2}" },
     stripped: { value: "${~ local.name ~}" },
@@ -192,7 +200,10 @@ describe("npm run synth:hcl", () => {
   it("writes cdktf.out/stacks/<stack>/cdk.tf for every stack, in place of cdk.tf.json, and npm run synth switches back", async () => {
     const outdir = mkdtempSync(join(tmpdir(), "pulse-synth-hcl-"));
     try {
-      const { stdout } = await run(process.execPath, ["--import", "tsx", "main.ts", "--hcl"], { cwd: ROOT, env: { ...process.env, CDKTF_OUTDIR: outdir } });
+      const { stdout } = await run(process.execPath, ["--import", "tsx", "main.ts", "--hcl"], {
+        cwd: ROOT,
+        env: { ...process.env, CDKTF_OUTDIR: outdir },
+      });
       expect(stdout).toContain(`wrote 7 stacks as HCL: ${outdir}/stacks/<stack>/cdk.tf`);
       for (const name of STACKS) {
         expect(readdirSync(join(outdir, "stacks", name)).filter((f) => f.startsWith("cdk.tf"))).toEqual(["cdk.tf"]);

@@ -25,16 +25,17 @@ describe.each(Object.entries(stacks))("the %s stack", (name, json: TerraformJson
 
   it("holds no literal under a secret-looking key: each is a Terraform reference", () => {
     const literals = stringLeaves(json).filter(([path, value]) => {
-      const key = path.split(".").pop()!.replace(/\[\d+\]$/, "");
+      const key = path
+        .split(".")
+        .pop()!
+        .replace(/\[\d+\]$/, "");
       return SECRET_KEY.test(key) && !TERRAFORM_EXPRESSION.test(value);
     });
     expect(literals).toEqual([]);
   });
 
-  it("builds no secret from a literal inside an expression (jsonencode({ password = \"…\" }) and the like)", () => {
-    const inlined = stringLeaves(json).filter(([, value]) =>
-      /"?(password|passwd|secret|token)"?\s*=\s*"/i.test(value),
-    );
+  it('builds no secret from a literal inside an expression (jsonencode({ password = "…" }) and the like)', () => {
+    const inlined = stringLeaves(json).filter(([, value]) => /"?(password|passwd|secret|token)"?\s*=\s*"/i.test(value));
     expect(inlined).toEqual([]);
   });
 
@@ -42,9 +43,7 @@ describe.each(Object.entries(stacks))("the %s stack", (name, json: TerraformJson
     const users = stringLeaves(json)
       .filter(([, value]) => /random_password\.[^.]+\.result/.test(value))
       .map(([path]) => path.split(".").slice(1, 3).join("."));
-    expect([...new Set(users)].sort()).toEqual(
-      isDatabaseStack ? ["resource.aws_secretsmanager_secret_version", "resource.postgresql_role"] : [],
-    );
+    expect([...new Set(users)].sort()).toEqual(isDatabaseStack ? ["resource.aws_secretsmanager_secret_version", "resource.postgresql_role"] : []);
   });
 
   it("reads the master password only into the postgresql provider, ephemerally (never into state or a saved plan)", () => {

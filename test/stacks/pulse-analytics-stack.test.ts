@@ -61,7 +61,9 @@ describe("an environment's two stacks", () => {
     expect(provider.host).toBe(`\${coalesce(var.pulse_analytics_db_admin_host, ${remote("pulse_analytics_db_host")})}`);
     expect(provider.port).toBe(`\${coalesce(var.pulse_analytics_db_admin_port, ${remote("pulse_analytics_db_port")})}`);
     expect(provider.username).toBe(`\${${remote("pulse_analytics_db_master_username")}}`);
-    expect(Object.values(json.ephemeral!.aws_secretsmanager_secret_version)[0].secret_id).toBe(`\${${remote("pulse_analytics_db_master_secret_arn")}}`);
+    expect(Object.values(json.ephemeral!.aws_secretsmanager_secret_version)[0].secret_id).toBe(
+      `\${${remote("pulse_analytics_db_master_secret_arn")}}`,
+    );
     for (const secret of resourcesOfType(json, "aws_secretsmanager_secret")) {
       expect(secret.kms_key_id).toBe(`\${${remote("pulse_analytics_db_kms_key_arn")}}`);
     }
@@ -175,7 +177,12 @@ describe("input variables", () => {
     const withNetwork = synthApp({
       environments: {
         ...environments,
-        dev: { ...environments.dev, vpcId: "vpc-0a1b2c3d", subnetIds: ["subnet-0a1b2c3d", "subnet-1a2b3c4d"], allowedSecurityGroupIds: ["sg-0a1b2c3d"] },
+        dev: {
+          ...environments.dev,
+          vpcId: "vpc-0a1b2c3d",
+          subnetIds: ["subnet-0a1b2c3d", "subnet-1a2b3c4d"],
+          allowedSecurityGroupIds: ["sg-0a1b2c3d"],
+        },
       },
     });
     expect(withNetwork["dev-instance"].variable.pulse_analytics_db_vpc_id.default).toBe("vpc-0a1b2c3d");
@@ -284,7 +291,10 @@ describe("state backend", () => {
 
   it("is read from PULSE_TF_STATE_BUCKET and PULSE_TF_STATE_REGION, both or neither", () => {
     expect(stateLocationFromEnvironment({})).toBeUndefined();
-    expect(stateLocationFromEnvironment({ PULSE_TF_STATE_BUCKET: "b", PULSE_TF_STATE_REGION: "eu-west-1" })).toEqual({ bucket: "b", region: "eu-west-1" });
+    expect(stateLocationFromEnvironment({ PULSE_TF_STATE_BUCKET: "b", PULSE_TF_STATE_REGION: "eu-west-1" })).toEqual({
+      bucket: "b",
+      region: "eu-west-1",
+    });
     expect(() => stateLocationFromEnvironment({ PULSE_TF_STATE_BUCKET: "b" })).toThrow(
       "PULSE_TF_STATE_REGION is not set but PULSE_TF_STATE_BUCKET is: set both for S3 state, or neither for local state.",
     );
@@ -298,10 +308,19 @@ describe("a bad environment config", () => {
   it.each([
     [{ backupRetentionDays: 3 }, "environments.prod: invalid backupRetentionDays: 3. Allowed: a whole number of days from 7 to 35 in prod"],
     [{ instanceClass: "db.t4g.huge" }, 'environments.prod: invalid instanceClass: "db.t4g.huge"'],
-    [{ maxAllocatedStorageGb: 100 }, "environments.prod: invalid maxAllocatedStorageGb: 100. Allowed: a whole number of GiB at least 10% above allocatedStorageGb (100, so at least 110)"],
+    [
+      { maxAllocatedStorageGb: 100 },
+      "environments.prod: invalid maxAllocatedStorageGb: 100. Allowed: a whole number of GiB at least 10% above allocatedStorageGb (100, so at least 110)",
+    ],
     [{ allowedCidrBlocks: ["0.0.0.0/0"] }, 'environments.prod: invalid allowedCidrBlocks: ["0.0.0.0/0"]'],
-    [{ allocatedStorageGb: 400, maxAllocatedStorageGb: 1000 }, "environments.prod: invalid allocatedStorageGb: 400. Allowed: below 400 GiB, or from 400 GiB with iops"],
-    [{ allowMajorVersionUpgrade: true }, "environments.prod: invalid allowMajorVersionUpgrade: true. Allowed: false, or true together with applyImmediately: true"],
+    [
+      { allocatedStorageGb: 400, maxAllocatedStorageGb: 1000 },
+      "environments.prod: invalid allocatedStorageGb: 400. Allowed: below 400 GiB, or from 400 GiB with iops",
+    ],
+    [
+      { allowMajorVersionUpgrade: true },
+      "environments.prod: invalid allowMajorVersionUpgrade: true. Allowed: false, or true together with applyImmediately: true",
+    ],
   ])("fails at synth, naming the environment and the prop (%j), and writes no stack", (bad, message) => {
     const outdir = mkdtempSync(join(tmpdir(), "pulse-bad-"));
     try {

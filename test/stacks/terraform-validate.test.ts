@@ -29,7 +29,10 @@ const PLATFORM = `${process.platform}_${process.arch === "x64" ? "amd64" : proce
 function mirroredVersion(dir: string, provider: string): string | undefined {
   const versions = join(dir, "registry.terraform.io", provider);
   if (!existsSync(versions)) return undefined;
-  return readdirSync(versions).filter((v) => existsSync(join(versions, v, PLATFORM))).sort().pop();
+  return readdirSync(versions)
+    .filter((v) => existsSync(join(versions, v, PLATFORM)))
+    .sort()
+    .pop();
 }
 
 /** The mirror to use and the aws version in it; whether it also has the database stacks' providers. */
@@ -43,7 +46,10 @@ function findMirror(): { dir: string; version: string; databaseProviders: boolea
       return { dir, version, databaseProviders };
     }
   }
-  if (explicit) throw new Error(`PULSE_TF_PLUGIN_MIRROR=${explicit} holds no hashicorp/aws provider for ${PLATFORM}: run \`terraform providers mirror\` into it.`);
+  if (explicit)
+    throw new Error(
+      `PULSE_TF_PLUGIN_MIRROR=${explicit} holds no hashicorp/aws provider for ${PLATFORM}: run \`terraform providers mirror\` into it.`,
+    );
   return undefined;
 }
 
@@ -89,7 +95,12 @@ function databaseStackCore(json: TerraformJson, version: string): TerraformJson 
       variable: json.variable,
       data: json.data,
       ephemeral: json.ephemeral,
-      locals: { postgresql_host: provider.host, postgresql_port: provider.port, postgresql_username: provider.username, postgresql_password: provider.password },
+      locals: {
+        postgresql_host: provider.host,
+        postgresql_port: provider.port,
+        postgresql_username: provider.username,
+        postgresql_password: provider.password,
+      },
     } as unknown as TerraformJson,
     version,
   );
@@ -158,7 +169,9 @@ function databaseStackCore(json: TerraformJson, version: string): TerraformJson 
     const diagnostics = await validateDir(root);
     const names = modules.map((m) => m.name);
     const unplaced = diagnostics.filter((d) => !names.some((name) => d.file?.startsWith(`${name}/`))).map((d) => d.error);
-    return Object.fromEntries(names.map((name) => [name, [...diagnostics.filter((d) => d.file?.startsWith(`${name}/`)).map((d) => d.error), ...unplaced]]));
+    return Object.fromEntries(
+      names.map((name) => [name, [...diagnostics.filter((d) => d.file?.startsWith(`${name}/`)).map((d) => d.error), ...unplaced]]),
+    );
   }
 
   const INSTANCE_LEVEL = ["bootstrap", "dev-instance", "staging-instance", "prod-instance"];
@@ -179,9 +192,12 @@ function databaseStackCore(json: TerraformJson, version: string): TerraformJson 
     errorsByStack = await validateAsModules("stacks", configs, hclModules);
   }, 180_000);
 
-  it.each(mirror?.databaseProviders ? [...INSTANCE_LEVEL, ...DATABASE_LEVEL] : INSTANCE_LEVEL)("accepts the %s stack in HCL, as npm run synth:hcl writes it", (name) => {
-    expect(errorsByStack[`${name}-hcl`]).toEqual([]);
-  });
+  it.each(mirror?.databaseProviders ? [...INSTANCE_LEVEL, ...DATABASE_LEVEL] : INSTANCE_LEVEL)(
+    "accepts the %s stack in HCL, as npm run synth:hcl writes it",
+    (name) => {
+      expect(errorsByStack[`${name}-hcl`]).toEqual([]);
+    },
+  );
 
   it.each(INSTANCE_LEVEL)("accepts the %s stack whole", (name) => {
     expect(errorsByStack[name]).toEqual([]);

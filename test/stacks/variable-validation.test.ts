@@ -57,13 +57,69 @@ const CASES: Array<[env: "dev" | "staging" | "prod", vars: Vars]> = [
   // gp3 from 400 GiB: IOPS and throughput stated in the same change (hashicorp/terraform-provider-aws#28382).
   ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000 }],
   ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 12000 }],
-  ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 12000, pulse_analytics_db_storage_throughput_mibps: 500 }],
-  ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 16000, pulse_analytics_db_storage_throughput_mibps: 4000 }],
-  ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 12000, pulse_analytics_db_storage_throughput_mibps: 3001 }],
-  ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 11999, pulse_analytics_db_storage_throughput_mibps: 500 }],
-  ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 64001, pulse_analytics_db_storage_throughput_mibps: 500 }],
-  ["prod", { pulse_analytics_db_storage_gb: 400, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 12000, pulse_analytics_db_storage_throughput_mibps: 499 }],
-  ["prod", { pulse_analytics_db_storage_gb: 399, pulse_analytics_db_max_storage_gb: 1000, pulse_analytics_db_iops: 12000, pulse_analytics_db_storage_throughput_mibps: 500 }],
+  [
+    "prod",
+    {
+      pulse_analytics_db_storage_gb: 400,
+      pulse_analytics_db_max_storage_gb: 1000,
+      pulse_analytics_db_iops: 12000,
+      pulse_analytics_db_storage_throughput_mibps: 500,
+    },
+  ],
+  [
+    "prod",
+    {
+      pulse_analytics_db_storage_gb: 400,
+      pulse_analytics_db_max_storage_gb: 1000,
+      pulse_analytics_db_iops: 16000,
+      pulse_analytics_db_storage_throughput_mibps: 4000,
+    },
+  ],
+  [
+    "prod",
+    {
+      pulse_analytics_db_storage_gb: 400,
+      pulse_analytics_db_max_storage_gb: 1000,
+      pulse_analytics_db_iops: 12000,
+      pulse_analytics_db_storage_throughput_mibps: 3001,
+    },
+  ],
+  [
+    "prod",
+    {
+      pulse_analytics_db_storage_gb: 400,
+      pulse_analytics_db_max_storage_gb: 1000,
+      pulse_analytics_db_iops: 11999,
+      pulse_analytics_db_storage_throughput_mibps: 500,
+    },
+  ],
+  [
+    "prod",
+    {
+      pulse_analytics_db_storage_gb: 400,
+      pulse_analytics_db_max_storage_gb: 1000,
+      pulse_analytics_db_iops: 64001,
+      pulse_analytics_db_storage_throughput_mibps: 500,
+    },
+  ],
+  [
+    "prod",
+    {
+      pulse_analytics_db_storage_gb: 400,
+      pulse_analytics_db_max_storage_gb: 1000,
+      pulse_analytics_db_iops: 12000,
+      pulse_analytics_db_storage_throughput_mibps: 499,
+    },
+  ],
+  [
+    "prod",
+    {
+      pulse_analytics_db_storage_gb: 399,
+      pulse_analytics_db_max_storage_gb: 1000,
+      pulse_analytics_db_iops: 12000,
+      pulse_analytics_db_storage_throughput_mibps: 500,
+    },
+  ],
   ["prod", { pulse_analytics_db_storage_throughput_mibps: 500 }],
   ["prod", { pulse_analytics_db_iops: 12000 }],
   ["prod", { pulse_analytics_db_backup_retention_days: 6 }],
@@ -129,7 +185,10 @@ const CASES: Array<[env: "dev" | "staging" | "prod", vars: Vars]> = [
       writeFileSync(varFile, JSON.stringify({ ...REQUIRED_NETWORK, ...vars }));
       const slot = index % 2;
       const result = chain[slot].then(() =>
-        run("terraform", ["plan", "-input=false", "-no-color", "-lock=false", "-refresh=false", `-var-file=${varFile}`], { cwd: join(workdir, name), env })
+        run("terraform", ["plan", "-input=false", "-no-color", "-lock=false", "-refresh=false", `-var-file=${varFile}`], {
+          cwd: join(workdir, name),
+          env,
+        })
           .then(() => ({ accepted: true, output: "" }))
           .catch((error: { stdout?: string; stderr?: string }) => ({ accepted: false, output: `${error.stdout ?? ""}${error.stderr ?? ""}` })),
       );
@@ -173,5 +232,10 @@ function constructAccepts(env: "dev" | "staging" | "prod", vars: Vars): boolean 
 
 /** The first validation message in Terraform's output (Terraform wraps it), or the whole output. */
 function firstError(output: string): string {
-  return output.match(/^pulse_analytics_db_\w+: allowed is [^]*?\.\n/m)?.[0].replace(/\s+/g, " ").trim() ?? output;
+  return (
+    output
+      .match(/^pulse_analytics_db_\w+: allowed is [^]*?\.\n/m)?.[0]
+      .replace(/\s+/g, " ")
+      .trim() ?? output
+  );
 }

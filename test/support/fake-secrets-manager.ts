@@ -2,7 +2,7 @@
 // X-Amz-Target: secretsmanager.GetSecretValue), so the real SDK client, signing and error parsing
 // included, is exercised end to end through AWS_ENDPOINT_URL_SECRETS_MANAGER.
 
-import { createServer, IncomingMessage, Server } from "node:http";
+import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 
 export interface FakeSecretsManager {
   readonly endpoint: string;
@@ -23,7 +23,8 @@ export const TEST_ACCESS_KEY_ID = "AKIAPULSETESTKEY0001";
 
 export async function startFakeSecretsManager(secrets: Record<string, FakeSecret>): Promise<FakeSecretsManager> {
   const requests: FakeSecretsManager["requests"] = [];
-  const server: Server = createServer(async (request, response) => {
+  const server: Server = createServer((request, response) => void answer(request, response));
+  async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = JSON.parse((await readBody(request)) || "{}");
     const target = String(request.headers["x-amz-target"] ?? "");
     const accessKeyId = /Credential=([^/]+)\//.exec(String(request.headers.authorization ?? ""))?.[1];
@@ -44,7 +45,7 @@ export async function startFakeSecretsManager(secrets: Record<string, FakeSecret
       VersionStages: ["AWSCURRENT"],
       CreatedDate: 1764028800,
     });
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
   const endpoint = `http://127.0.0.1:${port}`;

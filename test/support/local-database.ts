@@ -82,8 +82,8 @@ export async function startLocalDatabase(
   });
   let stdout = "";
   let stderr = "";
-  child.stdout!.on("data", (chunk) => (stdout += chunk));
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
   const urls = await new Promise<{ appUrl: string; migrationUrl: string }>((resolve, reject) => {
@@ -96,7 +96,7 @@ export async function startLocalDatabase(
         resolve({ appUrl: app[1], migrationUrl: migration[1] });
       }
     };
-    child.stdout!.on("data", check);
+    child.stdout.on("data", check);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new StartFailed(code, stderr));

@@ -71,9 +71,7 @@ export function synthAppWithManifest(options: PulseAnalyticsAppOptions = {}): {
   try {
     const stacks = synthesizePulseAnalytics(new App({ outdir }), options);
     return {
-      stacks: Object.fromEntries(
-        stacks.map((s) => [s.node.id, JSON.parse(readFileSync(join(outdir, "stacks", s.node.id, "cdk.tf.json"), "utf8"))]),
-      ),
+      stacks: Object.fromEntries(stacks.map((s) => [s.node.id, JSON.parse(readFileSync(join(outdir, "stacks", s.node.id, "cdk.tf.json"), "utf8"))])),
       manifest: JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")),
     };
   } finally {
@@ -94,7 +92,9 @@ export function onlyResource(json: TerraformJson, type: string): Record<string, 
 }
 
 /** The whole app as `npm run synth` writes it, and each stack also as `npm run synth:hcl` renders it. */
-export async function synthAppWithHcl(options: PulseAnalyticsAppOptions = {}): Promise<{ json: Record<string, TerraformJson>; hcl: Record<string, string> }> {
+export async function synthAppWithHcl(
+  options: PulseAnalyticsAppOptions = {},
+): Promise<{ json: Record<string, TerraformJson>; hcl: Record<string, string> }> {
   const outdir = mkdtempSync(join(tmpdir(), "pulse-synth-"));
   try {
     const stacks = synthesizePulseAnalytics(new App({ outdir }), options);
