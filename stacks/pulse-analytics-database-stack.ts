@@ -13,9 +13,9 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import * as rules from "../src/config/rules";
 import { PulseAnalyticsDatabase } from "../src/constructs/pulse-analytics-database";
-import { role } from "../src/db/role-model";
+import { DATABASE_OUTPUTS, INSTANCE_OUTPUTS, LOGIN_ROLE_KEYS, loginRoleSecretOutput, OutputSpec } from "../src/outputs";
 import { InputVariables } from "./input-variables";
-import { INSTANCE_OUTPUTS, PulseAnalyticsInstanceStack } from "./pulse-analytics-instance-stack";
+import { PulseAnalyticsInstanceStack } from "./pulse-analytics-instance-stack";
 import { configureStack, databaseStackName, PulseAnalyticsStackProps } from "./stack-foundation";
 
 export interface PulseAnalyticsDatabaseStackProps extends PulseAnalyticsStackProps {
@@ -49,7 +49,7 @@ export class PulseAnalyticsDatabaseStack extends TerraformStack {
 
     // The instance stack's outputs, read from its state (the same backend, its own key).
     const instance = instanceStack.backend.getRemoteStateDataSource(this, "instance", instanceStack.node.id);
-    const output = (name: string) => instance.getString(name);
+    const output = ({ name }: OutputSpec) => instance.getString(name);
 
     this.database = new PulseAnalyticsDatabase(this, "pulse-analytics", {
       ...config,
@@ -57,7 +57,7 @@ export class PulseAnalyticsDatabaseStack extends TerraformStack {
       adminPort: adminPort.numberValue,
       instance: {
         address: output(INSTANCE_OUTPUTS.host),
-        port: instance.getNumber(INSTANCE_OUTPUTS.port),
+        port: instance.getNumber(INSTANCE_OUTPUTS.port.name),
         masterUsername: output(INSTANCE_OUTPUTS.masterUsername),
         masterSecretArn: output(INSTANCE_OUTPUTS.masterSecretArn),
         kmsKeyArn: output(INSTANCE_OUTPUTS.kmsKeyArn),
@@ -65,19 +65,18 @@ export class PulseAnalyticsDatabaseStack extends TerraformStack {
     });
 
     const db = this.database;
-    const outputs: Array<[string, string | number, string]> = [
-      [INSTANCE_OUTPUTS.host, output(INSTANCE_OUTPUTS.host), "DNS name of the database instance (no port)."],
-      [INSTANCE_OUTPUTS.port, instance.getNumber(INSTANCE_OUTPUTS.port), "Port PostgreSQL listens on."],
-      ["pulse_analytics_db_name", db.databaseName, "The analytics database."],
-      ["pulse_analytics_db_user", db.appUsername, "The role the PULSE backend logs in as."],
-      [INSTANCE_OUTPUTS.endpoint, output(INSTANCE_OUTPUTS.endpoint), "host:port of the database instance."],
-      [INSTANCE_OUTPUTS.masterSecretArn, output(INSTANCE_OUTPUTS.masterSecretArn), "Secrets Manager secret (RDS-managed) of the master user."],
-      ["pulse_analytics_db_app_secret_arn", db.loginRoleSecretArns.app, `Secret of ${role("app").name}.`],
-      ["pulse_analytics_db_migrator_secret_arn", db.loginRoleSecretArns.migrator, `Secret of ${role("migrator").name}.`],
-      ["pulse_analytics_db_readonly_secret_arn", db.loginRoleSecretArns.readonly, `Secret of ${role("readonly").name}.`],
-      [INSTANCE_OUTPUTS.securityGroupId, output(INSTANCE_OUTPUTS.securityGroupId), "Security group of the database; admit clients here."],
+    // The instance's outputs db:url and the backend need, repeated, then the database level's own.
+    const outputs: Array<[OutputSpec, string | number]> = [
+      [INSTANCE_OUTPUTS.host, output(INSTANCE_OUTPUTS.host)],
+      [INSTANCE_OUTPUTS.port, instance.getNumber(INSTANCE_OUTPUTS.port.name)],
+      [DATABASE_OUTPUTS.databaseName, db.databaseName],
+      [DATABASE_OUTPUTS.appUser, db.appUsername],
+      [INSTANCE_OUTPUTS.endpoint, output(INSTANCE_OUTPUTS.endpoint)],
+      [INSTANCE_OUTPUTS.masterSecretArn, output(INSTANCE_OUTPUTS.masterSecretArn)],
+      ...LOGIN_ROLE_KEYS.map((key): [OutputSpec, string] => [loginRoleSecretOutput(key), db.loginRoleSecretArns[key]]),
+      [INSTANCE_OUTPUTS.securityGroupId, output(INSTANCE_OUTPUTS.securityGroupId)],
     ];
-    for (const [name, value, description] of outputs) {
+    for (const [{ name, description }, value] of outputs) {
       new TerraformOutput(this, name, { value, description });
     }
   }

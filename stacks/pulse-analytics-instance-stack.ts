@@ -9,20 +9,11 @@ import { Construct } from "constructs";
 import * as rules from "../src/config/rules";
 import { PulseAnalyticsPostgres } from "../src/constructs/pulse-analytics-postgres";
 import { PulseAnalyticsPostgresProps, validatePulseAnalyticsPostgresProps, withDefaults } from "../src/constructs/pulse-analytics-postgres-props";
+import { INSTANCE_OUTPUTS } from "../src/outputs";
 import { InputVariables } from "./input-variables";
 import { ciRoleName, configureStack, instanceStackName, PulseAnalyticsStackProps } from "./stack-foundation";
 
 /** The instance stack's outputs: what the database stack reads (through remote state) and passes on to db:url. */
-export const INSTANCE_OUTPUTS = {
-  host: "pulse_analytics_db_host",
-  port: "pulse_analytics_db_port",
-  endpoint: "pulse_analytics_db_endpoint",
-  masterSecretArn: "pulse_analytics_db_master_secret_arn",
-  securityGroupId: "pulse_analytics_db_security_group_id",
-  kmsKeyArn: "pulse_analytics_db_kms_key_arn",
-  masterUsername: "pulse_analytics_db_master_username",
-} as const;
-
 export class PulseAnalyticsInstanceStack extends TerraformStack {
   public readonly database: PulseAnalyticsPostgres;
   /** The state backend, which the database stack reads this stack's outputs through. */
@@ -166,17 +157,18 @@ export class PulseAnalyticsInstanceStack extends TerraformStack {
     });
 
     const db = this.database;
-    const outputs: Array<[string, string | number, string]> = [
-      [INSTANCE_OUTPUTS.host, db.address, "DNS name of the database instance (no port)."],
-      [INSTANCE_OUTPUTS.port, db.port, "Port PostgreSQL listens on."],
-      [INSTANCE_OUTPUTS.endpoint, db.endpoint, "host:port of the database instance."],
-      [INSTANCE_OUTPUTS.masterSecretArn, db.masterSecretArn, "Secrets Manager secret (RDS-managed) of the master user."],
-      [INSTANCE_OUTPUTS.securityGroupId, db.securityGroupId, "Security group of the database; admit clients here."],
-      [INSTANCE_OUTPUTS.kmsKeyArn, db.kmsKeyArn, "KMS key of storage, secrets and Performance Insights."],
-      [INSTANCE_OUTPUTS.masterUsername, db.instance.username, "The RDS master user (not a superuser)."],
-    ];
-    for (const [name, value, description] of outputs) {
-      new TerraformOutput(this, name, { value, description });
+    const values: Record<keyof typeof INSTANCE_OUTPUTS, string | number> = {
+      host: db.address,
+      port: db.port,
+      endpoint: db.endpoint,
+      masterSecretArn: db.masterSecretArn,
+      securityGroupId: db.securityGroupId,
+      kmsKeyArn: db.kmsKeyArn,
+      masterUsername: db.instance.username,
+    };
+    for (const key of Object.keys(INSTANCE_OUTPUTS) as Array<keyof typeof INSTANCE_OUTPUTS>) {
+      const { name, description } = INSTANCE_OUTPUTS[key];
+      new TerraformOutput(this, name, { value: values[key], description });
     }
   }
 }

@@ -3,6 +3,7 @@
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import ipaddr from "ipaddr.js";
+import { DATABASE_OUTPUTS, INSTANCE_OUTPUTS, LOGIN_ROLE_KEYS, loginRoleSecretOutput } from "../outputs";
 import { LoginRoleKey } from "./role-model";
 import { ConnectionSettingsError } from "./pool";
 
@@ -17,14 +18,12 @@ export interface DatabaseOutputs {
   readonly format: "cdktf" | "terraform";
 }
 
+/** The names read, from the one table of outputs the stacks write. */
 const OUTPUT = {
-  host: "pulse_analytics_db_host",
-  port: "pulse_analytics_db_port",
-  databaseName: "pulse_analytics_db_name",
-  appUser: "pulse_analytics_db_user",
-  app: "pulse_analytics_db_app_secret_arn",
-  migrator: "pulse_analytics_db_migrator_secret_arn",
-  readonly: "pulse_analytics_db_readonly_secret_arn",
+  host: INSTANCE_OUTPUTS.host.name,
+  port: INSTANCE_OUTPUTS.port.name,
+  databaseName: DATABASE_OUTPUTS.databaseName.name,
+  appUser: DATABASE_OUTPUTS.appUser.name,
 } as const;
 
 export function readDatabaseOutputs(file: string, environment: string): DatabaseOutputs {
@@ -84,7 +83,7 @@ export function readDatabaseOutputs(file: string, environment: string): Database
   }
   // terraform output -json does not say which stack it came from; the secrets' names do
   // (pulse-analytics-<env>/…): refuse another environment's file rather than hand out its URL.
-  const appSecretArn = text(OUTPUT.app);
+  const appSecretArn = text(loginRoleSecretOutput("app").name);
   const otherEnvironment = /:secret:pulse-analytics-(dev|staging|prod)\//.exec(appSecretArn)?.[1];
   if (otherEnvironment && otherEnvironment !== environment) {
     throw new ConnectionSettingsError(
@@ -104,7 +103,7 @@ export function readDatabaseOutputs(file: string, environment: string): Database
     port,
     databaseName: text(OUTPUT.databaseName),
     appUser: text(OUTPUT.appUser),
-    secretArns: { app: text(OUTPUT.app), migrator: text(OUTPUT.migrator), readonly: text(OUTPUT.readonly) },
+    secretArns: Object.fromEntries(LOGIN_ROLE_KEYS.map((key) => [key, text(loginRoleSecretOutput(key).name)])) as Record<LoginRoleKey, string>,
     format,
   };
 }

@@ -137,6 +137,12 @@ describe("names in the runbook and the README", () => {
     expect(used.filter((name) => !(name in prod.variable) && !(name in prod.output))).toEqual([]);
   });
 
+  it("the README's Outputs table lists every output of the database stack, and only those", () => {
+    const section = readme.slice(readme.indexOf("### Outputs"), readme.indexOf("## Using the construct"));
+    const listed = [...section.matchAll(/^\| `(pulse_analytics_db_[a-z_]+)` \|/gm)].map((m) => m[1]);
+    expect(listed.sort()).toEqual(Object.keys(stacks.prod.output).sort());
+  });
+
   it("resource addresses exist in the synthesized stacks", () => {
     const used = unique([...docs.matchAll(/\b((?:aws|random|postgresql)_[a-z_]+\.pulse-analytics_[A-Za-z0-9_-]+)\b/g)].map((m) => m[1]));
     expect(used.length).toBeGreaterThan(1);

@@ -1,0 +1,35 @@
+// The stack outputs, once: each one's name and description, written by the stacks and read back by
+// db:url (src/db/stack-outputs.ts). Adding an output is one entry here; its login-role secret outputs
+// follow the role model.
+
+import { LOGIN_ROLES, LoginRoleKey, role } from "./db/role-model";
+
+export interface OutputSpec {
+  readonly name: string;
+  readonly description: string;
+}
+
+/** Written by `<env>-instance`; `<env>` reads them through terraform_remote_state. */
+export const INSTANCE_OUTPUTS = {
+  host: { name: "pulse_analytics_db_host", description: "DNS name of the database instance (no port)." },
+  port: { name: "pulse_analytics_db_port", description: "Port PostgreSQL listens on." },
+  endpoint: { name: "pulse_analytics_db_endpoint", description: "host:port of the database instance." },
+  masterSecretArn: { name: "pulse_analytics_db_master_secret_arn", description: "Secrets Manager secret (RDS-managed) of the master user." },
+  securityGroupId: { name: "pulse_analytics_db_security_group_id", description: "Security group of the database; admit clients here." },
+  kmsKeyArn: { name: "pulse_analytics_db_kms_key_arn", description: "KMS key of storage, secrets and Performance Insights." },
+  masterUsername: { name: "pulse_analytics_db_master_username", description: "The RDS master user (not a superuser)." },
+} as const satisfies Record<string, OutputSpec>;
+
+/** Written by `<env>`, the database level, beside the instance outputs it repeats for db:url and the backend. */
+export const DATABASE_OUTPUTS = {
+  databaseName: { name: "pulse_analytics_db_name", description: "The analytics database." },
+  appUser: { name: "pulse_analytics_db_user", description: "The role the PULSE backend logs in as." },
+} as const satisfies Record<string, OutputSpec>;
+
+/** The output holding a login role's Secrets Manager secret ARN. */
+export function loginRoleSecretOutput(key: LoginRoleKey): OutputSpec {
+  return { name: `pulse_analytics_db_${key}_secret_arn`, description: `Secret of ${role(key).name}.` };
+}
+
+/** Every login role's key, in the role model's order. */
+export const LOGIN_ROLE_KEYS = LOGIN_ROLES.map((r) => r.key as LoginRoleKey);
