@@ -2,7 +2,7 @@
 // db:url (src/db/stack-outputs.ts). Adding an output is one entry here; its login-role secret outputs
 // follow the role model.
 
-import { LOGIN_ROLES, LoginRoleKey, role } from "./db/role-model";
+import { LoginRoleKey, role } from "./db/role-model";
 
 export interface OutputSpec {
   readonly name: string;
@@ -30,6 +30,3 @@ export const DATABASE_OUTPUTS = {
 export function loginRoleSecretOutput(key: LoginRoleKey): OutputSpec {
   return { name: `pulse_analytics_db_${key}_secret_arn`, description: `Secret of ${role(key).name}.` };
 }
-
-/** Every login role's key, in the role model's order. */
-export const LOGIN_ROLE_KEYS = LOGIN_ROLES.map((r) => r.key as LoginRoleKey);

@@ -6,10 +6,11 @@ import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { psqlBootstrapScript } from "../db/bootstrap-sql";
+import { DEFAULT_DATABASE_NAME } from "../db/role-model";
 import { CommandError, runCommand } from "./command";
 
 runCommand(() => {
-  const { values } = parseArgs({ options: { database: { type: "string", default: "pulse_analytics" }, out: { type: "string" } } });
+  const { values } = parseArgs({ options: { database: { type: "string", default: DEFAULT_DATABASE_NAME }, out: { type: "string" } } });
   const script = psqlBootstrapScript({ databaseName: values.database });
   if (values.out === undefined) {
     process.stdout.write(script);

@@ -6,20 +6,19 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ENVIRONMENT_NAMES } from "../config/rules";
-import { ConnectionFormat, FORMATS, renderConnection, URL_VARIABLE } from "../db/connection-formats";
+import { ConnectionFormat, FORMATS, renderConnection } from "../db/connection-formats";
 import { buildPostgresUrl } from "../db/connection-url";
 import { createPool } from "../db/pool";
 import { checkRolePrivileges } from "../db/role-privileges";
-import { LoginRoleKey, role } from "../db/role-model";
+import { LOGIN_ROLE_KEYS, loginRole, LoginRoleKey, role } from "../db/role-model";
 import { readRoleSecret } from "../db/role-secret";
 import { readDatabaseOutputs } from "../db/stack-outputs";
 import { writePrivateFile } from "../support/private-file";
 import { CommandError, runCommand } from "./command";
 
 const USAGE =
-  "npm run db:url -- <dev|staging|prod> [--role app|migrator|readonly] [--outputs FILE] [--ca-file FILE] " +
+  `npm run db:url -- <dev|staging|prod> [--role ${LOGIN_ROLE_KEYS.join("|")}] [--outputs FILE] [--ca-file FILE] ` +
   "[--format dotenv|shell|json|k8s-secret] [--k8s-name NAME] [--k8s-namespace NS] [--k8s-ca-path PATH] [--out FILE] [--check] [--iam]";
-const ROLES: readonly LoginRoleKey[] = ["app", "migrator", "readonly"];
 const DEFAULT_OUTPUTS_FILE = "outputs.json";
 const DEFAULT_K8S_CA_PATH = "/etc/pulse-analytics/rds-ca-bundle.pem";
 const CA_DOWNLOAD = "curl -fsSo rds-global-bundle.pem https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
@@ -31,8 +30,8 @@ function oneOf<T extends string>(option: string, value: string, allowed: readonl
   return value as T;
 }
 
-// The pinned SDK supports Node 20; its notice is about SDK versions from 2027 on, which this
-// project does not install (see README, "Connecting the PULSE backend"). One line of stderr is an error.
+// On Node 20 the SDK prints a notice that its releases from 2027 on need Node 22 (the pinned one runs
+// on 20, and the README says to use 22 or 24); in a command's stderr it would read as an error.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 runCommand(async () => {
@@ -54,7 +53,7 @@ runCommand(async () => {
   const [environmentName] = positionals;
   if (positionals.length !== 1 || environmentName === undefined) throw new CommandError(`name one environment. Usage: ${USAGE}`);
   const environment = oneOf("environment", environmentName, ENVIRONMENT_NAMES);
-  const roleKey = oneOf("--role", values.role, ROLES);
+  const roleKey = oneOf("--role", values.role, LOGIN_ROLE_KEYS);
   const format = oneOf<ConnectionFormat>("--format", values.format, FORMATS);
 
   const caOption = values["ca-file"] ?? process.env.PULSE_ANALYTICS_DB_CA_FILE;
@@ -87,7 +86,7 @@ runCommand(async () => {
   if (values.check) await check(url(caFile), caFile, roleKey, values.iam ? regionOfRdsHost(outputs.host) : undefined);
 
   const kubernetes = format === "k8s-secret";
-  const rendered = renderConnection(format, URL_VARIABLE[roleKey], url(kubernetes ? values["k8s-ca-path"] : caFile), {
+  const rendered = renderConnection(format, loginRole(roleKey).urlVariable, url(kubernetes ? values["k8s-ca-path"] : caFile), {
     name: values["k8s-name"],
     namespace: values["k8s-namespace"],
     caBundle: kubernetes ? readOrExplain(caFile) : undefined,
@@ -101,7 +100,7 @@ runCommand(async () => {
         `cannot write ${values.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; nothing was written.`,
       );
     }
-    console.error(`Wrote ${URL_VARIABLE[roleKey]} (${format}) for ${environment} to ${values.out} (mode 0600).`);
+    console.error(`Wrote ${loginRole(roleKey).urlVariable} (${format}) for ${environment} to ${values.out} (mode 0600).`);
   } else {
     process.stdout.write(rendered);
   }

@@ -7,12 +7,12 @@ import { bootstrapLocalDatabase } from "../db/bootstrap";
 import { buildPostgresUrl } from "../db/connection-url";
 import { LOCAL_POSTGRES_MAJOR, LOCAL_SUPERUSER, LocalPostgres } from "../db/local-postgres";
 import { migrate } from "../db/migrate";
-import { role } from "../db/role-model";
+import { DEFAULT_DATABASE_NAME, loginRole, role } from "../db/role-model";
 import { CommandError, parsePort, runCommand } from "./command";
 
 const DEFAULT_LOCAL_DIR = ".pulse-local";
 const DEFAULT_LOCAL_PORT = 54329;
-const DATABASE_NAME = "pulse_analytics";
+const DATABASE_NAME = DEFAULT_DATABASE_NAME;
 const HOST = "localhost";
 
 runCommand(async () => {
@@ -84,8 +84,8 @@ runCommand(async () => {
   }
 
   console.error("\nPULSE Analytics Postgres is up. Put these in the backend's environment (.env):");
-  console.log(`PULSE_ANALYTICS_DATABASE_URL=${appUrl}`);
-  console.log(`PULSE_ANALYTICS_MIGRATION_DATABASE_URL=${migrationUrl}`);
+  console.log(`${loginRole("app").urlVariable}=${appUrl}`);
+  console.log(`${loginRole("migrator").urlVariable}=${migrationUrl}`);
   console.error("Press Ctrl-C to stop.");
   up = true;
 });

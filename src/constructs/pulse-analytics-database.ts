@@ -19,7 +19,7 @@ import { Role } from "@cdktf/provider-postgresql/lib/role";
 import { Schema } from "@cdktf/provider-postgresql/lib/schema";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
-import { ANALYTICS_SCHEMA, GRANTS, LOGIN_ROLES, LoginRoleKey, PrivilegeGrant, ROLES, RoleKey, role } from "../db/role-model";
+import { ANALYTICS_SCHEMA, GRANTS, LOGIN_ROLES, LoginRoleKey, loginRoleSecretName, PrivilegeGrant, ROLES, RoleKey, role } from "../db/role-model";
 import { EphemeralSecretVersion } from "./ephemeral-secret-version";
 import { PulseAnalyticsInstanceConnection } from "./pulse-analytics-postgres";
 import {
@@ -176,9 +176,9 @@ export class PulseAnalyticsDatabase extends Construct {
 
     const secretArns = {} as Record<LoginRoleKey, string>;
     for (const definition of LOGIN_ROLES) {
-      const key = definition.key as LoginRoleKey;
+      const key = definition.key;
       const secret = new SecretsmanagerSecret(this, `${key}-secret`, {
-        name: `${p.identifier}/${definition.name}`,
+        name: loginRoleSecretName(p.identifier, key),
         description: `PULSE Analytics Postgres ${definition.name} login (${definition.usedBy})`,
         kmsKeyId: instance.kmsKeyArn,
         recoveryWindowInDays: p.secretRecoveryWindowDays,

@@ -4,6 +4,7 @@
 import { IResolvable, Token } from "cdktf";
 import * as rules from "../config/rules";
 import { DatabaseInsightsMode, EngineMajorVersion, EnvironmentName, InvalidInputError, Rule } from "../config/rules";
+import { DEFAULT_DATABASE_NAME } from "../db/role-model";
 
 /** Where the database lives and who may reach it. The construct creates no VPC. */
 export interface PulseAnalyticsNetworkProps {
@@ -233,7 +234,7 @@ export function withDefaults(props: PulseAnalyticsPostgresProps): ResolvedPulseA
     preferredMaintenanceWindow: "sun:04:30-sun:05:30",
     deletionProtection: true,
     skipFinalSnapshot: false,
-    databaseName: "pulse_analytics",
+    databaseName: DEFAULT_DATABASE_NAME,
     masterUsername: "pulse_admin",
     port: 5432,
     performanceInsights: true,

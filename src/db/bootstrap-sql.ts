@@ -5,7 +5,7 @@
 // Grants are rendered with the postgresql provider's semantics: the listed privileges are the exact
 // set (everything else revoked first), so running the bootstrap again converges, never accumulates.
 
-import { ANALYTICS_SCHEMA, GRANTS, PrivilegeGrant, ROLES, RoleKey, role } from "./role-model";
+import { ANALYTICS_SCHEMA, GRANTS, LOGIN_ROLE_KEYS, LOGIN_ROLES, LoginRoleKey, PrivilegeGrant, ROLES, RoleKey, role } from "./role-model";
 
 /** The admin role: the local stand-in for the RDS master user. */
 export const LOCAL_ADMIN_ROLE = "pulse_admin";
@@ -103,13 +103,14 @@ function defaultPrivilegesSql(grant: PrivilegeGrant): string[] {
   return [`${scope} REVOKE ALL ON ${objects} FROM ${grantee};`, `${scope} GRANT ${grant.privileges.join(", ")} ON ${objects} TO ${grantee};`];
 }
 
-/** The environment variables docker compose's init passes the passwords in (read with \getenv, never on a command line). */
-export const PASSWORD_ENVIRONMENT = {
+/**
+ * The environment variables docker compose's init passes the passwords in (read with \getenv, never on
+ * a command line): the local admin's, then each login role's, as the role model names them.
+ */
+export const PASSWORD_ENVIRONMENT: Readonly<Record<"admin" | LoginRoleKey, string>> = {
   admin: "PULSE_LOCAL_ADMIN_PASSWORD",
-  migrator: "PULSE_LOCAL_MIGRATOR_PASSWORD",
-  app: "PULSE_LOCAL_APP_PASSWORD",
-  readonly: "PULSE_LOCAL_READONLY_PASSWORD",
-} as const;
+  ...(Object.fromEntries(LOGIN_ROLES.map((r) => [r.key, r.localPasswordVariable])) as Record<LoginRoleKey, string>),
+};
 
 /**
  * The whole bootstrap as one psql script (psql 15 or newer), for docker compose's init directory:
@@ -137,7 +138,7 @@ export function psqlBootstrapScript(target: BootstrapTarget): string {
     "",
     "-- As the admin, like the cloud deploy: the roles of the role model.",
     `SET ROLE ${quoteIdent(LOCAL_ADMIN_ROLE)};`,
-    ...rolesSql({ migrator: variable("migrator"), app: variable("app"), readonly: variable("readonly") }),
+    ...rolesSql(Object.fromEntries(LOGIN_ROLE_KEYS.map((key) => [key, variable(key)])) as Record<LoginRoleKey, PasswordSql>),
     `SELECT ${quoteLiteral(createDatabaseSql(target))} WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = ${quoteLiteral(database)}) \\gexec`,
     "",
     `\\connect ${quoteIdent(database)}`,

@@ -3,17 +3,13 @@
 // run on every start: it converges on the role model.
 
 import { Client, ClientConfig } from "pg";
-import { adminRoleSql, createDatabaseSql, databaseSql, LOCAL_ADMIN_ROLE, rolesSql } from "./bootstrap-sql";
+import { adminRoleSql, createDatabaseSql, databaseSql, LOCAL_ADMIN_ROLE, PasswordSql, rolesSql } from "./bootstrap-sql";
+import { LOGIN_ROLE_KEYS, LoginRoleKey } from "./role-model";
 import { inTransactionOn } from "./transaction";
 
 /** The passwords of the local database, generated once per data directory. */
-export interface LocalCredentials {
-  readonly superuser: string;
-  readonly admin: string;
-  readonly migrator: string;
-  readonly app: string;
-  readonly readonly: string;
-}
+/** The local cluster's generated passwords: its superuser's, the admin's, and each login role's. */
+export type LocalCredentials = Readonly<Record<"superuser" | "admin" | LoginRoleKey, string>>;
 
 export interface BootstrapOptions {
   readonly host: string;
@@ -33,11 +29,7 @@ export async function bootstrapLocalDatabase(options: BootstrapOptions): Promise
   await withClient(connect(LOCAL_ADMIN_ROLE, credentials.admin, "postgres"), async (client) => {
     await inTransaction(
       client,
-      rolesSql({
-        migrator: { literal: credentials.migrator },
-        app: { literal: credentials.app },
-        readonly: { literal: credentials.readonly },
-      }),
+      rolesSql(Object.fromEntries(LOGIN_ROLE_KEYS.map((key) => [key, { literal: credentials[key] }])) as Record<LoginRoleKey, PasswordSql>),
     );
     const existing = await client.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", [databaseName]);
     if (existing.rowCount === 0) await client.query(createDatabaseSql({ databaseName }));

@@ -2,17 +2,9 @@
 // Kubernetes Secret manifest (with the CA bundle beside the URL, so the pod has both).
 
 import { stringify } from "yaml";
-import { LoginRoleKey } from "./role-model";
 
 export const FORMATS = ["dotenv", "shell", "json", "k8s-secret"] as const;
 export type ConnectionFormat = (typeof FORMATS)[number];
-
-/** The environment variable each role's URL goes into. */
-export const URL_VARIABLE: Record<LoginRoleKey, string> = {
-  app: "PULSE_ANALYTICS_DATABASE_URL",
-  migrator: "PULSE_ANALYTICS_MIGRATION_DATABASE_URL",
-  readonly: "PULSE_ANALYTICS_READONLY_DATABASE_URL",
-};
 
 export interface KubernetesSecretOptions {
   readonly name: string;

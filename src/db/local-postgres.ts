@@ -24,6 +24,7 @@ import { createServer } from "node:net";
 import { basename, dirname, join, resolve } from "node:path";
 import { writePrivateFile } from "../support/private-file";
 import type { LocalCredentials } from "./bootstrap";
+import { LOGIN_ROLE_KEYS, LoginRoleKey } from "./role-model";
 
 /** The PostgreSQL major of the embedded binaries; the construct's default engine major is the same (a test holds them together). */
 export const LOCAL_POSTGRES_MAJOR = 17;
@@ -409,7 +410,11 @@ function explainFailure(error: unknown, recent: string[], context: { dataDir: st
 
 function newCredentials(): LocalCredentials {
   const password = () => randomBytes(24).toString("base64url");
-  return { superuser: password(), admin: password(), migrator: password(), app: password(), readonly: password() };
+  return {
+    superuser: password(),
+    admin: password(),
+    ...(Object.fromEntries(LOGIN_ROLE_KEYS.map((key) => [key, password()])) as Record<LoginRoleKey, string>),
+  };
 }
 
 function readCredentials(file: string, stateDir: string): LocalCredentials {

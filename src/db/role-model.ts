@@ -3,6 +3,8 @@
 
 /** The schema that holds every analytics table. */
 export const ANALYTICS_SCHEMA = "analytics";
+/** The analytics database, in the cloud (the construct's default) and locally. */
+export const DEFAULT_DATABASE_NAME = "pulse_analytics";
 
 /** Which login role a connection uses; the owner role never logs in. */
 export type LoginRoleKey = "migrator" | "app" | "readonly";
@@ -46,7 +48,7 @@ export interface PrivilegeGrant {
   readonly alsoDefault?: boolean;
 }
 
-export const ROLES: readonly RoleDefinition[] = [
+export const ROLES: readonly (RoleDefinition | LoginRoleDefinition)[] = [
   {
     key: "owner",
     name: "pulse_analytics_owner",
@@ -54,7 +56,15 @@ export const ROLES: readonly RoleDefinition[] = [
     memberOf: [],
     usedBy: "nobody directly: owns the database, schema analytics and every table in it",
   },
-  { key: "migrator", name: "pulse_analytics_migrator", login: true, memberOf: ["owner"], usedBy: "db:migrate and CI: DDL through migrations" },
+  {
+    key: "migrator",
+    name: "pulse_analytics_migrator",
+    login: true,
+    memberOf: ["owner"],
+    usedBy: "db:migrate and CI: DDL through migrations",
+    urlVariable: "PULSE_ANALYTICS_MIGRATION_DATABASE_URL",
+    localPasswordVariable: "PULSE_LOCAL_MIGRATOR_PASSWORD",
+  },
   // A backend process frozen inside a transaction (a GC pause, SIGSTOP, a debugger) would otherwise hold
   // the aggregate rows it locked for as long as it stays frozen, blocking every other writer of the same
   // learners; ingest's transactions take milliseconds, so 10 s is generous.
@@ -65,8 +75,18 @@ export const ROLES: readonly RoleDefinition[] = [
     memberOf: [],
     usedBy: "the PULSE backend: reads and writes analytics rows",
     idleInTransactionSessionTimeoutMs: 10_000,
+    urlVariable: "PULSE_ANALYTICS_DATABASE_URL",
+    localPasswordVariable: "PULSE_LOCAL_APP_PASSWORD",
   },
-  { key: "readonly", name: "pulse_analytics_readonly", login: true, memberOf: [], usedBy: "dashboards and analysts: read only" },
+  {
+    key: "readonly",
+    name: "pulse_analytics_readonly",
+    login: true,
+    memberOf: [],
+    usedBy: "dashboards and analysts: read only",
+    urlVariable: "PULSE_ANALYTICS_READONLY_DATABASE_URL",
+    localPasswordVariable: "PULSE_LOCAL_READONLY_PASSWORD",
+  },
 ];
 
 const TABLE_WRITE = ["SELECT", "INSERT", "UPDATE", "DELETE"] as const;
@@ -97,4 +117,31 @@ export function role(key: RoleKey): RoleDefinition {
   return found;
 }
 
-export const LOGIN_ROLES: readonly RoleDefinition[] = ROLES.filter((r) => r.login);
+/** A role that logs in, with what is derived from it outside the database. */
+export interface LoginRoleDefinition extends RoleDefinition {
+  readonly key: LoginRoleKey;
+  readonly login: true;
+  /** The environment variable its URL goes into (npm start, db:url, the backend's createPool). */
+  readonly urlVariable: string;
+  /** The environment variable docker compose's init reads its local password from. */
+  readonly localPasswordVariable: string;
+}
+
+function isLoginRole(definition: RoleDefinition): definition is LoginRoleDefinition {
+  return definition.login;
+}
+
+export const LOGIN_ROLES: readonly LoginRoleDefinition[] = ROLES.filter(isLoginRole);
+export const LOGIN_ROLE_KEYS: readonly LoginRoleKey[] = LOGIN_ROLES.map((r) => r.key);
+
+/** The Secrets Manager secret of a login role of the database whose RDS identifier is `identifier`. */
+export function loginRoleSecretName(identifier: string, key: LoginRoleKey): string {
+  return `${identifier}/${loginRole(key).name}`;
+}
+
+/** The login role for a key. */
+export function loginRole(key: LoginRoleKey): LoginRoleDefinition {
+  const found = LOGIN_ROLES.find((r) => r.key === key);
+  if (!found) throw new Error(`unknown login role key ${key}`);
+  return found;
+}

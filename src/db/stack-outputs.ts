@@ -3,8 +3,8 @@
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import ipaddr from "ipaddr.js";
-import { DATABASE_OUTPUTS, INSTANCE_OUTPUTS, LOGIN_ROLE_KEYS, loginRoleSecretOutput } from "../outputs";
-import { LoginRoleKey } from "./role-model";
+import { DATABASE_OUTPUTS, INSTANCE_OUTPUTS, loginRoleSecretOutput } from "../outputs";
+import { LOGIN_ROLE_KEYS, LoginRoleKey } from "./role-model";
 import { ConnectionSettingsError } from "./pool";
 
 export interface DatabaseOutputs {

@@ -346,7 +346,7 @@ describe("bad input: one line saying what is wrong and how to fix it, exit 1, no
       "an unknown role",
       () => ["prod", "--role", "admin", "--ca-file", caFile],
       {},
-      /^error: invalid --role: "admin"\. Allowed: app, migrator, readonly\.$/,
+      /^error: invalid --role: "admin"\. Allowed: migrator, app, readonly\.$/,
     ],
     [
       "an unknown format",
