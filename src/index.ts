@@ -6,6 +6,7 @@ export type { PulseAnalyticsInstanceConnection } from "./constructs/pulse-analyt
 export { PulseAnalyticsDatabase } from "./constructs/pulse-analytics-database";
 export type { PulseAnalyticsDatabaseProps } from "./constructs/pulse-analytics-database";
 export type {
+  DatabaseParameter,
   PulseAnalyticsPostgresProps,
   PulseAnalyticsPostgresSizing,
   PulseAnalyticsNetworkProps,

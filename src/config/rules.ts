@@ -393,6 +393,33 @@ export const slowStatementThresholdRule: Rule<[number]> = {
   isValid: (v) => v === -1 || isWholeNumberIn(v, 0, 3_600_000),
 };
 
+/** A PostgreSQL or RDS parameter name: lower case, digits, "_" and "." (rds.force_ssl, work_mem). */
+export const parameterNameRule: Rule<[string]> = {
+  allowed: () => 'a PostgreSQL parameter name: lower-case letters, digits, "_" and "." (e.g. "work_mem", "rds.logical_replication")',
+  isValid: (name) => /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/.test(name) && name.length <= 255,
+};
+
+/** The parameters the construct owns: TLS stays on, and the slow-statement threshold has its own prop. */
+export const parameterValueRule: Rule<[string, string]> = {
+  allowed: (_value, name) =>
+    name === "rds.force_ssl"
+      ? '"1": the database accepts TLS connections only'
+      : name === "log_min_duration_statement"
+        ? "not set here: use slowStatementThresholdMs"
+        : "a non-empty string of at most 4096 characters",
+  isValid: (value, name) =>
+    typeof value === "string" &&
+    value.length > 0 &&
+    value.length <= 4096 &&
+    (name !== "rds.force_ssl" || value === "1") &&
+    name !== "log_min_duration_statement",
+};
+
+export const parameterApplyMethodRule: Rule<[string]> = {
+  allowed: () => '"immediate" or "pending-reboot" (for a static parameter)',
+  isValid: (method) => method === "immediate" || method === "pending-reboot",
+};
+
 export const secretRecoveryWindowRule: Rule<[number]> = {
   allowed: () => "0 (delete at once) or a whole number of days from 7 to 30 (the Secrets Manager range)",
   isValid: (v) => v === 0 || isWholeNumberIn(v, 7, 30),

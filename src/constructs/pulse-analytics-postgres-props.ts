@@ -162,6 +162,15 @@ export interface PulseAnalyticsPostgresSizing {
    */
   readonly slowStatementThresholdMs?: number;
   /**
+   * PostgreSQL parameters set in the parameter group, over the construct's own (`rds.force_ssl` on,
+   * connection, lock-wait and slow-statement logging), e.g. `{ "rds.logical_replication": { value: "1",
+   * applyMethod: "pending-reboot" } }` or `{ work_mem: "16384" }`. A static parameter must say
+   * `applyMethod: "pending-reboot"` (RDS refuses to apply it immediately) and takes effect at the next
+   * reboot. `rds.force_ssl` cannot be turned off; the slow-statement threshold is `slowStatementThresholdMs`.
+   * @default {}
+   */
+  readonly parameters?: Readonly<Record<string, string | DatabaseParameter>>;
+  /**
    * Apply modifications at once instead of in the next maintenance window. Until the window, every
    * plan shows a deferred change again (RDS reports the old value).
    * @default false
@@ -212,6 +221,13 @@ export interface PulseAnalyticsPostgresSizing {
   readonly tags?: Record<string, string>;
 }
 
+/** One parameter of the DB parameter group, with how RDS applies a change of it. */
+export interface DatabaseParameter {
+  readonly value: string;
+  /** "pending-reboot" for a static parameter (it takes effect at the next reboot). @default "immediate" */
+  readonly applyMethod?: "immediate" | "pending-reboot";
+}
+
 export interface PulseAnalyticsPostgresProps extends PulseAnalyticsPostgresSizing, PulseAnalyticsNetworkProps {}
 
 type OptionalKeys = "iops" | "storageThroughputMibps" | "kmsKeyArn" | "adminHost" | "adminPort" | "engineVersion";
@@ -244,6 +260,7 @@ export function withDefaults(props: PulseAnalyticsPostgresProps): ResolvedPulseA
     caCertIdentifier: "rds-ca-rsa2048-g1",
     logRetentionDays: 30,
     slowStatementThresholdMs: 1000,
+    parameters: {},
     applyImmediately: false,
     allowMajorVersionUpgrade: false,
     secretRecoveryWindowDays: 7,
@@ -313,6 +330,12 @@ export function validatePulseAnalyticsPostgresSizing(props: PulseAnalyticsPostgr
   check("kmsKeyArn", rules.kmsKeyArnRule, p.kmsKeyArn as string);
   check("logRetentionDays", rules.logRetentionRule, p.logRetentionDays);
   check("slowStatementThresholdMs", rules.slowStatementThresholdRule, p.slowStatementThresholdMs);
+  for (const [name, parameter] of Object.entries(p.parameters)) {
+    const { value, applyMethod } = typeof parameter === "string" ? { value: parameter, applyMethod: "immediate" } : parameter;
+    check(`parameters["${name}"]`, rules.parameterNameRule, name);
+    check(`parameters["${name}"]`, rules.parameterValueRule, value, name);
+    check(`parameters["${name}"].applyMethod`, rules.parameterApplyMethodRule, applyMethod);
+  }
   check("allowMajorVersionUpgrade", rules.majorUpgradeAppliedImmediatelyRule, p.allowMajorVersionUpgrade, p.applyImmediately);
   check("secretRecoveryWindowDays", rules.secretRecoveryWindowRule, p.secretRecoveryWindowDays);
   check("adminPort", rules.portRangeRule, p.adminPort as number);

@@ -20,6 +20,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { kmsKeyPolicy } from "./kms-key-policy";
 import {
+  DatabaseParameter,
   PulseAnalyticsPostgresProps,
   ResolvedPulseAnalyticsPostgresProps,
   standardTags,
@@ -209,13 +210,16 @@ export class PulseAnalyticsPostgres extends Construct {
       namePrefix: `${p.identifier}-postgres${p.engineMajorVersion}-`,
       family: `postgres${p.engineMajorVersion}`,
       description: `PULSE Analytics Postgres (${p.environment}): TLS only, connection and slow-statement logging`,
-      parameter: [
-        { name: "rds.force_ssl", value: "1" },
-        { name: "log_connections", value: logConnections },
-        { name: "log_disconnections", value: "1" },
-        { name: "log_min_duration_statement", value: String(p.slowStatementThresholdMs) },
-        { name: "log_lock_waits", value: "1" },
-      ],
+      parameter: parameterList(
+        {
+          "rds.force_ssl": "1",
+          log_connections: logConnections,
+          log_disconnections: "1",
+          log_min_duration_statement: String(p.slowStatementThresholdMs),
+          log_lock_waits: "1",
+        },
+        p.parameters,
+      ),
       lifecycle: { createBeforeDestroy: true },
       tags,
     });
@@ -276,4 +280,26 @@ export class PulseAnalyticsPostgres extends Construct {
     });
     return { role: monitoringRole, policyAttachment };
   }
+}
+
+/**
+ * The construct's parameters with the caller's over them (a name given twice keeps the caller's
+ * value): the construct's first, in their order, then the caller's others by name, so the plan is stable.
+ */
+function parameterList(
+  own: Record<string, string>,
+  given: Readonly<Record<string, string | DatabaseParameter>>,
+): Array<{ name: string; value: string; applyMethod?: string }> {
+  const entry = (name: string, parameter: string | DatabaseParameter) =>
+    typeof parameter === "string" || parameter.applyMethod === undefined
+      ? { name, value: typeof parameter === "string" ? parameter : parameter.value }
+      : { name, value: parameter.value, applyMethod: parameter.applyMethod };
+  const ownNames = Object.keys(own);
+  return [
+    ...ownNames.map((name) => entry(name, given[name] ?? own[name]!)),
+    ...Object.keys(given)
+      .filter((name) => !ownNames.includes(name))
+      .sort()
+      .map((name) => entry(name, given[name]!)),
+  ];
 }

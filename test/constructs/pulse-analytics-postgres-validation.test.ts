@@ -185,6 +185,10 @@ const ACCEPTED: Array<[string, Props]> = [
   ["slowStatementThresholdMs", { slowStatementThresholdMs: -1 }],
   ["slowStatementThresholdMs", { slowStatementThresholdMs: 0 }],
   ["slowStatementThresholdMs", { slowStatementThresholdMs: 3600000 }],
+  [
+    "parameters",
+    { parameters: { "rds.force_ssl": "1", "rds.logical_replication": { value: "1", applyMethod: "pending-reboot" }, work_mem: "16384" } },
+  ],
   ["secretRecoveryWindowDays", { secretRecoveryWindowDays: 0 }],
   ["secretRecoveryWindowDays", { secretRecoveryWindowDays: 7 }],
   ["secretRecoveryWindowDays", { secretRecoveryWindowDays: 30 }],
@@ -207,6 +211,22 @@ describe("props validation", () => {
 
   it.each(ACCEPTED)("accepts %s at the edge of what is allowed (%j)", (_prop, props) => {
     expect(() => stackWithConstruct(props)).not.toThrow();
+  });
+
+  it.each([
+    [{ "rds.force_ssl": "0" }, 'invalid parameters["rds.force_ssl"]: "0". Allowed: "1": the database accepts TLS connections only.'],
+    [
+      { log_min_duration_statement: "10" },
+      'invalid parameters["log_min_duration_statement"]: "10". Allowed: not set here: use slowStatementThresholdMs.',
+    ],
+    [{ Work_Mem: "64" }, 'invalid parameters["Work_Mem"]: "Work_Mem". Allowed: a PostgreSQL parameter name'],
+    [{ work_mem: "" }, 'invalid parameters["work_mem"]: "". Allowed: a non-empty string of at most 4096 characters.'],
+    [
+      { shared_preload_libraries: { value: "pg_cron", applyMethod: "later" } },
+      'invalid parameters["shared_preload_libraries"].applyMethod: "later". Allowed: "immediate" or "pending-reboot" (for a static parameter).',
+    ],
+  ])("refuses parameters %j, naming the parameter, its value and what is allowed", (parameters, message) => {
+    expect(() => stackWithConstruct({ parameters: parameters as Props["parameters"] })).toThrow(message);
   });
 
   it("says which construct the bad prop belongs to", () => {

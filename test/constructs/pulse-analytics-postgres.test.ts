@@ -248,6 +248,22 @@ describe("the parameter group", () => {
     expect(parameters({ slowStatementThresholdMs: 250 }).log_min_duration_statement).toBe("250");
   });
 
+  it("takes the caller's parameters over its own, by name, with pending-reboot for a static one, and keeps TLS on", () => {
+    const group = onlyResource(
+      synth({ parameters: { work_mem: "16384", log_connections: "0", "rds.logical_replication": { value: "1", applyMethod: "pending-reboot" } } }),
+      "aws_db_parameter_group",
+    );
+    expect(group.parameter).toEqual([
+      { name: "rds.force_ssl", value: "1" },
+      { name: "log_connections", value: "0" },
+      { name: "log_disconnections", value: "1" },
+      { name: "log_min_duration_statement", value: "1000" },
+      { name: "log_lock_waits", value: "1" },
+      { name: "rds.logical_replication", value: "1", apply_method: "pending-reboot" },
+      { name: "work_mem", value: "16384" },
+    ]);
+  });
+
   it("is created before the old one is destroyed, so a major upgrade can switch families", () => {
     const group = onlyResource(synth(), "aws_db_parameter_group");
     expect(group.lifecycle).toEqual({ create_before_destroy: true });
