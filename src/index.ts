@@ -20,5 +20,6 @@ export type { S3StateLocation } from "../stacks/stack-foundation";
 export { environments, DEFAULT_AWS_REGION } from "./config/environments";
 export type { EnvironmentConfig } from "./config/environments";
 export { InvalidInputError } from "./config/rules";
+export { PulseAnalyticsError } from "./support/errors";
 export type { EnvironmentName } from "./config/rules";
 export { ROLES, GRANTS, ANALYTICS_SCHEMA } from "./db/role-model";

@@ -27,6 +27,22 @@ async function load(specifier: string): Promise<{ packages: string[]; exported: 
 }
 
 describe("pulse-analytics-postgres/client", () => {
+  it("raises every error a backend handles as a PulseAnalyticsError, each named after its class", () => {
+    const client = jest.requireActual<typeof import("../src/client")>("../src/client");
+    const errors = [
+      new client.ConnectionSettingsError("no URL"),
+      new client.InvalidEventsError([{ index: 0, reason: "not an object" }]),
+      new client.MissingPartitionError("no detail"),
+      new client.PartlyStoredError(1, 2, ["00000000-0000-4000-8000-000000000001"], new Error("down")),
+    ];
+    expect(errors.map((error) => [error instanceof client.PulseAnalyticsError, error.name])).toEqual([
+      [true, "ConnectionSettingsError"],
+      [true, "InvalidEventsError"],
+      [true, "MissingPartitionError"],
+      [true, "PartlyStoredError"],
+    ]);
+  });
+
   it("gives the backend the pool, the retry helper, migrations and the analytics data path", async () => {
     const { exported } = await load("pulse-analytics-postgres/client");
     expect(exported).toEqual(

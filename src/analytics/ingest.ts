@@ -7,6 +7,7 @@ import { ConnectionRetryOptions, withConnectionRetry } from "../db/retry";
 import { onlyRow } from "../db/rows";
 import { inTransaction } from "../db/transaction";
 import { NormalizedEvent, SessionEvent, validateEventsYielding, ValidationOptions } from "./events";
+import { PulseAnalyticsError } from "../support/errors";
 
 export interface RecordOptions extends ValidationOptions {
   /** Events per transaction; each chunk commits on its own. @default 2500 */
@@ -132,12 +133,11 @@ const RETRYABLE = new Set(["40001", "40P01"]);
  * Raised when an event's month has no session_events partition and ingest could not create it (the
  * role lacks EXECUTE on analytics.ensure_session_event_partitions, granted by migration 4).
  */
-export class MissingPartitionError extends Error {
+export class MissingPartitionError extends PulseAnalyticsError {
   constructor(detail: string) {
     super(
       `an event's occurred_at falls in a month without a session_events partition (${detail}), and creating it failed; nothing of this chunk was written. Run npm run db:migrate (the app role may create partitions from migration 4 on), or create the months with npm run db:maintain.`,
     );
-    this.name = "MissingPartitionError";
   }
 }
 
@@ -145,7 +145,7 @@ export class MissingPartitionError extends Error {
  * Raised when a chunk fails for good after other chunks of the batch were stored: says how much is in,
  * which chunk failed (its first event), and why (`cause`). Sending the whole batch again is safe.
  */
-export class PartlyStoredError extends Error {
+export class PartlyStoredError extends PulseAnalyticsError {
   constructor(
     /** Events of the batch in chunks that completed (stored by this call, or found already stored). */
     public readonly stored: number,
@@ -158,7 +158,6 @@ export class PartlyStoredError extends Error {
       `${stored} of ${total} events were stored before a chunk of ${failedEventIds.length} (first event ${failedEventIds[0]}) failed: ` +
         `${String((cause as Error)?.message ?? cause)} Sending the batch again is safe: what is stored is recognised.`,
     );
-    this.name = "PartlyStoredError";
   }
 }
 

@@ -1,28 +1,19 @@
 // Runs a command-line entry point: a known failure prints one "error: …" line and exits 1; an
 // unexpected one prints its stack, so a bug is never disguised as bad input.
 
-import { InvalidInputError } from "../config/rules";
-import { LocalPostgresError } from "../db/local-postgres";
-import { ConnectionSettingsError } from "../db/pool";
 import { isTransientConnectionError } from "../db/retry";
+import { PulseAnalyticsError } from "../support/errors";
 
 /** A failure whose message already says what is wrong and what to do. */
-export class CommandError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "CommandError";
-  }
-}
-
-const KNOWN_FAILURES = [CommandError, InvalidInputError, LocalPostgresError, ConnectionSettingsError];
+export class CommandError extends PulseAnalyticsError {}
 
 export function runCommand(main: () => Promise<void> | void): void {
   // Through a promise, so a synchronous throw is handled like a rejection.
   Promise.resolve()
     .then(main)
     .catch((error: unknown) => {
-      if (KNOWN_FAILURES.some((type) => error instanceof type) || isUsageError(error)) {
-        console.error(`error: ${(error as Error).message.replace(/\n/g, " ")}`);
+      if (error instanceof PulseAnalyticsError || isUsageError(error)) {
+        console.error(`error: ${error.message.replace(/\n/g, " ")}`);
       } else if (isUnreachable(error)) {
         // Node's and pg's messages name the address and the failure, never the password.
         const { code, message } = error as { code?: string; message: string };

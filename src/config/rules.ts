@@ -8,6 +8,7 @@
 
 import { Token } from "cdktf";
 import ipaddr from "ipaddr.js";
+import { PulseAnalyticsError } from "../support/errors";
 
 /** An environment of the PULSE Analytics Postgres. */
 export type EnvironmentName = "dev" | "staging" | "prod";
@@ -32,12 +33,7 @@ export interface TerraformRule<Args extends unknown[]> extends Rule<Args> {
 }
 
 /** Raised for a prop or config value that breaks a rule. */
-export class InvalidInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "InvalidInputError";
-  }
-}
+export class InvalidInputError extends PulseAnalyticsError {}
 
 /** The one-line message for a bad value: what, which value, what is allowed. */
 export function describeViolation(field: string, value: unknown, allowed: string): string {

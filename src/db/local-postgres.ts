@@ -25,18 +25,14 @@ import { basename, dirname, join, resolve } from "node:path";
 import { writePrivateFile } from "../support/private-file";
 import type { LocalCredentials } from "./bootstrap";
 import { LOGIN_ROLE_KEYS, LoginRoleKey } from "./role-model";
+import { PulseAnalyticsError } from "../support/errors";
 
 /** The PostgreSQL major of the embedded binaries; the construct's default engine major is the same (a test holds them together). */
 export const LOCAL_POSTGRES_MAJOR = 17;
 export const LOCAL_SUPERUSER = "postgres";
 
 /** Raised for a failure with a known cause; the message says what to do. */
-export class LocalPostgresError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "LocalPostgresError";
-  }
-}
+export class LocalPostgresError extends PulseAnalyticsError {}
 
 export interface LocalPostgresOptions {
   /** Holds data/, credentials.json and postgres.log. */

@@ -5,14 +5,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { Pool, PoolConfig } from "pg";
 import { parse } from "pg-connection-string";
+import { PulseAnalyticsError } from "../support/errors";
 
 /** Raised for connection settings that cannot work; the message names the setting and the fix. */
-export class ConnectionSettingsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConnectionSettingsError";
-  }
-}
+export class ConnectionSettingsError extends PulseAnalyticsError {}
 
 export interface PulseAnalyticsPoolSettings {
   /**
