@@ -3,7 +3,7 @@
 // variables. main.ts runs it; tests build the same app into a temporary directory.
 
 import { App, TerraformStack } from "cdktf";
-import { DEFAULT_AWS_REGION, EnvironmentConfig, environments } from "../src/config/environments";
+import { DEFAULT_AWS_REGION, EnvironmentConfig, environments } from "./environments";
 import { EnvironmentName, InvalidInputError } from "../src/config/rules";
 import { PulseAnalyticsBootstrapStack } from "./bootstrap-stack";
 import { PulseAnalyticsDatabaseStack } from "./pulse-analytics-database-stack";
@@ -33,7 +33,7 @@ export interface PulseAnalyticsAppOptions {
   readonly stateBackend?: S3StateLocation;
   /** @default DEFAULT_AWS_REGION */
   readonly awsRegion?: string;
-  /** @default the configs of src/config/environments.ts */
+  /** @default the configs of stacks/environments.ts */
   readonly environments?: Record<EnvironmentName, EnvironmentConfig>;
 }
 

@@ -2,13 +2,13 @@
 // names of the CI roles the bootstrap stack creates and the environment stacks name in key policies.
 
 import { LocalBackend, S3Backend, TerraformBackend, TerraformStack } from "cdktf";
-import { EnvironmentConfig } from "../src/config/environments";
+import { EnvironmentConfig } from "./environments";
 import { EnvironmentName } from "../src/config/rules";
 import { CiRoleKind } from "../src/constructs/ci-role-policies";
 
 /** What an environment's two stacks are built from. */
 export interface PulseAnalyticsStackProps {
-  /** The environment's configuration (src/config/environments.ts). */
+  /** The environment's configuration (stacks/environments.ts). */
   readonly config: EnvironmentConfig;
   /** Default of the `aws_region` variable. */
   readonly awsRegion: string;

@@ -1,7 +1,8 @@
 // Every validated prop of PulseAnalyticsPostgres: a bad value is refused when the construct is
 // created, with one message naming the prop, the value and what is allowed; each boundary passes.
 
-import { environments, PulseAnalyticsPostgresProps } from "../../src";
+import { PulseAnalyticsPostgresProps } from "../../src";
+import { environments } from "../../stacks";
 import { stackWithConstruct } from "../support/synth";
 
 type Props = Partial<PulseAnalyticsPostgresProps>;

@@ -103,10 +103,10 @@ describe("what the runbook says to do", () => {
 
   it("says which path is the source of truth for sizing, what a deferred change looks like, and how long Terraform waits", () => {
     const resizing = section("Resizing");
-    expect(resizing).toContain("**The source of truth for sizing is `src/config/environments.ts`**");
+    expect(resizing).toContain("**The source of truth for sizing is `stacks/environments.ts`**");
     expect(resizing).toContain("every plan shows the same change again");
     expect(resizing).toMatch(/at most 60 minutes .* 2 hours/s);
-    expect(readme).toContain("**Sizing lives in `src/config/environments.ts`**");
+    expect(readme).toContain("**Sizing lives in `stacks/environments.ts`**");
   });
 
   it("says to tear dev down with both stacks, the database level first, and why staging and prod refuse", () => {

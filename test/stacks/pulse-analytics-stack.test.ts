@@ -6,7 +6,8 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { homedir, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
-import { EnvironmentConfig, environments, InvalidInputError } from "../../src";
+import { InvalidInputError } from "../../src";
+import { EnvironmentConfig, environments } from "../../stacks";
 import { stateLocationFromEnvironment, synthesizePulseAnalytics } from "../../stacks/app";
 import { onlyResource, resourcesOfType, synthApp, synthAppWithManifest } from "../support/synth";
 

@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { environments, PulseAnalyticsPostgresProps, validatePulseAnalyticsPostgresProps } from "../../src";
+import { PulseAnalyticsPostgresProps, validatePulseAnalyticsPostgresProps } from "../../src";
+import { environments } from "../../stacks";
 import { synthApp } from "../support/synth";
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Exports the environment's network inputs from repository variables as TF_VAR_… for Terraform, but
-# only those that are set: an unset one leaves the value of src/config/environments.ts in force.
+# only those that are set: an unset one leaves the value of stacks/environments.ts in force.
 set -euo pipefail
 
 put() { # name value

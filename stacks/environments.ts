@@ -1,8 +1,8 @@
 // The dev, staging and prod configurations of the PULSE Analytics Postgres: sizing and protection
 // per environment, each choice with its reason. Each is usable as construct props as it is.
 
-import type { PulseAnalyticsNetworkProps, PulseAnalyticsPostgresSizing } from "../constructs/pulse-analytics-postgres-props";
-import type { EnvironmentName } from "./rules";
+import type { PulseAnalyticsNetworkProps, PulseAnalyticsPostgresSizing } from "../src/constructs/pulse-analytics-postgres-props";
+import type { EnvironmentName } from "../src/config/rules";
 
 /**
  * One environment: construct props without the network, which may be filled in here or left to
