@@ -16,6 +16,7 @@ import { PulseAnalyticsDatabase } from "../src/constructs/pulse-analytics-databa
 import { LOGIN_ROLE_KEYS } from "../src/db/role-model";
 import { DATABASE_OUTPUTS, INSTANCE_OUTPUTS, loginRoleSecretOutput, OutputSpec } from "../src/outputs";
 import { InputVariables } from "./input-variables";
+import { DATABASE_VARIABLES as D, ref } from "./operator-variables";
 import { PulseAnalyticsInstanceStack } from "./pulse-analytics-instance-stack";
 import { configureStack, databaseStackName, PulseAnalyticsStackProps } from "./stack-foundation";
 
@@ -37,16 +38,11 @@ export class PulseAnalyticsDatabaseStack extends TerraformStack {
     const v = new InputVariables(this);
     const awsRegion = v.string("aws_region", "AWS region of every resource in this stack.", props.awsRegion);
     new AwsProvider(this, "aws", { region: awsRegion.stringValue });
-    const adminHost = v.optionalString(
-      "pulse_analytics_db_admin_host",
-      "Host the postgresql provider connects to instead of the instance, e.g. localhost through an SSM tunnel.",
-    );
-    const adminPort = v.optionalNumber(
-      "pulse_analytics_db_admin_port",
-      "Port the postgresql provider connects to instead of the instance's, e.g. the tunnel's local port.",
-      undefined,
-      [rules.portRangeRule.terraformCondition("var.pulse_analytics_db_admin_port"), rules.portRangeRule.allowed()],
-    );
+    const adminHost = v.optionalString(D.adminHost.name, D.adminHost.description);
+    const adminPort = v.optionalNumber(D.adminPort.name, D.adminPort.description, undefined, [
+      rules.portRangeRule.terraformCondition(ref(D.adminPort)),
+      rules.portRangeRule.allowed(),
+    ]);
 
     // The instance stack's outputs, read from its state (the same backend, its own key).
     const instance = instanceStack.backend.getRemoteStateDataSource(this, "instance", instanceStack.node.id);

@@ -11,6 +11,7 @@ import { PulseAnalyticsPostgres } from "../src/constructs/pulse-analytics-postgr
 import { PulseAnalyticsPostgresProps, validatePulseAnalyticsPostgresProps, withDefaults } from "../src/constructs/pulse-analytics-postgres-props";
 import { INSTANCE_OUTPUTS } from "../src/outputs";
 import { InputVariables } from "./input-variables";
+import { INSTANCE_VARIABLES as I, ref } from "./operator-variables";
 import { ciRoleName, configureStack, instanceStackName, PulseAnalyticsStackProps } from "./stack-foundation";
 
 /** The instance stack's outputs: what the database stack reads (through remote state) and passes on to db:url. */
@@ -33,95 +34,58 @@ export class PulseAnalyticsInstanceStack extends TerraformStack {
 
     // Cross-variable rules point one way (throughput → iops → storage): Terraform refuses a cycle of
     // validation references ("Cycle: var.… (validation)").
-    const storage = v.number(
-      "pulse_analytics_db_storage_gb",
-      "gp3 storage in GiB; from 400 GiB state pulse_analytics_db_iops and _storage_throughput_mibps in the same change.",
-      effective.allocatedStorageGb,
-      [rules.allocatedStorageRule.terraformCondition("var.pulse_analytics_db_storage_gb"), rules.allocatedStorageRule.allowed()],
-    );
-    const iops = v.optionalNumber(
-      "pulse_analytics_db_iops",
-      "Provisioned gp3 IOPS, 12000–64000; only from 400 GiB, and required there.",
-      effective.iops,
-      [
-        rules.iopsRule.terraformCondition("var.pulse_analytics_db_iops", "var.pulse_analytics_db_storage_gb"),
-        `a whole number from 12000 to 64000, and only with pulse_analytics_db_storage_gb >= ${rules.GP3_PROVISIONING_MIN_GB} ` +
-          `(below that gp3 has a fixed 3000 IOPS baseline)`,
-      ],
-    );
-    const throughput = v.optionalNumber(
-      "pulse_analytics_db_storage_throughput_mibps",
-      "Provisioned gp3 throughput in MiB/s, 500–4000 and at most pulse_analytics_db_iops / 4; with pulse_analytics_db_iops.",
-      effective.storageThroughputMibps,
-      [
-        rules.storageThroughputRule.terraformCondition("var.pulse_analytics_db_storage_throughput_mibps", "var.pulse_analytics_db_iops"),
-        "a whole number of MiB/s from 500 to 4000, at most a quarter of pulse_analytics_db_iops, which must be set with it",
-      ],
-    );
+    const storage = v.number(I.storage.name, I.storage.description, effective.allocatedStorageGb, [
+      rules.allocatedStorageRule.terraformCondition(ref(I.storage)),
+      rules.allocatedStorageRule.allowed(),
+    ]);
+    const iops = v.optionalNumber(I.iops.name, I.iops.description, effective.iops, [
+      rules.iopsRule.terraformCondition(ref(I.iops), ref(I.storage)),
+      `a whole number from 12000 to 64000, and only with pulse_analytics_db_storage_gb >= ${rules.GP3_PROVISIONING_MIN_GB} ` +
+        `(below that gp3 has a fixed 3000 IOPS baseline)`,
+    ]);
+    const throughput = v.optionalNumber(I.throughput.name, I.throughput.description, effective.storageThroughputMibps, [
+      rules.storageThroughputRule.terraformCondition(ref(I.throughput), ref(I.iops)),
+      "a whole number of MiB/s from 500 to 4000, at most a quarter of pulse_analytics_db_iops, which must be set with it",
+    ]);
     v.require(throughput, [
-      rules.provisionedStorageRule.terraformCondition(
-        "var.pulse_analytics_db_storage_gb",
-        "var.pulse_analytics_db_iops",
-        "var.pulse_analytics_db_storage_throughput_mibps",
-      ),
+      rules.provisionedStorageRule.terraformCondition(ref(I.storage), ref(I.iops), ref(I.throughput)),
       `set, with pulse_analytics_db_iops, whenever pulse_analytics_db_storage_gb is ${rules.GP3_PROVISIONING_MIN_GB} or more ` +
         `(Terraform would otherwise send the stale 3000 IOPS of the smaller volume and RDS refuses it, ` +
         `hashicorp/terraform-provider-aws#28382)`,
     ]);
     const variables = {
-      instanceClass: v.string("pulse_analytics_db_instance_class", "RDS DB instance class.", effective.instanceClass, [
-        rules.instanceClassRule.terraformCondition("var.pulse_analytics_db_instance_class"),
+      instanceClass: v.string(I.instanceClass.name, I.instanceClass.description, effective.instanceClass, [
+        rules.instanceClassRule.terraformCondition(ref(I.instanceClass)),
         rules.instanceClassRule.allowed(),
       ]),
       storage,
       iops,
       throughput,
-      maxStorage: v.number(
-        "pulse_analytics_db_max_storage_gb",
-        "Storage autoscaling ceiling in GiB, at least 10% above pulse_analytics_db_storage_gb.",
-        effective.maxAllocatedStorageGb,
-        [
-          rules.maxAllocatedStorageRule.terraformCondition("var.pulse_analytics_db_max_storage_gb", "var.pulse_analytics_db_storage_gb"),
-          "a whole number of GiB at least 10% above pulse_analytics_db_storage_gb and at most 65536, because RDS storage autoscaling needs that headroom",
-        ],
-      ),
-      multiAz: v.bool("pulse_analytics_db_multi_az", "Run a synchronous standby in a second availability zone.", effective.multiAz as boolean),
-      backupRetention: v.number(
-        "pulse_analytics_db_backup_retention_days",
-        "Days of automated backups and point-in-time recovery.",
-        effective.backupRetentionDays,
-        [
-          rules.backupRetentionRule.terraformCondition("var.pulse_analytics_db_backup_retention_days", config.environment),
-          rules.backupRetentionRule.allowed(undefined, config.environment),
-        ],
-      ),
-      vpcId: v.string("pulse_analytics_db_vpc_id", "The existing VPC the database is placed in.", config.vpcId, [
-        rules.vpcIdRule.terraformCondition("var.pulse_analytics_db_vpc_id"),
-        rules.vpcIdRule.allowed(),
+      maxStorage: v.number(I.maxStorage.name, I.maxStorage.description, effective.maxAllocatedStorageGb, [
+        rules.maxAllocatedStorageRule.terraformCondition(ref(I.maxStorage), ref(I.storage)),
+        "a whole number of GiB at least 10% above pulse_analytics_db_storage_gb and at most 65536, because RDS storage autoscaling needs that headroom",
       ]),
-      subnetIds: v.list("pulse_analytics_db_subnet_ids", "Private subnets (two zones at least) of the DB subnet group.", config.subnetIds, [
-        rules.subnetIdsRule.terraformCondition("var.pulse_analytics_db_subnet_ids"),
+      multiAz: v.bool(I.multiAz.name, I.multiAz.description, effective.multiAz as boolean),
+      backupRetention: v.number(I.backupRetention.name, I.backupRetention.description, effective.backupRetentionDays, [
+        rules.backupRetentionRule.terraformCondition(ref(I.backupRetention), config.environment),
+        rules.backupRetentionRule.allowed(undefined, config.environment),
+      ]),
+      vpcId: v.string(I.vpcId.name, I.vpcId.description, config.vpcId, [rules.vpcIdRule.terraformCondition(ref(I.vpcId)), rules.vpcIdRule.allowed()]),
+      subnetIds: v.list(I.subnetIds.name, I.subnetIds.description, config.subnetIds, [
+        rules.subnetIdsRule.terraformCondition(ref(I.subnetIds)),
         rules.subnetIdsRule.allowed(),
       ]),
       allowedSecurityGroupIds: v.list(
-        "pulse_analytics_db_allowed_security_group_ids",
-        "Security groups admitted on the database port (the backend's, the deploy host's).",
+        I.allowedSecurityGroupIds.name,
+        I.allowedSecurityGroupIds.description,
         effective.allowedSecurityGroupIds,
-        [
-          rules.allowedSecurityGroupIdsRule.terraformCondition("var.pulse_analytics_db_allowed_security_group_ids"),
-          rules.allowedSecurityGroupIdsRule.allowed(),
-        ],
-        [
-          rules.someIngressRule.terraformCondition("var.pulse_analytics_db_allowed_security_group_ids", "var.pulse_analytics_db_allowed_cidr_blocks"),
-          rules.someIngressRule.allowed(),
-        ],
+        [rules.allowedSecurityGroupIdsRule.terraformCondition(ref(I.allowedSecurityGroupIds)), rules.allowedSecurityGroupIdsRule.allowed()],
+        [rules.someIngressRule.terraformCondition(ref(I.allowedSecurityGroupIds), ref(I.allowedCidrBlocks)), rules.someIngressRule.allowed()],
       ),
-      allowedCidrBlocks: v.list(
-        "pulse_analytics_db_allowed_cidr_blocks",
-        "CIDR blocks admitted on the database port, e.g. a VPN range.",
-        effective.allowedCidrBlocks,
-        [rules.allowedCidrBlocksRule.terraformCondition("var.pulse_analytics_db_allowed_cidr_blocks"), rules.allowedCidrBlocksRule.allowed()],
-      ),
+      allowedCidrBlocks: v.list(I.allowedCidrBlocks.name, I.allowedCidrBlocks.description, effective.allowedCidrBlocks, [
+        rules.allowedCidrBlocksRule.terraformCondition(ref(I.allowedCidrBlocks)),
+        rules.allowedCidrBlocksRule.allowed(),
+      ]),
     };
 
     // The literal config is checked with the construct's own rules before it becomes variable defaults,

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../support/local-database";
+import { DATABASE_VARIABLES, INSTANCE_VARIABLES } from "../../stacks/operator-variables";
 import { synthApp } from "../support/synth";
 
 const runbook = readFileSync(join(ROOT, "docs", "operations.md"), "utf8");
@@ -135,6 +136,14 @@ describe("names in the runbook and the README", () => {
   it("pulse_analytics_db_… names are the stacks' variables or outputs", () => {
     const used = unique([...docs.matchAll(/\b(pulse_analytics_db_[a-z_]+)\b/g)].map((m) => m[1]).filter((n) => !n.endsWith("_")));
     expect(used.filter((name) => !(name in prod.variable) && !(name in prod.output))).toEqual([]);
+  });
+
+  it("the README's variable tables list every operator variable of both stacks, each with its type, and only those", () => {
+    const section = readme.slice(readme.indexOf("### Terraform input variables"), readme.indexOf("### Outputs"));
+    const listed = [...section.matchAll(/^\| `(pulse_analytics_db_[a-z_]+)` \| ([a-z()]+) \|/gm)].map((m) => [m[1], m[2]]);
+    const declared = [...Object.values(INSTANCE_VARIABLES), ...Object.values(DATABASE_VARIABLES)].map((v) => [v.name, v.type]);
+    expect(listed.sort()).toEqual(declared.sort());
+    for (const [name] of declared) expect(name in prod.variable).toBe(true);
   });
 
   it("the README's Outputs table lists every output of the database stack, and only those", () => {

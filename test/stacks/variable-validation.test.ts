@@ -9,27 +9,16 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { PulseAnalyticsPostgresProps, validatePulseAnalyticsPostgresProps } from "../../src";
 import { environments } from "../../stacks";
+import { DATABASE_VARIABLES, INSTANCE_VARIABLES } from "../../stacks/operator-variables";
 import { synthApp } from "../support/synth";
 
 const run = promisify(execFile);
 const terraformAvailable = spawnSync("terraform", ["version"], { stdio: "ignore" }).status === 0;
 
-/** Which construct prop each operator variable stands for. */
-const PROP_OF_VARIABLE: Record<string, keyof PulseAnalyticsPostgresProps> = {
-  pulse_analytics_db_instance_class: "instanceClass",
-  pulse_analytics_db_storage_gb: "allocatedStorageGb",
-  pulse_analytics_db_iops: "iops",
-  pulse_analytics_db_storage_throughput_mibps: "storageThroughputMibps",
-  pulse_analytics_db_max_storage_gb: "maxAllocatedStorageGb",
-  pulse_analytics_db_multi_az: "multiAz",
-  pulse_analytics_db_backup_retention_days: "backupRetentionDays",
-  pulse_analytics_db_vpc_id: "vpcId",
-  pulse_analytics_db_subnet_ids: "subnetIds",
-  pulse_analytics_db_allowed_security_group_ids: "allowedSecurityGroupIds",
-  pulse_analytics_db_allowed_cidr_blocks: "allowedCidrBlocks",
-  pulse_analytics_db_admin_host: "adminHost",
-  pulse_analytics_db_admin_port: "adminPort",
-};
+/** Which construct prop each operator variable stands for: the stacks' own table. */
+const PROP_OF_VARIABLE: Record<string, keyof PulseAnalyticsPostgresProps> = Object.fromEntries(
+  [...Object.values(INSTANCE_VARIABLES), ...Object.values(DATABASE_VARIABLES)].map((variable) => [variable.name, variable.prop]),
+);
 
 /** The network an operator must supply (the committed configs leave it to variables). */
 const REQUIRED_NETWORK = {
