@@ -29,6 +29,7 @@ import {
   validatePulseAnalyticsPostgresSizing,
   withDefaults,
 } from "./pulse-analytics-postgres-props";
+import { claimIdentifier } from "./one-per-identifier";
 
 export interface PulseAnalyticsDatabaseProps extends PulseAnalyticsPostgresSizing {
   /** The instance the database lives on: `PulseAnalyticsPostgres.connection`, or the same facts read from its stack's outputs. */
@@ -51,6 +52,7 @@ export class PulseAnalyticsDatabase extends Construct {
     validatePulseAnalyticsPostgresSizing(props, `PulseAnalyticsDatabase ${this.node.path}`);
     // The network props have defaults of their own and are not read here.
     const p = withDefaults(props as PulseAnalyticsDatabaseProps & PulseAnalyticsNetworkProps);
+    claimIdentifier(this, "PulseAnalyticsDatabase", p.identifier);
     const { instance } = props;
     const tags = standardTags(p);
     const aliasPrefix = p.identifier.replace(/-/g, "_");

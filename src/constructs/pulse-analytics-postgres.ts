@@ -19,6 +19,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { kmsKeyPolicy } from "./kms-key-policy";
+import { claimIdentifier } from "./one-per-identifier";
 import {
   DatabaseParameter,
   PulseAnalyticsPostgresProps,
@@ -79,6 +80,7 @@ export class PulseAnalyticsPostgres extends Construct {
     super(scope, id);
     validatePulseAnalyticsPostgresProps(props, `PulseAnalyticsPostgres ${this.node.path}`);
     const p = withDefaults(props);
+    claimIdentifier(this, "PulseAnalyticsPostgres", p.identifier);
     const tags = standardTags(p);
 
     this.kmsKeyArn = p.kmsKeyArn ?? this.createKmsKey(p, tags);

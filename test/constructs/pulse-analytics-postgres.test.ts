@@ -4,7 +4,10 @@ import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
 import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { CI_ROLE_SESSION_SECONDS } from "../../stacks/bootstrap-stack";
-import { onlyResource, resourcesOfType, synthConstruct, TerraformJson } from "../support/synth";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { TerraformStack, Testing } from "cdktf";
+import { PulseAnalyticsDatabase, PulseAnalyticsPostgres } from "../../src";
+import { constructProps, onlyResource, resourcesOfType, synthConstruct, TerraformJson } from "../support/synth";
 
 const synth = (overrides = {}): TerraformJson => JSON.parse(synthConstruct(overrides));
 
@@ -325,5 +328,39 @@ describe("tags", () => {
         });
       }
     }
+  });
+});
+
+describe("two databases in one stack", () => {
+  function twoInOneStack(secondIdentifier: string) {
+    const stack = new TerraformStack(Testing.app(), "two");
+    new AwsProvider(stack, "aws", { region: "eu-central-1" });
+    for (const [id, identifier] of [
+      ["first", "pulse-analytics-dev"],
+      ["second", secondIdentifier],
+    ] as const) {
+      const props = constructProps({ identifier });
+      const instance = new PulseAnalyticsPostgres(stack, `${id}-instance`, props);
+      new PulseAnalyticsDatabase(stack, `${id}-database`, { ...props, instance: instance.connection });
+    }
+    return JSON.parse(Testing.synth(stack));
+  }
+
+  it("synthesize side by side with an identifier each: instances, secrets, KMS aliases and provider aliases all distinct", () => {
+    const json = twoInOneStack("pulse-analytics-dev-2");
+    const identifiers = resourcesOfType(json, "aws_db_instance").map((i) => i.identifier);
+    const secretNames = resourcesOfType(json, "aws_secretsmanager_secret").map((s) => s.name);
+    const kmsAliases = resourcesOfType(json, "aws_kms_alias").map((a) => a.name);
+    const providerAliases = json.provider.postgresql.map((p: { alias: string }) => p.alias);
+    for (const names of [identifiers, secretNames, kmsAliases, providerAliases]) expect(new Set(names).size).toBe(names.length);
+    expect(identifiers.sort()).toEqual(["pulse-analytics-dev", "pulse-analytics-dev-2"]);
+    expect(providerAliases.sort()).toEqual(["pulse_analytics_dev_2_admin", "pulse_analytics_dev_admin"]);
+  });
+
+  it("are refused at synth, naming both, when they share an identifier", () => {
+    expect(() => twoInOneStack("pulse-analytics-dev")).toThrow(
+      'PulseAnalyticsPostgres two/second-instance: identifier "pulse-analytics-dev" is already used by two/first-instance in stack two: ' +
+        "give each database in a stack its own identifier (the identifier prop).",
+    );
   });
 });
