@@ -493,6 +493,11 @@ export const iamRoleNamesRule: Rule<[readonly string[]]> = {
 };
 
 const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[0-9a-zA-Z-]+$/;
+export const iamRoleArnRule: Rule<[string]> = {
+  allowed: () => "an IAM role ARN, arn:aws:iam::<account>:role/<name>",
+  isValid: (v) => typeof v === "string" && /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(v),
+};
+
 export const kmsKeyArnRule: Rule<[string]> = {
   allowed: () => "a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key-id> (an alias is not accepted by RDS for every setting)",
   isValid: (v) => matches(KMS_KEY_ARN_PATTERN, v),

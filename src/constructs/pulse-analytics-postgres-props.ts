@@ -152,6 +152,18 @@ export interface PulseAnalyticsPostgresSizing {
    */
   readonly kmsKeyArn?: string;
   /**
+   * Security groups the instance joins besides its own (bring your own: a shared "databases" group,
+   * one an organisation's policy requires). Their rules are theirs; the construct's group keeps its own.
+   * @default []
+   */
+  readonly additionalSecurityGroupIds?: readonly string[];
+  /**
+   * An existing IAM role for Enhanced Monitoring, instead of the one the construct creates (its trust
+   * policy must allow monitoring.rds.amazonaws.com). Used only when monitoringIntervalSeconds > 0.
+   * @default undefined (the construct creates the role)
+   */
+  readonly monitoringRoleArn?: string;
+  /**
    * Days the CloudWatch log groups of the exported postgresql and upgrade logs keep their events.
    * @default 30
    */
@@ -230,7 +242,7 @@ export interface DatabaseParameter {
 
 export interface PulseAnalyticsPostgresProps extends PulseAnalyticsPostgresSizing, PulseAnalyticsNetworkProps {}
 
-type OptionalKeys = "iops" | "storageThroughputMibps" | "kmsKeyArn" | "adminHost" | "adminPort" | "engineVersion";
+type OptionalKeys = "iops" | "storageThroughputMibps" | "kmsKeyArn" | "adminHost" | "adminPort" | "engineVersion" | "monitoringRoleArn";
 
 /** Props with every default filled in. */
 export type ResolvedPulseAnalyticsPostgresProps = Required<Omit<PulseAnalyticsPostgresProps, OptionalKeys>> &
@@ -261,6 +273,7 @@ export function withDefaults(props: PulseAnalyticsPostgresProps): ResolvedPulseA
     logRetentionDays: 30,
     slowStatementThresholdMs: 1000,
     parameters: {},
+    additionalSecurityGroupIds: [],
     applyImmediately: false,
     allowMajorVersionUpgrade: false,
     secretRecoveryWindowDays: 7,
@@ -328,6 +341,8 @@ export function validatePulseAnalyticsPostgresSizing(props: PulseAnalyticsPostgr
   check("monitoringIntervalSeconds", rules.monitoringIntervalRule, p.monitoringIntervalSeconds);
   check("caCertIdentifier", rules.caCertIdentifierRule, p.caCertIdentifier);
   check("kmsKeyArn", rules.kmsKeyArnRule, p.kmsKeyArn as string);
+  check("additionalSecurityGroupIds", rules.allowedSecurityGroupIdsRule, p.additionalSecurityGroupIds);
+  check("monitoringRoleArn", rules.iamRoleArnRule, p.monitoringRoleArn as string);
   check("logRetentionDays", rules.logRetentionRule, p.logRetentionDays);
   check("slowStatementThresholdMs", rules.slowStatementThresholdRule, p.slowStatementThresholdMs);
   for (const [name, parameter] of Object.entries(p.parameters)) {

@@ -18,6 +18,8 @@ import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import * as rules from "../config/rules";
+import { InvalidInputError } from "../config/rules";
 import { kmsKeyPolicy } from "./kms-key-policy";
 import { claimIdentifier } from "./one-per-identifier";
 import {
@@ -75,6 +77,9 @@ export class PulseAnalyticsPostgres extends Construct {
   public readonly kmsKeyArn: string;
 
   private partitionData?: DataAwsPartition;
+  private readonly databasePort: number;
+  private readonly tags: Record<string, string>;
+  private readonly ingressSources = new Set<string>();
 
   constructor(scope: Construct, id: string, props: PulseAnalyticsPostgresProps) {
     super(scope, id);
@@ -101,7 +106,7 @@ export class PulseAnalyticsPostgres extends Construct {
           tags,
         }),
     );
-    const monitoring = p.monitoringIntervalSeconds > 0 ? this.createMonitoringRole(p, tags) : undefined;
+    const monitoring = p.monitoringIntervalSeconds > 0 && p.monitoringRoleArn === undefined ? this.createMonitoringRole(p, tags) : undefined;
 
     this.instance = new DbInstance(this, "instance", {
       identifier: p.identifier,
@@ -132,7 +137,7 @@ export class PulseAnalyticsPostgres extends Construct {
 
       port: p.port,
       dbSubnetGroupName: subnetGroup.name,
-      vpcSecurityGroupIds: [securityGroup.id],
+      vpcSecurityGroupIds: [securityGroup.id, ...p.additionalSecurityGroupIds],
       publiclyAccessible: false,
       multiAz: p.multiAz,
 
@@ -150,7 +155,7 @@ export class PulseAnalyticsPostgres extends Construct {
       performanceInsightsRetentionPeriod: p.performanceInsights ? p.performanceInsightsRetentionDays : undefined,
       databaseInsightsMode: p.databaseInsightsMode,
       monitoringInterval: p.monitoringIntervalSeconds,
-      monitoringRoleArn: monitoring?.role.arn,
+      monitoringRoleArn: p.monitoringIntervalSeconds > 0 ? (p.monitoringRoleArn ?? monitoring?.role.arn) : undefined,
       enabledCloudwatchLogsExports: [...EXPORTED_LOG_TYPES],
 
       tags,
@@ -166,6 +171,8 @@ export class PulseAnalyticsPostgres extends Construct {
     this.endpoint = this.instance.endpoint;
     this.masterSecretArn = this.instance.masterUserSecret.get(0).secretArn;
     this.securityGroupId = securityGroup.id;
+    this.databasePort = p.port;
+    this.tags = tags;
     this.connection = {
       address: this.address,
       port: this.port,
@@ -224,6 +231,42 @@ export class PulseAnalyticsPostgres extends Construct {
       ),
       lifecycle: { createBeforeDestroy: true },
       tags,
+    });
+  }
+
+  /**
+   * Admits PostgreSQL connections from a security group (`sg-…`) or a CIDR block, as one more ingress
+   * rule on the database's security group: for a client that is not in the props, e.g. a service
+   * defined in the same app (`db.allowIngressFrom(service.securityGroupId)`).
+   */
+  public allowIngressFrom(source: string, description?: string): void {
+    const literal = !Token.isUnresolved(source);
+    const isGroup = literal ? source.startsWith("sg-") : true;
+    if (literal) {
+      const rule = isGroup ? rules.allowedSecurityGroupIdsRule : rules.allowedCidrBlocksRule;
+      if (!rule.isValid([source])) {
+        throw new InvalidInputError(
+          `PulseAnalyticsPostgres ${this.node.path}: allowIngressFrom(${JSON.stringify(source)}): allowed is a security group id or a CIDR block: ${rule.allowed()}.`,
+        );
+      }
+      if (this.ingressSources.has(source)) {
+        throw new InvalidInputError(
+          `PulseAnalyticsPostgres ${this.node.path}: allowIngressFrom(${JSON.stringify(source)}) was already called: once per source.`,
+        );
+      }
+      this.ingressSources.add(source);
+    }
+    const ipv6 = literal && !isGroup && source.includes(":");
+    new VpcSecurityGroupIngressRule(this, `ingress-from-${this.ingressSources.size}-${literal ? source.replace(/[^A-Za-z0-9-]/g, "-") : "token"}`, {
+      securityGroupId: this.securityGroupId,
+      description: description ?? `PostgreSQL from ${isGroup ? "security group " : ""}${source}`,
+      ipProtocol: "tcp",
+      fromPort: this.databasePort,
+      toPort: this.databasePort,
+      referencedSecurityGroupId: isGroup ? source : undefined,
+      cidrIpv4: !isGroup && !ipv6 ? source : undefined,
+      cidrIpv6: ipv6 ? source : undefined,
+      tags: this.tags,
     });
   }
 

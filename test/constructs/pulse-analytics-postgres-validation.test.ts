@@ -99,6 +99,8 @@ const REFUSED: Array<[string, Props, string]> = [
   ["slowStatementThresholdMs", { slowStatementThresholdMs: -2 }, "or -1 to log no slow statements"],
   ["slowStatementThresholdMs", { slowStatementThresholdMs: 1.5 }, "whole number of milliseconds"],
   ["secretRecoveryWindowDays", { secretRecoveryWindowDays: 6 }, "0 (delete at once) or a whole number of days from 7 to 30"],
+  ["monitoringRoleArn", { monitoringRoleArn: "rds-monitoring" }, "an IAM role ARN"],
+  ["additionalSecurityGroupIds", { additionalSecurityGroupIds: ["sg-1"] }, "distinct security group ids"],
   ["secretRecoveryWindowDays", { secretRecoveryWindowDays: 31 }, "from 7 to 30"],
   ["adminPort", { adminPort: 0 }, "from 1 to 65535"],
   ["adminPort", { adminPort: 65536 }, "from 1 to 65535"],

@@ -7,7 +7,7 @@ import { CI_ROLE_SESSION_SECONDS } from "../../stacks/bootstrap-stack";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import { PulseAnalyticsDatabase, PulseAnalyticsPostgres } from "../../src";
-import { constructProps, onlyResource, resourcesOfType, synthConstruct, TerraformJson } from "../support/synth";
+import { constructProps, onlyResource, resourcesOfType, stackWithConstruct, synthConstruct, TerraformJson } from "../support/synth";
 
 const synth = (overrides = {}): TerraformJson => JSON.parse(synthConstruct(overrides));
 
@@ -362,5 +362,61 @@ describe("two databases in one stack", () => {
       'PulseAnalyticsPostgres two/second-instance: identifier "pulse-analytics-dev" is already used by two/first-instance in stack two: ' +
         "give each database in a stack its own identifier (the identifier prop).",
     );
+  });
+});
+
+describe("what a caller brings and adds", () => {
+  it("joins the caller's security groups besides its own", () => {
+    const instance = onlyResource(synth({ additionalSecurityGroupIds: ["sg-0123456789abcdef0"] }), "aws_db_instance");
+    expect(instance.vpc_security_group_ids).toHaveLength(2);
+    expect(instance.vpc_security_group_ids[1]).toBe("sg-0123456789abcdef0");
+  });
+
+  it("uses the caller's Enhanced Monitoring role instead of creating one", () => {
+    const roleArn = "arn:aws:iam::123456789012:role/rds-monitoring";
+    const json = synth({ monitoringIntervalSeconds: 60, monitoringRoleArn: roleArn });
+    expect(onlyResource(json, "aws_db_instance").monitoring_role_arn).toBe(roleArn);
+    expect(resourcesOfType(json, "aws_iam_role")).toEqual([]);
+  });
+
+  it("admits one more source with allowIngressFrom: a security group or a CIDR block, on the database port", () => {
+    const { stack, instance } = stackWithConstruct({ allowedSecurityGroupIds: [], allowedCidrBlocks: ["10.20.0.0/16"] });
+    instance.allowIngressFrom("sg-0fedcba9876543210");
+    instance.allowIngressFrom("2001:db8::/48", "the analysts' VPN");
+    const added = resourcesOfType(JSON.parse(Testing.synth(stack)), "aws_vpc_security_group_ingress_rule").filter((r) => !r.for_each);
+    expect(
+      added.map(({ referenced_security_group_id, cidr_ipv4, cidr_ipv6, description, from_port, to_port }) => ({
+        referenced_security_group_id,
+        cidr_ipv4,
+        cidr_ipv6,
+        description,
+        from_port,
+        to_port,
+      })),
+    ).toEqual([
+      {
+        referenced_security_group_id: "sg-0fedcba9876543210",
+        cidr_ipv4: undefined,
+        cidr_ipv6: undefined,
+        description: "PostgreSQL from security group sg-0fedcba9876543210",
+        from_port: 5432,
+        to_port: 5432,
+      },
+      {
+        referenced_security_group_id: undefined,
+        cidr_ipv4: undefined,
+        cidr_ipv6: "2001:db8::/48",
+        description: "the analysts' VPN",
+        from_port: 5432,
+        to_port: 5432,
+      },
+    ]);
+  });
+
+  it("refuses a source that is neither, or the same source twice, naming the fix", () => {
+    const { instance } = stackWithConstruct();
+    expect(() => instance.allowIngressFrom("0.0.0.0/0")).toThrow('allowIngressFrom("0.0.0.0/0"): allowed is a security group id or a CIDR block');
+    instance.allowIngressFrom("10.30.0.0/16");
+    expect(() => instance.allowIngressFrom("10.30.0.0/16")).toThrow('allowIngressFrom("10.30.0.0/16") was already called: once per source.');
   });
 });
