@@ -17,12 +17,12 @@ import { parseArgs } from "node:util";
 import { Pool } from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { latestReadiness, recordSessionEvents, skillTimeline, SessionEvent } from "../src/analytics";
-import { bootstrapLocalDatabase } from "../src/db/bootstrap";
-import { buildPostgresUrl } from "../src/db/connection-url";
-import { LOCAL_SUPERUSER, LocalPostgres } from "../src/db/local-postgres";
-import { migrate } from "../src/db/migrate";
-import { createPool } from "../src/db/pool";
-import { onlyRow } from "../src/db/rows";
+import { bootstrapLocalDatabase } from "../src/local/bootstrap";
+import { buildPostgresUrl } from "../src/client/connection-url";
+import { LOCAL_SUPERUSER, LocalPostgres } from "../src/local/local-postgres";
+import { migrate } from "../src/client/migrate";
+import { createPool } from "../src/client/pool";
+import { onlyRow } from "../src/client/rows";
 import { generateEvents, pickFrom, seededRandom, WorkloadOptions } from "./workload";
 
 const { values } = parseArgs({

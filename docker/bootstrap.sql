@@ -1,5 +1,5 @@
 -- PULSE Analytics Postgres: local bootstrap (roles, database pulse_analytics, grants, default privileges).
--- Generated from src/db/role-model.ts by `npm run db:bootstrap-sql -- --out docker/bootstrap.sql`; do not edit by hand.
+-- Generated from src/roles/role-model.ts by `npm run db:bootstrap-sql -- --out docker/bootstrap.sql`; do not edit by hand.
 \set ON_ERROR_STOP on
 \getenv admin_password PULSE_LOCAL_ADMIN_PASSWORD
 \if :{?admin_password}

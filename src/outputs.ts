@@ -1,8 +1,8 @@
 // The stack outputs, once: each one's name and description, written by the stacks and read back by
-// db:url (src/db/stack-outputs.ts). Adding an output is one entry here; its login-role secret outputs
+// db:url (src/deployed/stack-outputs.ts). Adding an output is one entry here; its login-role secret outputs
 // follow the role model.
 
-import { LoginRoleKey, role } from "./db/role-model";
+import { LoginRoleKey, role } from "./roles/role-model";
 
 export interface OutputSpec {
   readonly name: string;

@@ -13,7 +13,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import * as rules from "../src/config/rules";
 import { PulseAnalyticsDatabase } from "../src/constructs/pulse-analytics-database";
-import { LOGIN_ROLE_KEYS } from "../src/db/role-model";
+import { LOGIN_ROLE_KEYS } from "../src/roles/role-model";
 import { DATABASE_OUTPUTS, INSTANCE_OUTPUTS, loginRoleSecretOutput, OutputSpec } from "../src/outputs";
 import { InputVariables } from "./input-variables";
 import { DATABASE_VARIABLES as D, ref } from "./operator-variables";

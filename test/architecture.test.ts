@@ -1,6 +1,7 @@
 // Which folder may import which: dependencies point one way. The stacks build on the constructs, the
 // constructs on the rules and the role model; nothing in src/ reaches back into stacks/, the rules
-// know no construct, and the backend's code (the client, src/db, src/analytics) knows no construct.
+// know no construct, and the backend's code (src/client, src/analytics) knows no construct, nor the
+// local database's or the deployed environment's tools.
 
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -31,10 +32,13 @@ describe("the dependencies between folders", () => {
     expect(violations("src/config", /^src\/constructs\//)).toEqual([]);
   });
 
-  it("never go from the backend's code (src/db, src/analytics, src/client.ts) to the constructs or cdktf", () => {
-    expect([...violations("src/db", /^src\/constructs\//), ...violations("src/analytics", /^src\/constructs\//)]).toEqual([]);
-    const client = readFileSync(join(ROOT, "src", "client.ts"), "utf8");
-    expect(client).not.toMatch(/from "\.\/constructs|from "cdktf"/);
+  it("never go from the backend's code (src/client, src/analytics) to the constructs, the local database or the deployed tools", () => {
+    const forbidden = /^src\/(constructs|local|deployed|cli)\//;
+    expect([...violations("src/client", forbidden), ...violations("src/analytics", forbidden)]).toEqual([]);
+  });
+
+  it("never go from the role model (src/roles) to anything but the rules and support", () => {
+    expect(violations("src/roles", /^src\/(constructs|client|analytics|local|deployed|cli)\//)).toEqual([]);
   });
 
   it("are read from the real import statements (the check is real)", () => {

@@ -1,5 +1,5 @@
 // The PULSE analytics data path, for the backend: idempotent ingest, readiness snapshots and model,
-// longitudinal reads, and the aggregate rebuild. Every function takes a pg Pool (see src/db/pool.ts).
+// longitudinal reads, and the aggregate rebuild. Every function takes a pg Pool (see src/client/pool.ts).
 
 export { InvalidEventsError, validateEvents } from "./events";
 export type { EventProblem, SessionEvent } from "./events";

@@ -3,9 +3,9 @@
 // the aggregates do not depend on the order events arrive in.
 
 import { Pool } from "pg";
-import { ConnectionRetryOptions, withConnectionRetry } from "../db/retry";
-import { onlyRow } from "../db/rows";
-import { inTransaction } from "../db/transaction";
+import { ConnectionRetryOptions, withConnectionRetry } from "../client/retry";
+import { onlyRow } from "../client/rows";
+import { inTransaction } from "../client/transaction";
 import { NormalizedEvent, SessionEvent, validateEventsYielding, ValidationOptions } from "./events";
 import { PulseAnalyticsError } from "../support/errors";
 

@@ -2,7 +2,7 @@
 // aggregates by a documented, versioned model, and stored as snapshots (user_readiness).
 
 import { Pool } from "pg";
-import { onlyRow } from "../db/rows";
+import { onlyRow } from "../client/rows";
 
 /** A learner's aggregates for one skill, as user_skill_agg holds them. */
 export interface SkillAggregate {

@@ -2,7 +2,7 @@
 // result equals what recordSessionEvents maintains incrementally; the proofs compare the two.
 
 import { Pool } from "pg";
-import { inTransaction } from "../db/transaction";
+import { inTransaction } from "../client/transaction";
 
 /** The aggregates of session_events, by the same rules as the incremental fold in ingest.ts. */
 const AGGREGATE_SELECT = `

@@ -1,7 +1,7 @@
 // Runs a command-line entry point: a known failure prints one "error: …" line and exits 1; an
 // unexpected one prints its stack, so a bug is never disguised as bad input.
 
-import { isTransientConnectionError } from "../db/retry";
+import { isTransientConnectionError } from "../client/retry";
 import { PulseAnalyticsError } from "../support/errors";
 
 /** A failure whose message already says what is wrong and what to do. */

@@ -5,8 +5,8 @@
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { psqlBootstrapScript } from "../db/bootstrap-sql";
-import { DEFAULT_DATABASE_NAME } from "../db/role-model";
+import { psqlBootstrapScript } from "../roles/bootstrap-sql";
+import { DEFAULT_DATABASE_NAME } from "../roles/role-model";
 import { CommandError, runCommand } from "./command";
 
 runCommand(() => {

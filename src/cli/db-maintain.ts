@@ -2,8 +2,8 @@
 // current month and the next ones (default 3) ahead of time. Safe to run any number of times.
 
 import { parseArgs } from "node:util";
-import { createPool } from "../db/pool";
-import { onlyRow } from "../db/rows";
+import { createPool } from "../client/pool";
+import { onlyRow } from "../client/rows";
 import { CommandError, runCommand } from "./command";
 
 runCommand(async () => {

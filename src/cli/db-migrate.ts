@@ -2,7 +2,7 @@
 // PULSE_ANALYTICS_MIGRATION_DATABASE_URL (the migrator role), or prints their SQL.
 
 import { parseArgs } from "node:util";
-import { migrate } from "../db/migrate";
+import { migrate } from "../client/migrate";
 import { CommandError, runCommand } from "./command";
 
 runCommand(async () => {

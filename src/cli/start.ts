@@ -3,11 +3,11 @@
 // two connection URLs printed. Runs until Ctrl-C, then stops PostgreSQL cleanly.
 
 import { parseArgs } from "node:util";
-import { bootstrapLocalDatabase } from "../db/bootstrap";
-import { buildPostgresUrl } from "../db/connection-url";
-import { LOCAL_POSTGRES_MAJOR, LOCAL_SUPERUSER, LocalPostgres } from "../db/local-postgres";
-import { migrate } from "../db/migrate";
-import { DEFAULT_DATABASE_NAME, loginRole, role } from "../db/role-model";
+import { bootstrapLocalDatabase } from "../local/bootstrap";
+import { buildPostgresUrl } from "../client/connection-url";
+import { LOCAL_POSTGRES_MAJOR, LOCAL_SUPERUSER, LocalPostgres } from "../local/local-postgres";
+import { migrate } from "../client/migrate";
+import { DEFAULT_DATABASE_NAME, loginRole, role } from "../roles/role-model";
 import { CommandError, parsePort, runCommand } from "./command";
 
 const DEFAULT_LOCAL_DIR = ".pulse-local";

@@ -1,5 +1,5 @@
 // PulseAnalyticsDatabase: the database level of the PULSE Analytics Postgres. The role model of
-// src/db/role-model.ts as postgresql_* resources (database, schema, roles, grants, default
+// src/roles/role-model.ts as postgresql_* resources (database, schema, roles, grants, default
 // privileges), and one Secrets Manager secret per login role holding its Terraform-generated password.
 //
 // It lives in its own stack, after the instance's: HashiCorp advises against configuring a provider
@@ -19,7 +19,7 @@ import { Role } from "@cdktf/provider-postgresql/lib/role";
 import { Schema } from "@cdktf/provider-postgresql/lib/schema";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
-import { ANALYTICS_SCHEMA, GRANTS, LOGIN_ROLES, LoginRoleKey, loginRoleSecretName, PrivilegeGrant, ROLES, RoleKey, role } from "../db/role-model";
+import { ANALYTICS_SCHEMA, GRANTS, LOGIN_ROLES, LoginRoleKey, loginRoleSecretName, PrivilegeGrant, ROLES, RoleKey, role } from "../roles/role-model";
 import { EphemeralSecretVersion } from "./ephemeral-secret-version";
 import { PulseAnalyticsInstanceConnection } from "./pulse-analytics-postgres";
 import {

@@ -4,7 +4,7 @@
 import { IResolvable, Token } from "cdktf";
 import * as rules from "../config/rules";
 import { DatabaseInsightsMode, EngineMajorVersion, EnvironmentName, InvalidInputError, Rule } from "../config/rules";
-import { DEFAULT_DATABASE_NAME } from "../db/role-model";
+import { DEFAULT_DATABASE_NAME } from "../roles/role-model";
 
 /** Where the database lives and who may reach it. The construct creates no VPC. */
 export interface PulseAnalyticsNetworkProps {

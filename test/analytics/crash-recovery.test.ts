@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
-import { createPool } from "../../src/db/pool";
+import { createPool } from "../../src/client/pool";
 import { removeStateDir, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
 import { generateEvents } from "../../bench/workload";
 

@@ -10,7 +10,7 @@ import {
   recordSessionEvents,
   SessionEvent,
 } from "../../src/analytics";
-import { createPool } from "../../src/db/pool";
+import { createPool } from "../../src/client/pool";
 import { useLocalDatabase, withClient } from "../support/local-database";
 import { generateEvents, randomBatches, seededRandom, seededUuid, shuffled } from "../../bench/workload";
 

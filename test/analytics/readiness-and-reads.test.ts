@@ -14,7 +14,7 @@ import {
   skillTimeline,
   snapshotReadiness,
 } from "../../src/analytics";
-import { createPool } from "../../src/db/pool";
+import { createPool } from "../../src/client/pool";
 import { removeStateDir, RunningLocalDatabase, startLocalDatabase } from "../support/local-database";
 import { seededRandom, seededUuid } from "../../bench/workload";
 

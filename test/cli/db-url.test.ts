@@ -137,7 +137,7 @@ describe("the URL", () => {
 
 describe("the URL's encoding", () => {
   it("leaves nothing a shell, dotenv or libpq would read differently: a CA path with a space and a plus, an IPv6 host", () => {
-    const { buildPostgresUrl } = jest.requireActual<typeof import("../../src/db/connection-url")>("../../src/db/connection-url");
+    const { buildPostgresUrl } = jest.requireActual<typeof import("../../src/client/connection-url")>("../../src/client/connection-url");
     const url = buildPostgresUrl({
       user: "pulse_analytics_app",
       password: "a!b'c(d)e*f",

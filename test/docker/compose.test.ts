@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { LOCAL_POSTGRES_MAJOR } from "../../src/db/local-postgres";
+import { LOCAL_POSTGRES_MAJOR } from "../../src/local/local-postgres";
 import { ROOT } from "../support/local-database";
 
 const text = readFileSync(join(ROOT, "docker-compose.yml"), "utf8");

@@ -8,7 +8,7 @@
 // The same arguments give the same events, each with the same occurred_at, as a re-sent outbox does.
 
 import { recordSessionEvents } from "../../src/analytics";
-import { createPool } from "../../src/db/pool";
+import { createPool } from "../../src/client/pool";
 import { generateEvents } from "../../bench/workload";
 
 const [url, seed, total, from, to] = process.argv.slice(2);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Client, ClientConfig } from "pg";
-import type { LocalCredentials } from "../../src/db/bootstrap";
+import type { LocalCredentials } from "../../src/local/bootstrap";
 
 export const ROOT = join(__dirname, "..", "..");
 const runFile = promisify(execFile);

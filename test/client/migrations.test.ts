@@ -5,9 +5,9 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bootstrapLocalDatabase } from "../../src/db/bootstrap";
-import { buildPostgresUrl } from "../../src/db/connection-url";
-import { MIGRATIONS_DIR } from "../../src/db/migrate";
+import { bootstrapLocalDatabase } from "../../src/local/bootstrap";
+import { buildPostgresUrl } from "../../src/client/connection-url";
+import { MIGRATIONS_DIR } from "../../src/client/migrate";
 import { runCli, useLocalDatabase, withClient } from "../support/local-database";
 
 /** node-pg-migrate's well-known advisory lock id (PG_MIGRATE_LOCK_ID in its API). */

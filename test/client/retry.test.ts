@@ -2,7 +2,7 @@
 // the deadline bounds the whole, and the last error is what the caller gets. (Its behaviour against a
 // real server going down and coming back is in test/db/failover.test.ts.)
 
-import { isTransientConnectionError, withConnectionRetry } from "../../src/db/retry";
+import { isTransientConnectionError, withConnectionRetry } from "../../src/client/retry";
 
 const failure = (code: string | undefined, message = "failed") => Object.assign(new Error(message), code === undefined ? {} : { code });
 

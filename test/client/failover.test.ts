@@ -10,8 +10,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Pool } from "pg";
 import { rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
-import { createPool } from "../../src/db/pool";
-import { isTransientConnectionError, withConnectionRetry } from "../../src/db/retry";
+import { createPool } from "../../src/client/pool";
+import { isTransientConnectionError, withConnectionRetry } from "../../src/client/retry";
 import { removeStateDir, ROOT, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
 import { generateEvents } from "../../bench/workload";
 

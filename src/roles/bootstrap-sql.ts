@@ -1,4 +1,4 @@
-// The role model of src/db/role-model.ts rendered as SQL, for the local database (embedded Postgres
+// The role model of src/roles/role-model.ts rendered as SQL, for the local database (embedded Postgres
 // and docker compose). Like RDS, a superuser only creates an admin role that is no superuser (RDS's
 // master user); the admin does the rest, so a permission the cloud lacks is missing locally too.
 //
@@ -129,7 +129,7 @@ export function psqlBootstrapScript(target: BootstrapTarget): string {
   ]);
   return [
     `-- PULSE Analytics Postgres: local bootstrap (roles, database ${database}, grants, default privileges).`,
-    "-- Generated from src/db/role-model.ts by `npm run db:bootstrap-sql -- --out docker/bootstrap.sql`; do not edit by hand.",
+    "-- Generated from src/roles/role-model.ts by `npm run db:bootstrap-sql -- --out docker/bootstrap.sql`; do not edit by hand.",
     "\\set ON_ERROR_STOP on",
     ...readPasswords,
     "",

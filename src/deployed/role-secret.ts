@@ -2,7 +2,7 @@
 // the SDK's standard configuration (region, profile, credentials, AWS_ENDPOINT_URL_SECRETS_MANAGER),
 // turning each way it can fail into one line that names the secret, never its value.
 
-import { ConnectionSettingsError } from "./pool";
+import { ConnectionSettingsError } from "../client/pool";
 
 export interface RoleSecret {
   readonly username: string;

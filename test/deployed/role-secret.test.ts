@@ -2,8 +2,8 @@
 // never answers fails the read with one line naming the secret, instead of hanging db:url.
 
 import { createServer, Server, Socket } from "node:net";
-import { ConnectionSettingsError } from "../../src/db/pool";
-import { readRoleSecret } from "../../src/db/role-secret";
+import { ConnectionSettingsError } from "../../src/client/pool";
+import { readRoleSecret } from "../../src/deployed/role-secret";
 import { startFakeSecretsManager } from "../support/fake-secrets-manager";
 
 const SECRET_ARN = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:pulse-analytics/dev/app-AbCdEf";

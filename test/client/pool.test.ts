@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPool, poolConfig } from "../../src/db/pool";
+import { createPool, poolConfig } from "../../src/client/pool";
 
 let dir: string;
 let ca: string;

@@ -3,8 +3,8 @@
 // CREATEROLE non-superuser that created the role model (`npm start`'s bootstrap).
 
 import { Client } from "pg";
-import { LOCAL_ADMIN_ROLE } from "../../src/db/bootstrap-sql";
-import { role } from "../../src/db/role-model";
+import { LOCAL_ADMIN_ROLE } from "../../src/roles/bootstrap-sql";
+import { role } from "../../src/roles/role-model";
 import { useLocalDatabase, withClient } from "../support/local-database";
 
 const OWNER = role("owner").name;

@@ -24,7 +24,7 @@ import { createServer } from "node:net";
 import { basename, dirname, join, resolve } from "node:path";
 import { writePrivateFile } from "../support/private-file";
 import type { LocalCredentials } from "./bootstrap";
-import { LOGIN_ROLE_KEYS, LoginRoleKey } from "./role-model";
+import { LOGIN_ROLE_KEYS, LoginRoleKey } from "../roles/role-model";
 import { PulseAnalyticsError } from "../support/errors";
 
 /** The PostgreSQL major of the embedded binaries; the construct's default engine major is the same (a test holds them together). */

@@ -2,8 +2,8 @@
 // that role (has_*_privilege), so `db:url --check` can tell whether a deployed database matches.
 
 import { ClientBase } from "pg";
-import { ANALYTICS_SCHEMA, GRANTS, LoginRoleKey, role } from "./role-model";
-import { onlyRow } from "./rows";
+import { ANALYTICS_SCHEMA, GRANTS, LoginRoleKey, role } from "../roles/role-model";
+import { onlyRow } from "../client/rows";
 
 const DATABASE_PRIVILEGES = ["CONNECT", "TEMPORARY", "CREATE"];
 const SCHEMA_PRIVILEGES = ["USAGE", "CREATE"];

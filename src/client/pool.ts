@@ -104,7 +104,7 @@ export function poolConfig(settings: PulseAnalyticsPoolSettings = {}, env: NodeJ
  * database's normal life: when the server ends idle connections (failover, reboot, resize, minor
  * upgrade), the pool drops them and reports one line, instead of an unheard "error" event ending the
  * process. A query in flight at that moment fails (57P01 or "Connection terminated"); wrap idempotent
- * work in withConnectionRetry (src/db/retry.ts) to run it again once the database is back.
+ * work in withConnectionRetry (src/client/retry.ts) to run it again once the database is back.
  */
 export function createPool(settings: PulseAnalyticsPoolSettings = {}): Pool {
   const pool = new Pool(poolConfig(settings));

@@ -4,8 +4,8 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import ipaddr from "ipaddr.js";
 import { DATABASE_OUTPUTS, INSTANCE_OUTPUTS, loginRoleSecretOutput } from "../outputs";
-import { LOGIN_ROLE_KEYS, LoginRoleKey } from "./role-model";
-import { ConnectionSettingsError } from "./pool";
+import { LOGIN_ROLE_KEYS, LoginRoleKey } from "../roles/role-model";
+import { ConnectionSettingsError } from "../client/pool";
 
 export interface DatabaseOutputs {
   readonly host: string;

@@ -3,9 +3,9 @@
 // run on every start: it converges on the role model.
 
 import { Client, ClientConfig } from "pg";
-import { adminRoleSql, createDatabaseSql, databaseSql, LOCAL_ADMIN_ROLE, PasswordSql, rolesSql } from "./bootstrap-sql";
-import { LOGIN_ROLE_KEYS, LoginRoleKey } from "./role-model";
-import { inTransactionOn } from "./transaction";
+import { adminRoleSql, createDatabaseSql, databaseSql, LOCAL_ADMIN_ROLE, PasswordSql, rolesSql } from "../roles/bootstrap-sql";
+import { LOGIN_ROLE_KEYS, LoginRoleKey } from "../roles/role-model";
+import { inTransactionOn } from "../client/transaction";
 
 /** The passwords of the local database, generated once per data directory. */
 /** The local cluster's generated passwords: its superuser's, the admin's, and each login role's. */

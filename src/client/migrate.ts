@@ -1,11 +1,11 @@
-// Runs the analytics schema's migrations (src/db/migrations, SQL, node-pg-migrate) as the migrator,
+// Runs the analytics schema's migrations (src/client/migrations, SQL, node-pg-migrate) as the migrator,
 // acting as pulse_analytics_owner so that everything migrations create is owned by the owner and the
 // role model's default privileges reach it. One transaction for all pending migrations, under
 // node-pg-migrate's session advisory lock: concurrent runs wait and apply each migration once.
 
 import { join } from "node:path";
 import { createPool } from "./pool";
-import { ANALYTICS_SCHEMA, role } from "./role-model";
+import { ANALYTICS_SCHEMA, role } from "../roles/role-model";
 
 /** Where applied migrations are recorded: a schema of its own, which app and readonly cannot see. */
 const MIGRATIONS_SCHEMA = "analytics_migrations";
@@ -17,7 +17,7 @@ export interface MigrateOptions {
   readonly databaseUrl: string;
   /** Print the SQL of the pending migrations instead of applying it. */
   readonly dryRun?: boolean;
-  /** @default src/db/migrations */
+  /** @default src/client/migrations */
   readonly migrationsDir?: string;
   /** Progress messages. @default nothing */
   readonly log?: (message: string) => void;

@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { ROOT } from "./support/local-database";
+import { ROOT } from "../support/local-database";
 
 const run = promisify(execFile);
 
@@ -28,7 +28,7 @@ async function load(specifier: string): Promise<{ packages: string[]; exported: 
 
 describe("pulse-analytics-postgres/client", () => {
   it("raises every error a backend handles as a PulseAnalyticsError, each named after its class", () => {
-    const client = jest.requireActual<typeof import("../src/client")>("../src/client");
+    const client = jest.requireActual<typeof import("../../src/client")>("../../src/client");
     const errors = [
       new client.ConnectionSettingsError("no URL"),
       new client.InvalidEventsError([{ index: 0, reason: "not an object" }]),
@@ -78,6 +78,6 @@ describe("pulse-analytics-postgres/client", () => {
     const infrastructure = ["cdktf", "constructs", "@cdktf/provider-aws", "@cdktf/provider-postgresql", "@cdktf/provider-random"];
     expect(infrastructure.filter((name) => name in manifest.dependencies)).toEqual([]);
     expect(infrastructure.map((name) => manifest.peerDependenciesMeta[name]?.optional)).toEqual(infrastructure.map(() => true));
-    expect(manifest.exports["./client"]).toBe("./src/client.ts");
+    expect(manifest.exports["./client"]).toBe("./src/client/index.ts");
   });
 });
