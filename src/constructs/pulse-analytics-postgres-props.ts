@@ -179,6 +179,8 @@ export interface PulseAnalyticsPostgresSizing {
    * applyMethod: "pending-reboot" } }` or `{ work_mem: "16384" }`. A static parameter must say
    * `applyMethod: "pending-reboot"` (RDS refuses to apply it immediately) and takes effect at the next
    * reboot. `rds.force_ssl` cannot be turned off; the slow-statement threshold is `slowStatementThresholdMs`.
+   * Give the apply method RDS reports for the parameter: the aws provider compares it, and a mismatch
+   * shows as a change in every plan (its docs, "Problematic plan changes").
    * @default {}
    */
   readonly parameters?: Readonly<Record<string, string | DatabaseParameter>>;

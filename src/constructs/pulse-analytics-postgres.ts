@@ -79,7 +79,6 @@ export class PulseAnalyticsPostgres extends Construct {
   private partitionData?: DataAwsPartition;
   private readonly databasePort: number;
   private readonly tags: Record<string, string>;
-  private readonly ingressSources = new Set<string>();
 
   constructor(scope: Construct, id: string, props: PulseAnalyticsPostgresProps) {
     super(scope, id);
@@ -137,7 +136,10 @@ export class PulseAnalyticsPostgres extends Construct {
 
       port: p.port,
       dbSubnetGroupName: subnetGroup.name,
-      vpcSecurityGroupIds: [securityGroup.id, ...p.additionalSecurityGroupIds],
+      // A token list (a Terraform variable) cannot be spread: concatenated by Terraform instead.
+      vpcSecurityGroupIds: Token.isUnresolved(p.additionalSecurityGroupIds)
+        ? Token.asList(Fn.concat([[securityGroup.id], p.additionalSecurityGroupIds]))
+        : [securityGroup.id, ...p.additionalSecurityGroupIds],
       publiclyAccessible: false,
       multiAz: p.multiAz,
 
@@ -235,37 +237,38 @@ export class PulseAnalyticsPostgres extends Construct {
   }
 
   /**
-   * Admits PostgreSQL connections from a security group (`sg-…`) or a CIDR block, as one more ingress
-   * rule on the database's security group: for a client that is not in the props, e.g. a service
-   * defined in the same app (`db.allowIngressFrom(service.securityGroupId)`).
+   * Admits PostgreSQL connections from one more source, as an ingress rule on the database's security
+   * group: for a client that is not in the props, e.g. a service defined in the same app
+   * (`db.allowIngressFrom({ securityGroupId: service.securityGroupId }, { id: "service" })`). The rule's
+   * construct id is the source itself, so adding or removing another call never renames it; a source
+   * only known at plan time (a token) needs `id`.
    */
-  public allowIngressFrom(source: string, description?: string): void {
-    const literal = !Token.isUnresolved(source);
-    const isGroup = literal ? source.startsWith("sg-") : true;
+  public allowIngressFrom(source: { securityGroupId: string } | { cidrBlock: string }, options: { description?: string; id?: string } = {}): void {
+    const isGroup = "securityGroupId" in source;
+    const value = isGroup ? source.securityGroupId : source.cidrBlock;
+    const literal = !Token.isUnresolved(value);
+    const where = `PulseAnalyticsPostgres ${this.node.path}: allowIngressFrom(${literal ? JSON.stringify(source) : "a token"})`;
     if (literal) {
       const rule = isGroup ? rules.allowedSecurityGroupIdsRule : rules.allowedCidrBlocksRule;
-      if (!rule.isValid([source])) {
-        throw new InvalidInputError(
-          `PulseAnalyticsPostgres ${this.node.path}: allowIngressFrom(${JSON.stringify(source)}): allowed is a security group id or a CIDR block: ${rule.allowed()}.`,
-        );
-      }
-      if (this.ingressSources.has(source)) {
-        throw new InvalidInputError(
-          `PulseAnalyticsPostgres ${this.node.path}: allowIngressFrom(${JSON.stringify(source)}) was already called: once per source.`,
-        );
-      }
-      this.ingressSources.add(source);
+      if (!rule.isValid([value])) throw new InvalidInputError(`${where}: allowed is ${rule.allowed()}.`);
+    } else if (options.id === undefined) {
+      throw new InvalidInputError(`${where}: a source known only at plan time needs an id: allowIngressFrom(source, { id: "…" }).`);
     }
-    const ipv6 = literal && !isGroup && source.includes(":");
-    new VpcSecurityGroupIngressRule(this, `ingress-from-${this.ingressSources.size}-${literal ? source.replace(/[^A-Za-z0-9-]/g, "-") : "token"}`, {
+    const id = `ingress-from-${options.id ?? value.replace(/[^A-Za-z0-9-]/g, "-")}`;
+    if (this.node.tryFindChild(id)) throw new InvalidInputError(`${where} was already called for this source (${id}): once per source.`);
+    // An IPv6 block has ":"; a token CIDR is told apart at plan time, as the props' CIDR rules do.
+    const ipv6 = isGroup || !literal ? undefined : value.includes(":");
+    const planTimeCidr = (ifIpv6: string | null, ifIpv4: string | null) =>
+      Token.asString(Fn.conditional(Fn.strcontains(value, ":"), ifIpv6 ?? Token.nullValue(), ifIpv4 ?? Token.nullValue()));
+    new VpcSecurityGroupIngressRule(this, id, {
       securityGroupId: this.securityGroupId,
-      description: description ?? `PostgreSQL from ${isGroup ? "security group " : ""}${source}`,
+      description: options.description ?? `PostgreSQL from ${isGroup ? "security group " : ""}${value}`,
       ipProtocol: "tcp",
       fromPort: this.databasePort,
       toPort: this.databasePort,
-      referencedSecurityGroupId: isGroup ? source : undefined,
-      cidrIpv4: !isGroup && !ipv6 ? source : undefined,
-      cidrIpv6: ipv6 ? source : undefined,
+      referencedSecurityGroupId: isGroup ? value : undefined,
+      cidrIpv4: isGroup ? undefined : ipv6 === undefined ? planTimeCidr(null, value) : ipv6 ? undefined : value,
+      cidrIpv6: isGroup ? undefined : ipv6 === undefined ? planTimeCidr(value, null) : ipv6 ? value : undefined,
       tags: this.tags,
     });
   }

@@ -38,7 +38,7 @@ it("loses and duplicates nothing when PostgreSQL is killed mid-stream and every 
   let failed = 0;
   let killed = false;
   for (const batch of BATCHES) {
-    // No automatic retry: this proves the caller's own re-send (test/db/failover.test.ts proves the retry).
+    // No automatic retry: this proves the caller's own re-send (test/client/failover.test.ts proves the retry).
     const writing = recordSessionEvents(pool, batch, { maxAttempts: 1, connectionRetry: { deadlineMs: 0 } });
     if (!killed && acknowledged === 20) {
       await new Promise((resolve) => setTimeout(resolve, 3));

@@ -1,6 +1,6 @@
 // withConnectionRetry: idempotent work runs again after a lost or refused connection, and only then;
 // the deadline bounds the whole, and the last error is what the caller gets. (Its behaviour against a
-// real server going down and coming back is in test/db/failover.test.ts.)
+// real server going down and coming back is in test/client/failover.test.ts.)
 
 import { isTransientConnectionError, withConnectionRetry } from "../../src/client/retry";
 

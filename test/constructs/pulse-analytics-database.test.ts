@@ -174,7 +174,7 @@ describe("the login-role secrets", () => {
 // ROLE"). cyrilgdn/postgresql 1.26.0's readGrantRole (postgresql/resource_postgresql_grant_role.go)
 // reads one arbitrary pg_auth_members row for (member, role) and stores its admin_option; since
 // with_admin_option forces replacement, every plan showed "-/+ with_admin_option = true -> false"
-// (cyrilgdn/terraform-provider-postgresql PR #667, open). test/db/master-membership.test.ts shows
+// (cyrilgdn/terraform-provider-postgresql PR #667, open). test/roles/master-membership.test.ts shows
 // the two rows on a real PostgreSQL.
 describe("the master's membership in the owner role", () => {
   const json = synth();

@@ -5,7 +5,7 @@ import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { CI_ROLE_SESSION_SECONDS } from "../../stacks/bootstrap-stack";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { TerraformStack, Testing } from "cdktf";
+import { TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { PulseAnalyticsDatabase, PulseAnalyticsPostgres } from "../../src";
 import { constructProps, onlyResource, resourcesOfType, stackWithConstruct, synthConstruct, TerraformJson } from "../support/synth";
 
@@ -381,9 +381,11 @@ describe("what a caller brings and adds", () => {
 
   it("admits one more source with allowIngressFrom: a security group or a CIDR block, on the database port", () => {
     const { stack, instance } = stackWithConstruct({ allowedSecurityGroupIds: [], allowedCidrBlocks: ["10.20.0.0/16"] });
-    instance.allowIngressFrom("sg-0fedcba9876543210");
-    instance.allowIngressFrom("2001:db8::/48", "the analysts' VPN");
-    const added = resourcesOfType(JSON.parse(Testing.synth(stack)), "aws_vpc_security_group_ingress_rule").filter((r) => !r.for_each);
+    instance.allowIngressFrom({ securityGroupId: "sg-0fedcba9876543210" });
+    instance.allowIngressFrom({ cidrBlock: "2001:db8::/48" }, { description: "the analysts' VPN" });
+    const added = resourcesOfType(JSON.parse(Testing.synth(stack)), "aws_vpc_security_group_ingress_rule")
+      .filter((r) => !r.for_each)
+      .sort((a, b) => (a.description < b.description ? -1 : 1));
     expect(
       added.map(({ referenced_security_group_id, cidr_ipv4, cidr_ipv6, description, from_port, to_port }) => ({
         referenced_security_group_id,
@@ -413,10 +415,37 @@ describe("what a caller brings and adds", () => {
     ]);
   });
 
-  it("refuses a source that is neither, or the same source twice, naming the fix", () => {
+  it("refuses a bad source, the same source twice, or a plan-time source without an id, naming the fix", () => {
     const { instance } = stackWithConstruct();
-    expect(() => instance.allowIngressFrom("0.0.0.0/0")).toThrow('allowIngressFrom("0.0.0.0/0"): allowed is a security group id or a CIDR block');
-    instance.allowIngressFrom("10.30.0.0/16");
-    expect(() => instance.allowIngressFrom("10.30.0.0/16")).toThrow('allowIngressFrom("10.30.0.0/16") was already called: once per source.');
+    expect(() => instance.allowIngressFrom({ cidrBlock: "0.0.0.0/0" })).toThrow(
+      'allowIngressFrom({"cidrBlock":"0.0.0.0/0"}): allowed is distinct IPv4 or IPv6 network addresses',
+    );
+    expect(() => instance.allowIngressFrom({ securityGroupId: "10.30.0.0/16" })).toThrow("allowed is distinct security group ids");
+    instance.allowIngressFrom({ cidrBlock: "10.30.0.0/16" });
+    expect(() => instance.allowIngressFrom({ cidrBlock: "10.30.0.0/16" })).toThrow(
+      "was already called for this source (ingress-from-10-30-0-0-16): once per source.",
+    );
+    const variable = new TerraformVariable(TerraformStack.of(instance), "client_cidr", { type: "string" });
+    expect(() => instance.allowIngressFrom({ cidrBlock: variable.stringValue })).toThrow("a source known only at plan time needs an id");
+  });
+
+  it("takes plan-time sources: a token CIDR is split into IPv4 or IPv6 by Terraform, a token list of extra groups is concatenated", () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, "tokens");
+    new AwsProvider(stack, "aws", { region: "eu-central-1" });
+    const groups = new TerraformVariable(stack, "extra_groups", { type: "list(string)" });
+    const cidr = new TerraformVariable(stack, "client_cidr", { type: "string" });
+    const instance = new PulseAnalyticsPostgres(stack, "db", constructProps({ additionalSecurityGroupIds: groups.listValue }));
+    instance.allowIngressFrom({ cidrBlock: cidr.stringValue }, { id: "client" });
+    const json = JSON.parse(Testing.synth(stack));
+    expect(onlyResource(json, "aws_db_instance").vpc_security_group_ids).toMatch(
+      /^\$\{concat\(\[aws_security_group\.[^.]+\.id\], var\.extra_groups\)\}$/,
+    );
+    const [rule] = Object.entries(json.resource.aws_vpc_security_group_ingress_rule)
+      .filter(([address]) => address.startsWith("db_ingress-from-client_"))
+      .map(([, block]) => block as Record<string, unknown>);
+    expect(rule.cidr_ipv4).toBe('${strcontains(var.client_cidr, ":") ? null : var.client_cidr}');
+    expect(rule.cidr_ipv6).toBe('${strcontains(var.client_cidr, ":") ? var.client_cidr : null}');
+    expect(rule.referenced_security_group_id).toBeUndefined();
   });
 });

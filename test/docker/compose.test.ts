@@ -22,7 +22,7 @@ describe("docker-compose.yml", () => {
     expect(Object.keys(compose.volumes)).toEqual(["pulse-analytics-data"]);
   });
 
-  it("checks health over TCP, against the analytics database (run for real in test/db/role-model-equivalence.test.ts)", () => {
+  it("checks health over TCP, against the analytics database (run for real in test/roles/role-model-equivalence.test.ts)", () => {
     expect(postgres.healthcheck.test[1]).toContain("--host 127.0.0.1");
     expect(postgres.healthcheck.test[1]).toContain("--dbname pulse_analytics");
     expect(postgres.healthcheck).toMatchObject({ interval: expect.any(String), retries: expect.any(Number) });

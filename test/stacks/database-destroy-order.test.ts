@@ -5,7 +5,7 @@
 // Terraform destroys a resource only after everything that depends on it (Terraform docs, "Resource
 // behavior": "destroy … in the reverse order of dependencies"). The master's membership in the owner
 // role is what lets it connect to pulse_analytics once PUBLIC's CONNECT is revoked
-// (test/db/master-membership.test.ts), so it must be destroyed after the schema and every grant, or
+// (test/roles/master-membership.test.ts), so it must be destroyed after the schema and every grant, or
 // destroy fails with `pq: permission denied for database "pulse_analytics"` and every later refresh too.
 
 import { synthApp, TerraformJson } from "../support/synth";

@@ -1,4 +1,4 @@
-// A backend-like ingest process for the client-crash proof (test/db/failover.test.ts): sends a
+// A backend-like ingest process for the client-crash proof (test/client/failover.test.ts): sends a
 // deterministic stream of session events in batches with recordSessionEvents and prints one line per
 // acknowledged batch. Killed and started again, it sends the whole stream again, as a client would
 // re-send its outbox.
