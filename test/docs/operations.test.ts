@@ -2,8 +2,10 @@
 // variables and outputs, resource addresses, and the repository variables the workflows read; and the
 // runbook covers every operation it promises.
 
+import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { ROOT } from "../support/local-database";
 import { DATABASE_VARIABLES, INSTANCE_VARIABLES } from "../../stacks/operator-variables";
 import { synthApp } from "../support/synth";
@@ -145,6 +147,20 @@ describe("names in the runbook and the README", () => {
     expect(listed.sort()).toEqual(declared.sort());
     for (const [name] of declared) expect(name in prod.variable).toBe(true);
   });
+
+  it("the README's code imports only names its package entry points export", async () => {
+    const imports = [...readme.matchAll(/^import \{([^}]+)\} from "(pulse-analytics-postgres[^"]*)";$/gm)].map((m) => ({
+      names: m[1]!.split(",").map((n) => n.trim()),
+      from: m[2]!,
+    }));
+    expect(imports.map((i) => i.from).sort()).toEqual(
+      expect.arrayContaining(["pulse-analytics-postgres", "pulse-analytics-postgres/client", "pulse-analytics-postgres/stacks"]),
+    );
+    const script = `const imports = ${JSON.stringify(imports)};
+      console.log(JSON.stringify(imports.flatMap(({ names, from }) => names.filter((n) => !(n in require(from))).map((n) => from + ": " + n))));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "-e", script], { cwd: ROOT });
+    expect(JSON.parse(stdout)).toEqual([]);
+  }, 60_000);
 
   it("the README's Outputs table lists every output of the database stack, and only those", () => {
     const section = readme.slice(readme.indexOf("### Outputs"), readme.indexOf("## Using the construct"));
