@@ -150,8 +150,8 @@ describe("names in the runbook and the README", () => {
 
   it("the README's code imports only names its package entry points export", async () => {
     const imports = [...readme.matchAll(/^import \{([^}]+)\} from "(pulse-analytics-postgres[^"]*)";$/gm)].map((m) => ({
-      names: m[1]!.split(",").map((n) => n.trim()),
-      from: m[2]!,
+      names: m[1].split(",").map((n) => n.trim()),
+      from: m[2],
     }));
     expect(imports.map((i) => i.from).sort()).toEqual(
       expect.arrayContaining(["pulse-analytics-postgres", "pulse-analytics-postgres/client", "pulse-analytics-postgres/stacks"]),
