@@ -112,6 +112,10 @@ export function createPool(settings: PulseAnalyticsPoolSettings = {}): Pool {
   pool.on("error", (error: Error & { code?: string }) => {
     report(`pulse-analytics pool: an idle connection was lost (${error.code ?? "no code"}: ${error.message}); the next query opens a new one.`);
   });
+  // The pool listens on an idle client and the caller on a checked-out one, but a connection handed out
+  // as the server dies can carry its "ready" and its 57P01 in one read: the error comes before the
+  // caller can listen. Every client keeps a listener for its life; the query that follows fails anyway.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return pool;
 }
 

@@ -117,6 +117,19 @@ it("keeps the process up through a fast shutdown and a restart, and runs idempot
   }
 }, 300_000);
 
+it("hands out every connection with an error listener on it already: a 57P01 read together with the connection's readiness cannot go unheard", async () => {
+  const pool = createPool({ connectionString: db.appUrl, pool: { max: 2 } });
+  try {
+    const client = await pool.connect();
+    // The pool removed its idle listener on checkout, and the caller has not added one yet.
+    const listeners = client.listenerCount("error");
+    client.release();
+    expect(listeners).toBeGreaterThan(0);
+  } finally {
+    await pool.end();
+  }
+}, 60_000);
+
 it("stores every event exactly once when the server is shut down and restarted while recordSessionEvents runs", async () => {
   const { stateDir, port } = db;
   const pool = createPool({ connectionString: db.appUrl, pool: { max: 2 }, onIdleConnectionLost: () => undefined });
