@@ -255,6 +255,12 @@ export const databaseNameRule: Rule<[string]> = {
 // RDS master user name for PostgreSQL: 1–16 letters, digits, underscores, starting with a letter;
 // RDS blocks admin and rdsadmin; names starting pg_ or rds are reserved for system roles.
 const MASTER_USERNAME_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
+/** An existing PostgreSQL role to grant to: a plain identifier, never a system or RDS role. */
+export const roleNameRule: Rule<[string]> = {
+  allowed: () => "1 to 63 lower-case letters, digits and underscores, starting with a letter; not starting with pg_ or rds",
+  isValid: (v) => typeof v === "string" && /^[a-z][a-z0-9_]{0,62}$/.test(v) && !v.startsWith("pg_") && !v.startsWith("rds"),
+};
+
 export const masterUsernameRule: Rule<[string]> = {
   allowed: () =>
     "1 to 16 lower-case letters, digits and underscores, starting with a letter; not admin, not " +

@@ -20,6 +20,8 @@ import { Schema } from "@cdktf/provider-postgresql/lib/schema";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { ANALYTICS_SCHEMA, GRANTS, LOGIN_ROLES, LoginRoleKey, loginRoleSecretName, PrivilegeGrant, ROLES, RoleKey, role } from "../roles/role-model";
+import * as rules from "../config/rules";
+import { InvalidInputError } from "../config/rules";
 import { EphemeralSecretVersion } from "./ephemeral-secret-version";
 import { PulseAnalyticsInstanceConnection } from "./pulse-analytics-postgres";
 import {
@@ -46,6 +48,15 @@ export class PulseAnalyticsDatabase extends Construct {
   public readonly appUsername: string;
   /** ARN of the Secrets Manager secret of each login role. */
   public readonly loginRoleSecretArns: Record<LoginRoleKey, string>;
+  /** What every grant needs, and the last grant made: the next one waits for it. */
+  private readonly grantContext: {
+    provider: PostgresqlProvider;
+    databaseName: string;
+    schemaName: string;
+    owner: string;
+    previous: ITerraformDependable[];
+  };
+  private externalGrants = 0;
 
   constructor(scope: Construct, id: string, props: PulseAnalyticsDatabaseProps) {
     super(scope, id);
@@ -151,30 +162,14 @@ export class PulseAnalyticsDatabase extends Construct {
     // they fail with "tuple concurrently updated", so each waits for the one before. Each also waits
     // for the membership (destroyed after every grant) and, when it names schema analytics, for the
     // schema (or destroy races the schema's drop: "tuple concurrently deleted").
-    let previous: ITerraformDependable[] = [masterInOwner, schema, ...Object.values(roles)];
-    for (const grant of GRANTS) {
-      const common = { provider, database: database.name, role: granteeName(grant), dependsOn: previous };
-      const grantResource = new Grant(this, `grant-${grant.grantee}-${grantTarget(grant)}`, {
-        ...common,
-        objectType: grantObjectType(grant),
-        schema: grant.schema === ANALYTICS_SCHEMA ? schema.name : grant.schema,
-        objects: grant.scope === "tables" || grant.scope === "sequences" ? [] : undefined,
-        privileges: [...grant.privileges],
-      });
-      previous = [grantResource];
-      if (grant.alsoDefault) {
-        previous = [
-          new DefaultPrivileges(this, `default-privileges-${grant.grantee}-${grantTarget(grant)}`, {
-            ...common,
-            dependsOn: previous,
-            owner,
-            schema: grant.schema === ANALYTICS_SCHEMA ? schema.name : grant.schema,
-            objectType: grantObjectType(grant),
-            privileges: [...grant.privileges],
-          }),
-        ];
-      }
-    }
+    this.grantContext = {
+      provider,
+      databaseName: database.name,
+      schemaName: schema.name,
+      owner,
+      previous: [masterInOwner, schema, ...Object.values(roles)],
+    };
+    for (const grant of GRANTS) this.addGrant(grant, granteeName(grant), grant.grantee);
 
     const secretArns = {} as Record<LoginRoleKey, string>;
     for (const definition of LOGIN_ROLES) {
@@ -204,6 +199,53 @@ export class PulseAnalyticsDatabase extends Construct {
     this.databaseName = p.databaseName;
     this.appUsername = role("app").name;
     this.loginRoleSecretArns = secretArns;
+  }
+
+  /**
+   * Gives an existing PostgreSQL role (one made outside this construct: a BI tool's, an analyst
+   * group) what the readonly role has: CONNECT, USAGE on schema analytics, SELECT on its tables and
+   * sequences, now and for tables migrations create later (default privileges). The grants join the
+   * construct's serialized chain, so they neither race the others nor outlive the master's membership.
+   */
+  public grantReadTo(roleName: string): void {
+    const where = `PulseAnalyticsDatabase ${this.node.path}: grantReadTo(${JSON.stringify(roleName)})`;
+    if (!Token.isUnresolved(roleName)) {
+      if (!rules.roleNameRule.isValid(roleName)) throw new InvalidInputError(`${where}: allowed is ${rules.roleNameRule.allowed()}.`);
+      if (ROLES.some((r) => r.name === roleName) || roleName === "public") {
+        throw new InvalidInputError(`${where}: that role is the role model's own; give an outside role.`);
+      }
+    }
+    const key = `external-${Token.isUnresolved(roleName) ? this.externalGrants : roleName}`;
+    if (this.node.tryFindChild(`grant-${key}-database`)) throw new InvalidInputError(`${where} was already called: once per role.`);
+    this.externalGrants++;
+    for (const grant of GRANTS.filter((g) => g.grantee === "readonly")) this.addGrant(grant, roleName, key);
+  }
+
+  /** One grant (and its default privileges), after the one before it: the catalog rows they rewrite are shared. */
+  private addGrant(grant: PrivilegeGrant, roleName: string, idPart: string): void {
+    const { provider, databaseName, schemaName, owner } = this.grantContext;
+    const common = { provider, database: databaseName, role: roleName, dependsOn: this.grantContext.previous };
+    const schema = grant.schema === ANALYTICS_SCHEMA ? schemaName : grant.schema;
+    const grantResource = new Grant(this, `grant-${idPart}-${grantTarget(grant)}`, {
+      ...common,
+      objectType: grantObjectType(grant),
+      schema,
+      objects: grant.scope === "tables" || grant.scope === "sequences" ? [] : undefined,
+      privileges: [...grant.privileges],
+    });
+    this.grantContext.previous = [grantResource];
+    if (grant.alsoDefault) {
+      this.grantContext.previous = [
+        new DefaultPrivileges(this, `default-privileges-${idPart}-${grantTarget(grant)}`, {
+          ...common,
+          dependsOn: this.grantContext.previous,
+          owner,
+          schema,
+          objectType: grantObjectType(grant),
+          privileges: [...grant.privileges],
+        }),
+      ];
+    }
   }
 }
 

@@ -4,7 +4,8 @@
 
 import { PostgresqlProvider } from "@cdktf/provider-postgresql/lib/provider";
 import { GRANTS, ROLES } from "../../src";
-import { onlyResource, resourcesOfType, synthConstruct, TerraformJson } from "../support/synth";
+import { Testing } from "cdktf";
+import { onlyResource, resourcesOfType, stackWithConstruct, synthConstruct, TerraformJson } from "../support/synth";
 
 const synth = (overrides = {}): TerraformJson => JSON.parse(synthConstruct(overrides));
 
@@ -202,5 +203,41 @@ describe("what a destroy may remove", () => {
     const json = synth({ deletionProtection: true });
     expect(onlyResource(json, "postgresql_schema")).toMatchObject({ drop_cascade: false, lifecycle: { prevent_destroy: true } });
     expect(onlyResource(json, "postgresql_database").lifecycle).toEqual({ prevent_destroy: true });
+  });
+});
+
+describe("grantReadTo, for a role made outside the construct", () => {
+  it("gives it what readonly has, now and for later tables, each grant after the one before", () => {
+    const { stack, database } = stackWithConstruct();
+    database.grantReadTo("metabase");
+    const json: TerraformJson = JSON.parse(Testing.synth(stack));
+    const forMetabase = (type: string): Array<Record<string, any>> =>
+      Object.entries<Record<string, any>>(json.resource[type] ?? {})
+        .filter(([, block]) => block.role === "metabase")
+        .map(([address, block]) => ({ address, ...block }));
+    const sorted = (rows: Array<[string, string[]]>) => rows.sort(([a], [b]) => (a < b ? -1 : 1));
+    expect(sorted(forMetabase("postgresql_grant").map((g) => [g.object_type, g.privileges]))).toEqual([
+      ["database", ["CONNECT"]],
+      ["schema", ["USAGE"]],
+      ["sequence", ["SELECT"]],
+      ["table", ["SELECT"]],
+    ]);
+    expect(sorted(forMetabase("postgresql_default_privileges").map((g) => [g.object_type, g.privileges]))).toEqual([
+      ["sequence", ["SELECT"]],
+      ["table", ["SELECT"]],
+    ]);
+    // The first waits for the construct's last grant (readonly's sequence default privileges).
+    const first = forMetabase("postgresql_grant").find((g) => g.object_type === "database");
+    expect(first?.depends_on).toEqual([expect.stringMatching(/^postgresql_default_privileges\.database_default-privileges-readonly-sequences_/)]);
+  });
+
+  it("refuses a role of the role model, a name that is not a plain role name, and the same role twice", () => {
+    const { database } = stackWithConstruct();
+    expect(() => database.grantReadTo("pulse_analytics_app")).toThrow(
+      'grantReadTo("pulse_analytics_app"): that role is the role model\'s own; give an outside role.',
+    );
+    expect(() => database.grantReadTo("Metabase")).toThrow('grantReadTo("Metabase"): allowed is 1 to 63 lower-case letters');
+    database.grantReadTo("metabase");
+    expect(() => database.grantReadTo("metabase")).toThrow('grantReadTo("metabase") was already called: once per role.');
   });
 });
