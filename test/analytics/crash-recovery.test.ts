@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
 import { createPool } from "../../src/client/pool";
-import { removeStateDir, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
+import { aggregatesAsText, removeStateDir, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
 import { generateEvents } from "../../bench/workload";
 
 const now = new Date();
@@ -84,16 +84,7 @@ it("loses and duplicates nothing when PostgreSQL is killed mid-stream and every 
     );
     expect(stored).toEqual({ n: EVENTS.length, distinct_events: EVENTS.length });
 
-    const snapshot = async () =>
-      withClient(db.migrationUrl, async (c) =>
-        JSON.stringify(
-          (
-            await c.query(
-              "SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY 1, 2",
-            )
-          ).rows,
-        ),
-      );
+    const snapshot = () => aggregatesAsText(db.migrationUrl);
     const incremental = await snapshot();
     const totals = await withClient(
       db.migrationUrl,

@@ -12,7 +12,7 @@ import { Pool } from "pg";
 import { rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
 import { createPool } from "../../src/client/pool";
 import { isTransientConnectionError, withConnectionRetry } from "../../src/client/retry";
-import { removeStateDir, ROOT, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
+import { aggregatesAsText, removeStateDir, ROOT, RunningLocalDatabase, startLocalDatabase, withClient } from "../support/local-database";
 import { generateEvents } from "../../bench/workload";
 
 let db: RunningLocalDatabase;
@@ -43,16 +43,7 @@ const storedEvents = () =>
 
 /** The aggregates as ingest folded them, then as a rebuild from the stored events computes them. */
 async function aggregatesAndRebuild(pool: Pool): Promise<[string, string]> {
-  const snapshot = () =>
-    withClient(db.migrationUrl, async (c) =>
-      JSON.stringify(
-        (
-          await c.query(
-            "SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY 1, 2",
-          )
-        ).rows,
-      ),
-    );
+  const snapshot = () => aggregatesAsText(db.migrationUrl);
   const incremental = await snapshot();
   await rebuildAggregates(pool);
   return [incremental, await snapshot()];

@@ -162,6 +162,19 @@ export async function withClient<T>(config: ClientConfig | string, work: (client
   }
 }
 
+/** Every user_skill_agg row as text, in key order: two snapshots are equal exactly when the aggregates are. */
+export function aggregatesAsText(url: string): Promise<string> {
+  return withClient(url, async (c) =>
+    JSON.stringify(
+      (
+        await c.query(
+          "SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY 1, 2",
+        )
+      ).rows,
+    ),
+  );
+}
+
 /** Removes a state folder (its data/ belongs to "postgres" when tests run as root; rm as root can). */
 export function removeStateDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
