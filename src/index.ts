@@ -9,7 +9,7 @@ export type { PulseAnalyticsDatabaseProps } from "./constructs/pulse-analytics-d
 export type {
   DatabaseParameter,
   PulseAnalyticsPostgresProps,
-  PulseAnalyticsPostgresSizing,
+  PulseAnalyticsPostgresSettings,
   PulseAnalyticsNetworkProps,
 } from "./constructs/pulse-analytics-postgres-props";
 export { validatePulseAnalyticsPostgresProps } from "./constructs/pulse-analytics-postgres-props";

@@ -1,7 +1,7 @@
 // PulseAnalyticsBootstrapStack: what must exist before any environment is deployed, deployed once per
 // account by an administrator (docs/operations.md, "One-time bootstrap"). The Terraform state bucket,
 // GitHub's OIDC identity provider, and per environment a plan role and an apply role with their
-// policies (src/constructs/ci-role-policies.ts).
+// policies (stacks/ci-role-policies.ts).
 
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
@@ -19,9 +19,9 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { EnvironmentName } from "../src/config/rules";
-import { applyRolePolicy, CiRoleKind, CiRolePolicyInput, githubTrustPolicy, planRolePolicy } from "../src/constructs/ci-role-policies";
+import { applyRolePolicy, CiRolePolicyInput, githubTrustPolicy, planRolePolicy } from "./ci-role-policies";
 import { InputVariables } from "./input-variables";
-import { ciRoleName, configureStack, databaseStackName, instanceStackName, S3StateLocation, stateKey } from "./stack-foundation";
+import { CiRoleKind, ciRoleName, configureStack, databaseStackName, instanceStackName, S3StateLocation, stateKey } from "./stack-foundation";
 
 export interface PulseAnalyticsBootstrapStackProps {
   /** Default of the `aws_region` variable: where the bucket and the environments live. */

@@ -1,14 +1,16 @@
 // The dev, staging and prod configurations of the PULSE Analytics Postgres: sizing and protection
 // per environment, each choice with its reason. Each is usable as construct props as it is.
 
-import type { PulseAnalyticsNetworkProps, PulseAnalyticsPostgresSizing } from "../src/constructs/pulse-analytics-postgres-props";
+import type { PulseAnalyticsNetworkProps, PulseAnalyticsPostgresSettings } from "../src/constructs/pulse-analytics-postgres-props";
 import type { EnvironmentName } from "../src/config/rules";
 
 /**
- * One environment: construct props without the network, which may be filled in here or left to
- * the stack's Terraform variables (`TF_VAR_pulse_analytics_db_vpc_id`, …) at plan time.
+ * One environment: its name, and the construct's settings but the identifier (the stacks derive it
+ * from the name: instanceIdentifier) and the network, which may be filled in here or left to the
+ * stack's Terraform variables (`TF_VAR_pulse_analytics_db_vpc_id`, …) at plan time.
  */
-export type EnvironmentConfig = PulseAnalyticsPostgresSizing & Partial<PulseAnalyticsNetworkProps>;
+export type EnvironmentConfig = { readonly environment: EnvironmentName } & Omit<PulseAnalyticsPostgresSettings, "identifier"> &
+  Partial<PulseAnalyticsNetworkProps>;
 
 /** The AWS region every environment deploys to unless `TF_VAR_aws_region` says otherwise. */
 export const DEFAULT_AWS_REGION = "eu-central-1";
@@ -23,8 +25,10 @@ export const environments: Record<EnvironmentName, EnvironmentConfig> = {
     maxAllocatedStorageGb: 50,
     // One zone: an outage in dev costs an afternoon, a standby would double the bill.
     multiAz: false,
-    // A day of point-in-time recovery is enough to undo a bad migration test.
+    // A day of point-in-time recovery is enough to undo a bad migration test. Staging and prod keep
+    // the construct's floor of a week.
     backupRetentionDays: 1,
+    minimumBackupRetentionDays: 1,
     // dev is torn down and rebuilt freely: no protection, no final snapshot, secrets deleted at once.
     deletionProtection: false,
     skipFinalSnapshot: true,

@@ -6,6 +6,7 @@ export type { EnvironmentConfig } from "./environments";
 export { PulseAnalyticsBootstrapStack } from "./bootstrap-stack";
 export { PulseAnalyticsInstanceStack } from "./pulse-analytics-instance-stack";
 export { PulseAnalyticsDatabaseStack } from "./pulse-analytics-database-stack";
+export { environmentSettings, environmentTags, instanceIdentifier } from "./stack-foundation";
 export type { PulseAnalyticsStackProps, S3StateLocation } from "./stack-foundation";
 export { stateLocationFromEnvironment, synthesizePulseAnalytics } from "./app";
 export type { PulseAnalyticsAppOptions } from "./app";

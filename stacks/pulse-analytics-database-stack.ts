@@ -18,7 +18,7 @@ import { DATABASE_OUTPUTS, INSTANCE_OUTPUTS, loginRoleSecretOutput, OutputSpec }
 import { InputVariables } from "./input-variables";
 import { DATABASE_VARIABLES as D, ref } from "./operator-variables";
 import { PulseAnalyticsInstanceStack } from "./pulse-analytics-instance-stack";
-import { configureStack, databaseStackName, PulseAnalyticsStackProps } from "./stack-foundation";
+import { configureStack, databaseStackName, environmentSettings, environmentTags, PulseAnalyticsStackProps } from "./stack-foundation";
 
 export interface PulseAnalyticsDatabaseStackProps extends PulseAnalyticsStackProps {
   /** The environment's instance stack, whose outputs configure this one. */
@@ -37,7 +37,7 @@ export class PulseAnalyticsDatabaseStack extends TerraformStack {
 
     const v = new InputVariables(this);
     const awsRegion = v.string("aws_region", "AWS region of every resource in this stack.", props.awsRegion);
-    new AwsProvider(this, "aws", { region: awsRegion.stringValue });
+    new AwsProvider(this, "aws", { region: awsRegion.stringValue, defaultTags: [{ tags: environmentTags(config.environment) }] });
     const adminHost = v.optionalString(D.adminHost.name, D.adminHost.description);
     const adminPort = v.optionalNumber(D.adminPort.name, D.adminPort.description, undefined, [
       rules.portRangeRule.terraformCondition(ref(D.adminPort)),
@@ -49,7 +49,7 @@ export class PulseAnalyticsDatabaseStack extends TerraformStack {
     const output = ({ name }: OutputSpec) => instance.getString(name);
 
     this.database = new PulseAnalyticsDatabase(this, "pulse-analytics", {
-      ...config,
+      ...environmentSettings(config),
       adminHost: adminHost.stringValue,
       adminPort: adminPort.numberValue,
       instance: {

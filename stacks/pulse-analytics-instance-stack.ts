@@ -12,7 +12,7 @@ import { PulseAnalyticsPostgresProps, validatePulseAnalyticsPostgresProps, withD
 import { INSTANCE_OUTPUTS } from "../src/outputs";
 import { InputVariables } from "./input-variables";
 import { INSTANCE_VARIABLES as I, ref } from "./operator-variables";
-import { ciRoleName, configureStack, instanceStackName, PulseAnalyticsStackProps } from "./stack-foundation";
+import { ciRoleName, configureStack, environmentSettings, environmentTags, instanceStackName, PulseAnalyticsStackProps } from "./stack-foundation";
 
 /** The instance stack's outputs: what the database stack reads (through remote state) and passes on to db:url. */
 export class PulseAnalyticsInstanceStack extends TerraformStack {
@@ -23,14 +23,15 @@ export class PulseAnalyticsInstanceStack extends TerraformStack {
   constructor(scope: Construct, props: PulseAnalyticsStackProps) {
     const { config } = props;
     super(scope, instanceStackName(config.environment));
+    const settings = environmentSettings(config);
     // Network props may be absent from the config (variables supply them); only sizing defaults are read here.
-    const effective = withDefaults(config as PulseAnalyticsPostgresProps);
+    const effective = withDefaults(settings as PulseAnalyticsPostgresProps);
 
     this.backend = configureStack(this, props.stateBackend);
 
     const v = new InputVariables(this);
     const awsRegion = v.string("aws_region", "AWS region of every resource in this stack.", props.awsRegion);
-    new AwsProvider(this, "aws", { region: awsRegion.stringValue });
+    new AwsProvider(this, "aws", { region: awsRegion.stringValue, defaultTags: [{ tags: environmentTags(config.environment) }] });
 
     // Cross-variable rules point one way (throughput → iops → storage): Terraform refuses a cycle of
     // validation references ("Cycle: var.… (validation)").
@@ -67,8 +68,8 @@ export class PulseAnalyticsInstanceStack extends TerraformStack {
       ]),
       multiAz: v.bool(I.multiAz.name, I.multiAz.description, effective.multiAz as boolean),
       backupRetention: v.number(I.backupRetention.name, I.backupRetention.description, effective.backupRetentionDays, [
-        rules.backupRetentionRule.terraformCondition(ref(I.backupRetention), config.environment),
-        rules.backupRetentionRule.allowed(undefined, config.environment),
+        rules.backupRetentionRule.terraformCondition(ref(I.backupRetention), String(effective.minimumBackupRetentionDays)),
+        rules.backupRetentionRule.allowed(undefined, effective.minimumBackupRetentionDays),
       ]),
       vpcId: v.string(I.vpcId.name, I.vpcId.description, config.vpcId, [rules.vpcIdRule.terraformCondition(ref(I.vpcId)), rules.vpcIdRule.allowed()]),
       subnetIds: v.list(I.subnetIds.name, I.subnetIds.description, config.subnetIds, [
@@ -93,7 +94,7 @@ export class PulseAnalyticsInstanceStack extends TerraformStack {
     // the config leaves out stand as the (plan-time) variables they will be.
     validatePulseAnalyticsPostgresProps(
       {
-        ...config,
+        ...settings,
         vpcId: config.vpcId ?? variables.vpcId.stringValue,
         subnetIds: config.subnetIds ?? variables.subnetIds.listValue,
         allowedSecurityGroupIds: config.allowedSecurityGroupIds ?? variables.allowedSecurityGroupIds.listValue,
@@ -103,7 +104,7 @@ export class PulseAnalyticsInstanceStack extends TerraformStack {
     );
 
     this.database = new PulseAnalyticsPostgres(this, "pulse-analytics", {
-      ...config,
+      ...settings,
       instanceClass: variables.instanceClass.stringValue,
       allocatedStorageGb: variables.storage.numberValue,
       iops: variables.iops.numberValue,

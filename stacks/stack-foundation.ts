@@ -4,7 +4,7 @@
 import { LocalBackend, S3Backend, TerraformBackend, TerraformStack } from "cdktf";
 import { EnvironmentConfig } from "./environments";
 import { EnvironmentName } from "../src/config/rules";
-import { CiRoleKind } from "../src/constructs/ci-role-policies";
+import type { PulseAnalyticsNetworkProps, PulseAnalyticsPostgresSettings } from "../src/constructs/pulse-analytics-postgres-props";
 
 /** What an environment's two stacks are built from. */
 export interface PulseAnalyticsStackProps {
@@ -56,8 +56,31 @@ export function stateKey(stackName: string): string {
   return `pulse-analytics/${stackName}/terraform.tfstate`;
 }
 
+/** The CI roles of an environment: `plan` (refresh, plan, save the plan) and `apply` (apply it). */
+export type CiRoleKind = "plan" | "apply";
+
 export function ciRoleName(environment: EnvironmentName, kind: CiRoleKind): string {
   return `pulse-analytics-${environment}-${kind}`;
+}
+
+/** The RDS instance identifier of an environment: every name of its resources derives from it. */
+export function instanceIdentifier(environment: EnvironmentName): string {
+  return `pulse-analytics-${environment}`;
+}
+
+/**
+ * The tags of everything an environment's stacks create: their aws providers' `default_tags`, which
+ * the provider merges into every create request (internal/provider/sdkv2, tagsResourceCRUDInterceptor:
+ * `DefaultTagsConfig.MergeTags`), and which the CI roles' policies require on creation.
+ */
+export function environmentTags(environment: EnvironmentName): Record<string, string> {
+  return { project: "pulse", environment, "managed-by": "cdktf" };
+}
+
+/** The construct's settings of an environment: its config, named by the environment's identifier. */
+export function environmentSettings(config: EnvironmentConfig): PulseAnalyticsPostgresSettings & Partial<PulseAnalyticsNetworkProps> {
+  const { environment, ...settings } = config;
+  return { ...settings, identifier: instanceIdentifier(environment) };
 }
 
 /** The two stacks of an environment: the instance and its AWS resources, then the database level. */

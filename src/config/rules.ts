@@ -348,19 +348,24 @@ export const storageThroughputRule: TerraformRule<[number, number | undefined]> 
 
 // --- backups, monitoring, logs ------------------------------------------------------------
 
-/** Staging and prod hold a week of point-in-time recovery at least; dev may keep a single day. */
-function minimumBackupRetentionDays(environment: EnvironmentName): number {
-  return environment === "dev" ? 1 : 7;
-}
+/** RDS keeps automated backups for 1–35 days (0 turns them off, which a system of record never does). */
+const MAX_BACKUP_RETENTION_DAYS = 35;
 
-export const backupRetentionRule: TerraformRule<[number, EnvironmentName]> = {
-  allowed: (_days, environment = "dev") =>
-    `a whole number of days from ${minimumBackupRetentionDays(environment)} to 35 in ${environment}` +
-    (environment === "dev" ? "" : " (staging and prod keep at least a week of point-in-time recovery)"),
-  isValid: (days, environment) => isWholeNumberIn(days, minimumBackupRetentionDays(environment), 35),
-  terraformCondition: (days, environment) =>
-    // `environment` is a literal here: the environment never comes from a variable.
-    wholeNumberInCondition(days, minimumBackupRetentionDays(environment as EnvironmentName), 35),
+/** The floor an owner sets on backup retention: a whole number of days RDS allows. */
+export const minimumBackupRetentionRule: Rule<[number]> = {
+  allowed: () => `a whole number of days from 1 to ${MAX_BACKUP_RETENTION_DAYS}`,
+  isValid: (days) => isWholeNumberIn(days, 1, MAX_BACKUP_RETENTION_DAYS),
+};
+
+/** Backups are kept at least `minimum` days (the owner's floor: a week by default, a day for a throwaway environment). */
+export const backupRetentionRule: TerraformRule<[number, number]> = {
+  allowed: (_days, minimum = 1) =>
+    `a whole number of days from ${minimum} to ${MAX_BACKUP_RETENTION_DAYS}` +
+    (minimum > 1 ? ` (minimumBackupRetentionDays keeps at least ${minimum} days of point-in-time recovery)` : ""),
+  isValid: (days, minimum) => isWholeNumberIn(days, minimum, MAX_BACKUP_RETENTION_DAYS),
+  terraformCondition: (days, minimum) =>
+    // `minimum` is a literal here: the floor never comes from a variable.
+    wholeNumberInCondition(days, Number(minimum), MAX_BACKUP_RETENTION_DAYS),
 };
 
 const MONITORING_INTERVALS_SECONDS = [0, 1, 5, 10, 15, 30, 60] as const;

@@ -26,14 +26,14 @@ import { EphemeralSecretVersion } from "./ephemeral-secret-version";
 import { PulseAnalyticsInstanceConnection } from "./pulse-analytics-postgres";
 import {
   PulseAnalyticsNetworkProps,
-  PulseAnalyticsPostgresSizing,
-  standardTags,
-  validatePulseAnalyticsPostgresSizing,
+  PulseAnalyticsPostgresSettings,
+  constructTags,
+  validatePulseAnalyticsPostgresSettings,
   withDefaults,
 } from "./pulse-analytics-postgres-props";
 import { claimIdentifier } from "./one-per-identifier";
 
-export interface PulseAnalyticsDatabaseProps extends PulseAnalyticsPostgresSizing {
+export interface PulseAnalyticsDatabaseProps extends PulseAnalyticsPostgresSettings {
   /** The instance the database lives on: `PulseAnalyticsPostgres.connection`, or the same facts read from its stack's outputs. */
   readonly instance: PulseAnalyticsInstanceConnection;
 }
@@ -60,12 +60,12 @@ export class PulseAnalyticsDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: PulseAnalyticsDatabaseProps) {
     super(scope, id);
-    validatePulseAnalyticsPostgresSizing(props, `PulseAnalyticsDatabase ${this.node.path}`);
+    validatePulseAnalyticsPostgresSettings(props, `PulseAnalyticsDatabase ${this.node.path}`);
     // The network props have defaults of their own and are not read here.
     const p = withDefaults(props as PulseAnalyticsDatabaseProps & PulseAnalyticsNetworkProps);
     claimIdentifier(this, "PulseAnalyticsDatabase", p.identifier);
     const { instance } = props;
-    const tags = standardTags(p);
+    const tags = constructTags(p);
     const aliasPrefix = p.identifier.replace(/-/g, "_");
 
     // The master password is read when Terraform runs (plan and apply alike) and is kept in neither

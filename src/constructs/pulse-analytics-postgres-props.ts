@@ -3,7 +3,7 @@
 
 import { IResolvable, Token } from "cdktf";
 import * as rules from "../config/rules";
-import { DatabaseInsightsMode, EngineMajorVersion, EnvironmentName, InvalidInputError, Rule } from "../config/rules";
+import { DatabaseInsightsMode, EngineMajorVersion, InvalidInputError, Rule } from "../config/rules";
 import { DEFAULT_DATABASE_NAME } from "../roles/role-model";
 
 /** Where the database lives and who may reach it. The construct creates no VPC. */
@@ -24,15 +24,17 @@ export interface PulseAnalyticsNetworkProps {
   readonly allowedCidrBlocks?: string[];
 }
 
-/** Instance size and behaviour: what an environment config sets. */
-export interface PulseAnalyticsPostgresSizing {
-  /** Which environment this is: it names resources, tags them, and picks the rules (backups 7–35 days outside dev). */
-  readonly environment: EnvironmentName;
+/**
+ * Everything but the network: the instance's name, size, protection and behaviour. An environment
+ * config sets these; the database level (PulseAnalyticsDatabase) reads them too.
+ */
+export interface PulseAnalyticsPostgresSettings {
   /**
-   * The RDS DB instance identifier; other resource names derive from it.
-   * @default `pulse-analytics-${environment}`
+   * The RDS DB instance identifier, e.g. "pulse-analytics-prod". The names of the key alias, parameter
+   * and subnet groups, security group, log groups, monitoring role, final snapshot, login-role secrets
+   * and provider aliases derive from it, so it is unique per account and region.
    */
-  readonly identifier?: string;
+  readonly identifier: string;
   /**
    * PostgreSQL major version (16, 17 or 18). Only the major is pinned, so RDS's automatic minor
    * upgrades cause no drift.
@@ -78,10 +80,17 @@ export interface PulseAnalyticsPostgresSizing {
    */
   readonly multiAz?: boolean | IResolvable;
   /**
-   * Days of automated backups and point-in-time recovery: 1–35 in dev, 7–35 in staging and prod.
+   * Days of automated backups and point-in-time recovery: from `minimumBackupRetentionDays` to 35.
    * @default 7
    */
   readonly backupRetentionDays?: number;
+  /**
+   * The fewest days of backups this database may keep (1–35): the owner's floor under
+   * `backupRetentionDays`, enforced at synth and on the stack's Terraform variable, so a `TF_VAR_`
+   * override cannot drop a system of record below it. A throwaway environment lowers it to 1.
+   * @default 7
+   */
+  readonly minimumBackupRetentionDays?: number;
   /**
    * Daily UTC backup window, "hh:mm-hh:mm", at least 30 minutes, not overlapping the maintenance window.
    * @default "03:00-04:00"
@@ -229,7 +238,9 @@ export interface PulseAnalyticsPostgresSizing {
    */
   readonly adminPort?: number;
   /**
-   * Extra tags for every resource; the construct always sets project, environment, component and managed-by.
+   * Tags for every resource the construct creates, besides its own `component: analytics-postgres`.
+   * Tags for a whole stack (project, environment) belong on its aws provider's `defaultTags`: the
+   * provider merges them into every create request (under these).
    * @default {}
    */
   readonly tags?: Record<string, string>;
@@ -242,7 +253,7 @@ export interface DatabaseParameter {
   readonly applyMethod?: "immediate" | "pending-reboot";
 }
 
-export interface PulseAnalyticsPostgresProps extends PulseAnalyticsPostgresSizing, PulseAnalyticsNetworkProps {}
+export interface PulseAnalyticsPostgresProps extends PulseAnalyticsPostgresSettings, PulseAnalyticsNetworkProps {}
 
 type OptionalKeys = "iops" | "storageThroughputMibps" | "kmsKeyArn" | "adminHost" | "adminPort" | "engineVersion" | "monitoringRoleArn";
 
@@ -253,13 +264,13 @@ export type ResolvedPulseAnalyticsPostgresProps = Required<Omit<PulseAnalyticsPo
 /** The defaults: safe (protected, backed up, private) and small. Environment configs size up from here. */
 export function withDefaults(props: PulseAnalyticsPostgresProps): ResolvedPulseAnalyticsPostgresProps {
   return {
-    identifier: `pulse-analytics-${props.environment}`,
     engineMajorVersion: 17,
     instanceClass: "db.t4g.micro",
     allocatedStorageGb: 20,
     maxAllocatedStorageGb: 100,
     multiAz: false,
     backupRetentionDays: 7,
+    minimumBackupRetentionDays: 7,
     preferredBackupWindow: "03:00-04:00",
     preferredMaintenanceWindow: "sun:04:30-sun:05:30",
     deletionProtection: true,
@@ -293,9 +304,9 @@ function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** The tags every resource carries: the caller's, then the four the construct always sets. */
-export function standardTags(p: Pick<ResolvedPulseAnalyticsPostgresProps, "environment" | "tags">): Record<string, string> {
-  return { ...p.tags, project: "pulse", environment: p.environment, component: "analytics-postgres", "managed-by": "cdktf" };
+/** The tags every resource of the constructs carries: the caller's, and the component. */
+export function constructTags(p: Pick<ResolvedPulseAnalyticsPostgresProps, "tags">): Record<string, string> {
+  return { ...p.tags, component: "analytics-postgres" };
 }
 
 /**
@@ -304,7 +315,7 @@ export function standardTags(p: Pick<ResolvedPulseAnalyticsPostgresProps, "envir
  * variables) are skipped here: the stack's variable validation blocks hold them to the same rules.
  */
 export function validatePulseAnalyticsPostgresProps(props: PulseAnalyticsPostgresProps, where = "PulseAnalyticsPostgres"): void {
-  validatePulseAnalyticsPostgresSizing(props, where);
+  validatePulseAnalyticsPostgresSettings(props, where);
   const p = withDefaults(props);
   const check = checker(where);
   check("vpcId", rules.vpcIdRule, p.vpcId);
@@ -315,9 +326,10 @@ export function validatePulseAnalyticsPostgresProps(props: PulseAnalyticsPostgre
 }
 
 /** The same checks for every prop but the network, which the database level does not use. */
-export function validatePulseAnalyticsPostgresSizing(props: PulseAnalyticsPostgresSizing, where = "PulseAnalyticsPostgres"): void {
-  if (!rules.ENVIRONMENT_NAMES.includes(props.environment)) {
-    throw new InvalidInputError(`${where}: ${rules.describeViolation("environment", props.environment, rules.ENVIRONMENT_NAMES.join(", "))}`);
+export function validatePulseAnalyticsPostgresSettings(props: PulseAnalyticsPostgresSettings, where = "PulseAnalyticsPostgres"): void {
+  if (typeof props.identifier !== "string") {
+    // Required, but a JavaScript caller (or a config read from a file) can leave it out.
+    throw new InvalidInputError(`${where}: ${rules.describeViolation("identifier", props.identifier, rules.identifierRule.allowed())}`);
   }
   const p = withDefaults(props as PulseAnalyticsPostgresProps);
   const check = checker(where);
@@ -331,7 +343,8 @@ export function validatePulseAnalyticsPostgresSizing(props: PulseAnalyticsPostgr
   check("iops", rules.iopsRule, p.iops as number, p.allocatedStorageGb);
   check("storageThroughputMibps", rules.storageThroughputRule, p.storageThroughputMibps as number, p.iops);
   check("allocatedStorageGb", rules.provisionedStorageRule, p.allocatedStorageGb, p.iops, p.storageThroughputMibps);
-  check("backupRetentionDays", rules.backupRetentionRule, p.backupRetentionDays, p.environment);
+  check("minimumBackupRetentionDays", rules.minimumBackupRetentionRule, p.minimumBackupRetentionDays);
+  check("backupRetentionDays", rules.backupRetentionRule, p.backupRetentionDays, p.minimumBackupRetentionDays);
   check("preferredBackupWindow", rules.backupWindowRule, p.preferredBackupWindow);
   check("preferredMaintenanceWindow", rules.maintenanceWindowRule, p.preferredMaintenanceWindow);
   check("preferredBackupWindow", rules.windowsApartRule, p.preferredBackupWindow, p.preferredMaintenanceWindow);

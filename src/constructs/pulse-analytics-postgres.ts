@@ -26,7 +26,7 @@ import {
   DatabaseParameter,
   PulseAnalyticsPostgresProps,
   ResolvedPulseAnalyticsPostgresProps,
-  standardTags,
+  constructTags,
   validatePulseAnalyticsPostgresProps,
   withDefaults,
 } from "./pulse-analytics-postgres-props";
@@ -85,13 +85,13 @@ export class PulseAnalyticsPostgres extends Construct {
     validatePulseAnalyticsPostgresProps(props, `PulseAnalyticsPostgres ${this.node.path}`);
     const p = withDefaults(props);
     claimIdentifier(this, "PulseAnalyticsPostgres", p.identifier);
-    const tags = standardTags(p);
+    const tags = constructTags(p);
 
     this.kmsKeyArn = p.kmsKeyArn ?? this.createKmsKey(p, tags);
     const parameterGroup = this.createParameterGroup(p, tags);
     const subnetGroup = new DbSubnetGroup(this, "subnet-group", {
       name: p.identifier,
-      description: `PULSE Analytics Postgres (${p.environment}) subnets`,
+      description: `PULSE Analytics Postgres ${p.identifier}: subnets`,
       subnetIds: p.subnetIds,
       tags,
     });
@@ -189,7 +189,7 @@ export class PulseAnalyticsPostgres extends Construct {
     const region = new DataAwsRegion(this, "region");
     const roleArn = (name: string) => `arn:${this.partition()}:iam::${account}:role/${name}`;
     const key = new KmsKey(this, "kms-key", {
-      description: `PULSE Analytics Postgres (${p.environment}): storage, secrets, Performance Insights`,
+      description: `PULSE Analytics Postgres ${p.identifier}: storage, secrets, Performance Insights`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy: kmsKeyPolicy({
@@ -220,7 +220,7 @@ export class PulseAnalyticsPostgres extends Construct {
       // before the old one is dropped.
       namePrefix: `${p.identifier}-postgres${p.engineMajorVersion}-`,
       family: `postgres${p.engineMajorVersion}`,
-      description: `PULSE Analytics Postgres (${p.environment}): TLS only, connection and slow-statement logging`,
+      description: `PULSE Analytics Postgres ${p.identifier}: TLS only, connection and slow-statement logging`,
       parameter: parameterList(
         {
           "rds.force_ssl": "1",
@@ -278,7 +278,7 @@ export class PulseAnalyticsPostgres extends Construct {
     // database needs none. Ingress rules are separate resources so each is described and diffed alone.
     const group = new SecurityGroup(this, "security-group", {
       name: `${p.identifier}-db`,
-      description: `PULSE Analytics Postgres (${p.environment}): PostgreSQL from the admitted sources only`,
+      description: `PULSE Analytics Postgres ${p.identifier}: PostgreSQL from the admitted sources only`,
       vpcId: p.vpcId,
       tags: { ...tags, Name: `${p.identifier}-db` },
     });

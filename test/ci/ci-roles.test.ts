@@ -95,13 +95,15 @@ function resourcesOf(environment: Environment) {
   };
 }
 
-const tags = (environment: Environment) => ({
-  "aws:RequestTag/project": "pulse",
-  "aws:RequestTag/environment": environment,
-  "aws:RequestTag/component": "analytics-postgres",
-  "aws:RequestTag/managed-by": "cdktf",
-  "aws:TagKeys": ["project", "environment", "component", "managed-by"],
-});
+/**
+ * The tags of a create request, read from the synthesized instance stack: its aws provider's
+ * default_tags under the instance's own tags, as the provider merges them (test/stacks/pulse-analytics-stack.test.ts, "tags").
+ */
+const tags = (environment: Environment) => {
+  const json = stacks[`${environment}-instance`];
+  const sent: Record<string, string> = { ...json.provider.aws[0].default_tags[0].tags, ...Object.values(json.resource.aws_db_instance)[0].tags };
+  return { ...Object.fromEntries(Object.entries(sent).map(([key, value]) => [`aws:RequestTag/${key}`, value])), "aws:TagKeys": Object.keys(sent) };
+};
 const resourceTags = (environment: Environment) => ({ "aws:ResourceTag/project": "pulse", "aws:ResourceTag/environment": environment });
 const via = (service: string) => ({ "kms:ViaService": `${service}.${REGION}.amazonaws.com`, "kms:CallerAccount": ACCOUNT });
 const tls = { "aws:SecureTransport": "true" };

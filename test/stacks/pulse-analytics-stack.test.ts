@@ -130,6 +130,40 @@ describe("sizing per environment", () => {
   });
 });
 
+// The CI roles may create a resource only when the create request carries the environment's
+// project and environment tags (stacks/ci-role-policies.ts). The stacks put them in their aws
+// providers' default_tags, which the provider merges into every create request, under the resource's
+// own tags (terraform-provider-aws 6.25.0, package internal/provider/sdkv2, tagsResourceCRUDInterceptor.run
+// before Create: `tags := c.DefaultTagsConfig(ctx).MergeTags(tftags.New(ctx, d.Get(names.AttrTags)))` into
+// `TagsIn`, which each service's create call sends as getTagsIn(ctx); tagsResourceInterceptor.create in
+// internal/provider/framework does the same for framework resources such as aws_vpc_security_group_ingress_rule).
+describe("tags", () => {
+  // Resources AWS does not tag.
+  const untaggable = new Set(["aws_secretsmanager_secret_version", "aws_iam_role_policy_attachment", "aws_kms_alias"]);
+  const providerDefaultTags = (json: (typeof stacks)[string]) => json.provider.aws[0].default_tags[0].tags as Record<string, string>;
+
+  it.each(ENVIRONMENTS)("%s: both stacks' aws providers tag everything with the project, the environment and managed-by", (env) => {
+    for (const json of [instanceStack(env), databaseStack(env)]) {
+      expect(providerDefaultTags(json)).toEqual({ project: "pulse", environment: env, "managed-by": "cdktf" });
+    }
+  });
+
+  it.each(ENVIRONMENTS)("%s: every create request carries the tags the CI roles' policies require, which no resource's own tags override", (env) => {
+    for (const json of [instanceStack(env), databaseStack(env)]) {
+      const taggable = Object.keys(json.resource).filter((type) => type.startsWith("aws_") && !untaggable.has(type));
+      for (const type of taggable) {
+        for (const block of resourcesOfType(json, type)) {
+          const requestTags = { ...providerDefaultTags(json), ...(block.tags ?? {}) };
+          expect({ type, requestTags }).toEqual({
+            type,
+            requestTags: expect.objectContaining({ project: "pulse", environment: env, component: "analytics-postgres" }),
+          });
+        }
+      }
+    }
+  });
+});
+
 describe("input variables", () => {
   const OPERATOR_VARIABLES = [
     "pulse_analytics_db_instance_class",
@@ -307,7 +341,10 @@ describe("a bad environment config", () => {
   const withBadProd = (prod: Partial<EnvironmentConfig>) => ({ ...environments, prod: { ...environments.prod, ...prod } });
 
   it.each([
-    [{ backupRetentionDays: 3 }, "environments.prod: invalid backupRetentionDays: 3. Allowed: a whole number of days from 7 to 35 in prod"],
+    [
+      { backupRetentionDays: 3 },
+      "environments.prod: invalid backupRetentionDays: 3. Allowed: a whole number of days from 7 to 35 (minimumBackupRetentionDays keeps at least 7 days",
+    ],
     [{ instanceClass: "db.t4g.huge" }, 'environments.prod: invalid instanceClass: "db.t4g.huge"'],
     [
       { maxAllocatedStorageGb: 100 },

@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { PulseAnalyticsPostgresProps, validatePulseAnalyticsPostgresProps } from "../../src";
 import { environments } from "../../stacks";
 import { DATABASE_VARIABLES, INSTANCE_VARIABLES } from "../../stacks/operator-variables";
+import { environmentSettings } from "../../stacks/stack-foundation";
 import { synthApp } from "../support/synth";
 
 const run = promisify(execFile);
@@ -208,7 +209,7 @@ if (!terraformAvailable) {
 }
 
 function constructAccepts(env: "dev" | "staging" | "prod", vars: Vars): boolean {
-  const props: Record<string, unknown> = { ...environments[env] };
+  const props: Record<string, unknown> = { ...environmentSettings(environments[env]) };
   for (const [variable, value] of Object.entries(vars)) {
     props[PROP_OF_VARIABLE[variable]] = value ?? undefined;
   }

@@ -29,9 +29,9 @@ export const NETWORK = {
   allowedCidrBlocks: ["10.20.0.0/16"],
 };
 
-/** Props for the construct: a dev database on NETWORK, then `overrides`. */
+/** Props for the construct: a database named like dev's on NETWORK, then `overrides`. */
 export function constructProps(overrides: Partial<PulseAnalyticsPostgresProps> = {}): PulseAnalyticsPostgresProps {
-  return { environment: "dev", ...NETWORK, ...overrides };
+  return { identifier: "pulse-analytics-dev", ...NETWORK, ...overrides };
 }
 
 /**

@@ -3,10 +3,8 @@
 // stacks hold). Each statement names the calls Terraform and the providers make; test/ci simulates
 // every one of those calls against these documents with AWS's own action and condition-key data.
 
-import { EnvironmentName } from "../config/rules";
-
-/** The CI roles of an environment: `plan` (refresh, plan, save the plan) and `apply` (apply it). */
-export type CiRoleKind = "plan" | "apply";
+import { EnvironmentName } from "../src/config/rules";
+import { environmentTags, instanceIdentifier } from "./stack-foundation";
 
 export interface CiRolePolicyInput {
   readonly environment: EnvironmentName;
@@ -49,7 +47,7 @@ interface Arns {
 
 function arnsOf(input: CiRolePolicyInput): Arns {
   const { partition, accountId, region, environment } = input;
-  const identifier = `pulse-analytics-${environment}`;
+  const identifier = instanceIdentifier(environment);
   const rds = (type: string, name: string) => `arn:${partition}:rds:${region}:${accountId}:${type}:${name}`;
   return {
     bucket: `arn:${partition}:s3:::${input.stateBucket}`,
@@ -75,9 +73,10 @@ function arnsOf(input: CiRolePolicyInput): Arns {
   };
 }
 
-/** The environment's tags on what the stacks create (standardTags in the construct). */
+/** The environment's tags, which its stacks' aws providers put on everything they create (environmentTags). */
 function environmentTagCondition(environment: EnvironmentName, key: "aws:RequestTag" | "aws:ResourceTag"): Statement {
-  return { StringEquals: { [`${key}/project`]: "pulse", [`${key}/environment`]: environment } };
+  const tags = environmentTags(environment);
+  return { StringEquals: { [`${key}/project`]: tags.project, [`${key}/environment`]: tags.environment } };
 }
 
 /** State, lock files and the SSM tunnel: what both roles need. */
