@@ -526,6 +526,19 @@ export const vpcIdRule: TerraformRule<[string]> = {
   terraformCondition: (ref) => regexCondition(ref, VPC_ID_PATTERN),
 };
 
+/** A DB subnet group's name as the aws provider accepts it (internal/service/rds, validSubnetGroupName). */
+const DB_SUBNET_GROUP_NAME_PATTERN = /^[0-9a-z_ .-]{1,255}$/;
+export const dbSubnetGroupNameRule: Rule<[string]> = {
+  allowed: () => 'the name of an existing DB subnet group: 1 to 255 lower-case letters, digits, spaces, ".", "_" and "-", not "default"',
+  isValid: (v) => matches(DB_SUBNET_GROUP_NAME_PATTERN, v) && v.toLowerCase() !== "default",
+};
+
+/** The instance's subnets come from one place: subnets for a group the construct creates, or an existing group. */
+export const oneSubnetSourceRule: Rule<[readonly string[] | undefined, string | undefined]> = {
+  allowed: () => "exactly one of subnetIds (the construct creates a DB subnet group on them) and dbSubnetGroupName (an existing group)",
+  isValid: (subnetIds, groupName) => (subnetIds === undefined) !== (groupName === undefined),
+};
+
 export const subnetIdsRule: TerraformRule<[readonly string[]]> = {
   allowed: () =>
     "at least 2 distinct subnet ids (subnet- followed by 8 or 17 hex digits) in different availability zones; " +

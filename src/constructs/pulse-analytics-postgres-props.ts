@@ -10,8 +10,18 @@ import { DEFAULT_DATABASE_NAME } from "../roles/role-model";
 export interface PulseAnalyticsNetworkProps {
   /** The existing VPC to place the database in. */
   readonly vpcId: string;
-  /** At least two private subnets of `vpcId`, in different availability zones, for the DB subnet group. */
-  readonly subnetIds: string[];
+  /**
+   * At least two private subnets of `vpcId`, in different availability zones, for the DB subnet group
+   * the construct creates. Give this or `dbSubnetGroupName`, not both.
+   * @default undefined (required unless `dbSubnetGroupName` is given)
+   */
+  readonly subnetIds?: string[];
+  /**
+   * An existing DB subnet group of `vpcId` to place the instance in (bring your own: one a platform
+   * team manages), instead of the one the construct creates on `subnetIds`.
+   * @default undefined (the construct creates `${identifier}` on `subnetIds`)
+   */
+  readonly dbSubnetGroupName?: string;
   /**
    * Security groups admitted on the database port: the PULSE backend's, and the deploy host's.
    * @default [] (but at least one group or CIDR block is required)
@@ -255,7 +265,16 @@ export interface DatabaseParameter {
 
 export interface PulseAnalyticsPostgresProps extends PulseAnalyticsPostgresSettings, PulseAnalyticsNetworkProps {}
 
-type OptionalKeys = "iops" | "storageThroughputMibps" | "kmsKeyArn" | "adminHost" | "adminPort" | "engineVersion" | "monitoringRoleArn";
+type OptionalKeys =
+  | "iops"
+  | "storageThroughputMibps"
+  | "kmsKeyArn"
+  | "adminHost"
+  | "adminPort"
+  | "engineVersion"
+  | "monitoringRoleArn"
+  | "subnetIds"
+  | "dbSubnetGroupName";
 
 /** Props with every default filled in. */
 export type ResolvedPulseAnalyticsPostgresProps = Required<Omit<PulseAnalyticsPostgresProps, OptionalKeys>> &
@@ -319,7 +338,12 @@ export function validatePulseAnalyticsPostgresProps(props: PulseAnalyticsPostgre
   const p = withDefaults(props);
   const check = checker(where);
   check("vpcId", rules.vpcIdRule, p.vpcId);
-  check("subnetIds", rules.subnetIdsRule, p.subnetIds);
+  if (!rules.oneSubnetSourceRule.isValid(p.subnetIds, p.dbSubnetGroupName)) {
+    // Checked whether or not either is set (the checker skips an unset first value).
+    throw new InvalidInputError(`${where}: ${rules.describeViolation("subnetIds", p.subnetIds, rules.oneSubnetSourceRule.allowed())}`);
+  }
+  check("subnetIds", rules.subnetIdsRule, p.subnetIds as string[]);
+  check("dbSubnetGroupName", rules.dbSubnetGroupNameRule, p.dbSubnetGroupName as string);
   check("allowedSecurityGroupIds", rules.allowedSecurityGroupIdsRule, p.allowedSecurityGroupIds);
   check("allowedCidrBlocks", rules.allowedCidrBlocksRule, p.allowedCidrBlocks);
   check("allowedSecurityGroupIds", rules.someIngressRule, p.allowedSecurityGroupIds, p.allowedCidrBlocks);

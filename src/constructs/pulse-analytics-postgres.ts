@@ -89,12 +89,15 @@ export class PulseAnalyticsPostgres extends Construct {
 
     this.kmsKeyArn = p.kmsKeyArn ?? this.createKmsKey(p, tags);
     const parameterGroup = this.createParameterGroup(p, tags);
-    const subnetGroup = new DbSubnetGroup(this, "subnet-group", {
-      name: p.identifier,
-      description: `PULSE Analytics Postgres ${p.identifier}: subnets`,
-      subnetIds: p.subnetIds,
-      tags,
-    });
+    const subnetGroupName =
+      p.dbSubnetGroupName ??
+      new DbSubnetGroup(this, "subnet-group", {
+        name: p.identifier,
+        description: `PULSE Analytics Postgres ${p.identifier}: subnets`,
+        // Validation guarantees subnetIds when no group is brought.
+        subnetIds: p.subnetIds!,
+        tags,
+      }).name;
     const securityGroup = this.createSecurityGroup(p, tags);
     const logGroups = EXPORTED_LOG_TYPES.map(
       (type) =>
@@ -135,7 +138,7 @@ export class PulseAnalyticsPostgres extends Construct {
       iamDatabaseAuthenticationEnabled: true,
 
       port: p.port,
-      dbSubnetGroupName: subnetGroup.name,
+      dbSubnetGroupName: subnetGroupName,
       // A token list (a Terraform variable) cannot be spread: concatenated by Terraform instead.
       vpcSecurityGroupIds: Token.isUnresolved(p.additionalSecurityGroupIds)
         ? Token.asList(Fn.concat([[securityGroup.id], p.additionalSecurityGroupIds]))

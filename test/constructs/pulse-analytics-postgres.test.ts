@@ -85,6 +85,13 @@ describe("the RDS instance", () => {
     expect(instance.vpc_security_group_ids).toEqual([`\${aws_security_group.${Object.keys(json.resource.aws_security_group)[0]}.id}`]);
   });
 
+  it("joins an existing DB subnet group instead of creating one when dbSubnetGroupName is given", () => {
+    const byo = synth({ subnetIds: undefined, dbSubnetGroupName: "platform-private-databases" });
+    expect(byo.resource.aws_db_subnet_group).toBeUndefined();
+    expect(onlyResource(byo, "aws_db_instance").db_subnet_group_name).toBe("platform-private-databases");
+    expect(instance.db_subnet_group_name).toBe(`\${aws_db_subnet_group.${Object.keys(json.resource.aws_db_subnet_group)[0]}.name}`);
+  });
+
   it("keeps backups, copies tags to snapshots and takes a named final snapshot by default", () => {
     expect(instance).toMatchObject({
       backup_retention_period: 7,
