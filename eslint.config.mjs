@@ -5,7 +5,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["cdktf.out/**", "node_modules/**", "coverage/**", "bench/results/**", "**/*.mjs", "jest.config.js"] },
+  { ignores: ["cdktf.out/**", "dist/**", "node_modules/**", "coverage/**", "bench/results/**", "**/*.mjs", "jest.config.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -22,7 +22,7 @@ async function load(specifier: string): Promise<{ packages: string[]; exported: 
       packages.add(parts[0].startsWith("@") ? parts[0] + "/" + parts[1] : parts[0]);
     }
     console.log(JSON.stringify({ packages: [...packages].sort(), exported }));`;
-  const { stdout } = await run(process.execPath, ["--import", "tsx", "-e", script], { cwd: ROOT });
+  const { stdout } = await run(process.execPath, ["--conditions=pulse-source", "--import", "tsx", "-e", script], { cwd: ROOT });
   return JSON.parse(stdout);
 }
 
@@ -78,6 +78,10 @@ describe("pulse-analytics-postgres/client", () => {
     const infrastructure = ["cdktf", "constructs", "@cdktf/provider-aws", "@cdktf/provider-postgresql", "@cdktf/provider-random"];
     expect(infrastructure.filter((name) => name in manifest.dependencies)).toEqual([]);
     expect(infrastructure.map((name) => manifest.peerDependenciesMeta[name]?.optional)).toEqual(infrastructure.map(() => true));
-    expect(manifest.exports["./client"]).toBe("./src/client/index.ts");
+    expect(manifest.exports["./client"]).toEqual({
+      types: "./dist/src/client/index.d.ts",
+      "pulse-source": "./src/client/index.ts",
+      default: "./dist/src/client/index.js",
+    });
   });
 });

@@ -158,7 +158,7 @@ describe("names in the runbook and the README", () => {
     );
     const script = `const imports = ${JSON.stringify(imports)};
       console.log(JSON.stringify(imports.flatMap(({ names, from }) => names.filter((n) => !(n in require(from))).map((n) => from + ": " + n))));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "-e", script], { cwd: ROOT });
+    const { stdout } = await promisify(execFile)(process.execPath, ["--conditions=pulse-source", "--import", "tsx", "-e", script], { cwd: ROOT });
     expect(JSON.parse(stdout)).toEqual([]);
   }, 60_000);
 
