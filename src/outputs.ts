@@ -18,6 +18,7 @@ export const INSTANCE_OUTPUTS = {
   securityGroupId: { name: "pulse_analytics_db_security_group_id", description: "Security group of the database; admit clients here." },
   kmsKeyArn: { name: "pulse_analytics_db_kms_key_arn", description: "KMS key of storage, secrets and Performance Insights." },
   masterUsername: { name: "pulse_analytics_db_master_username", description: "The RDS master user (not a superuser)." },
+  resourceId: { name: "pulse_analytics_db_resource_id", description: "The instance's DbiResourceId, which RDS IAM authentication ARNs name." },
 } as const satisfies Record<string, OutputSpec>;
 
 /** Written by `<env>`, the database level, beside the instance outputs it repeats for db:url and the backend. */
@@ -26,7 +27,15 @@ export const DATABASE_OUTPUTS = {
   appUser: { name: "pulse_analytics_db_user", description: "The role the PULSE backend logs in as." },
 } as const satisfies Record<string, OutputSpec>;
 
-/** The output holding a login role's Secrets Manager secret ARN. */
+/** The output holding a login role's Secrets Manager secret ARN (a role that signs in with a password). */
 export function loginRoleSecretOutput(key: LoginRoleKey): OutputSpec {
   return { name: `pulse_analytics_db_${key}_secret_arn`, description: `Secret of ${role(key).name}.` };
+}
+
+/** The output holding the ARN of the IAM policy that lets its holder sign in as a login role with IAM tokens. */
+export function loginRoleConnectPolicyOutput(key: LoginRoleKey): OutputSpec {
+  return {
+    name: `pulse_analytics_db_${key}_connect_policy_arn`,
+    description: `IAM policy allowing rds-db:connect as ${role(key).name}: attach it to the IAM role of its users.`,
+  };
 }

@@ -40,6 +40,7 @@ interface Arns {
   sessions: string;
   logGroups: string[];
   monitoringRole: string;
+  connectPolicies: string;
   kmsKeys: string;
   kmsAlias: string;
   ec2: (type: string) => string;
@@ -67,6 +68,8 @@ function arnsOf(input: CiRolePolicyInput): Arns {
       `arn:${partition}:logs:${region}:${accountId}:log-group:/aws/rds/instance/${identifier}/*:*`,
     ],
     monitoringRole: `arn:${partition}:iam::${accountId}:role/${identifier}-rds-monitoring`,
+    // The login roles' rds-db:connect policies (connectPolicyName in src/constructs/pulse-analytics-database.ts).
+    connectPolicies: `arn:${partition}:iam::${accountId}:policy/${identifier}-*-connect`,
     kmsKeys: `arn:${partition}:kms:${region}:${accountId}:key/*`,
     kmsAlias: `arn:${partition}:kms:${region}:${accountId}:alias/${identifier}`,
     ec2: (type) => `arn:${partition}:ec2:${region}:${accountId}:${type}/*`,
@@ -138,6 +141,13 @@ function refreshStatements(a: Arns): Statement[] {
       Effect: "Allow",
       Action: ["iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"],
       Resource: a.monitoringRole,
+    },
+    {
+      // aws_iam_policy Read: findPolicyByARN (GetPolicy) and findPolicyVersionByTwoPartKey (GetPolicyVersion).
+      Sid: "RefreshConnectPolicies",
+      Effect: "Allow",
+      Action: ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"],
+      Resource: a.connectPolicies,
     },
     {
       Sid: "RefreshSecrets",
@@ -333,6 +343,14 @@ export function applyRolePolicy(input: CiRolePolicyInput): string {
         "iam:DetachRolePolicy",
       ],
       Resource: a.monitoringRole,
+    },
+    {
+      // aws_iam_policy Create (CreatePolicy with its tags), Update (CreatePolicyVersion, then
+      // policyPruneVersions) and Delete (its versions, then the policy): hashicorp/aws internal/service/iam.
+      Sid: "ConnectPolicies",
+      Effect: "Allow",
+      Action: ["iam:CreatePolicy", "iam:DeletePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:TagPolicy", "iam:UntagPolicy"],
+      Resource: a.connectPolicies,
     },
     {
       Sid: "PassMonitoringRoleToRds",

@@ -14,7 +14,7 @@ import { Construct } from "constructs";
 import * as rules from "../src/config/rules";
 import { PulseAnalyticsDatabase } from "../src/constructs/pulse-analytics-database";
 import { LOGIN_ROLE_KEYS } from "../src/roles/role-model";
-import { DATABASE_OUTPUTS, INSTANCE_OUTPUTS, loginRoleSecretOutput, OutputSpec } from "../src/outputs";
+import { DATABASE_OUTPUTS, INSTANCE_OUTPUTS, loginRoleConnectPolicyOutput, loginRoleSecretOutput, OutputSpec } from "../src/outputs";
 import { InputVariables } from "./input-variables";
 import { DATABASE_VARIABLES as D, ref } from "./operator-variables";
 import { PulseAnalyticsInstanceStack } from "./pulse-analytics-instance-stack";
@@ -58,6 +58,7 @@ export class PulseAnalyticsDatabaseStack extends TerraformStack {
         masterUsername: output(INSTANCE_OUTPUTS.masterUsername),
         masterSecretArn: output(INSTANCE_OUTPUTS.masterSecretArn),
         kmsKeyArn: output(INSTANCE_OUTPUTS.kmsKeyArn),
+        resourceId: output(INSTANCE_OUTPUTS.resourceId),
       },
     });
 
@@ -70,7 +71,12 @@ export class PulseAnalyticsDatabaseStack extends TerraformStack {
       [DATABASE_OUTPUTS.appUser, db.appUsername],
       [INSTANCE_OUTPUTS.endpoint, output(INSTANCE_OUTPUTS.endpoint)],
       [INSTANCE_OUTPUTS.masterSecretArn, output(INSTANCE_OUTPUTS.masterSecretArn)],
-      ...LOGIN_ROLE_KEYS.map((key): [OutputSpec, string] => [loginRoleSecretOutput(key), db.loginRoleSecretArns[key]]),
+      // Per login role, how it signs in: the secret holding its password, or the IAM policy to attach.
+      ...LOGIN_ROLE_KEYS.flatMap((key): Array<[OutputSpec, string]> => {
+        const secretArn = db.loginRoleSecretArns[key];
+        const policyArn = db.connectPolicyArns[key];
+        return secretArn !== undefined ? [[loginRoleSecretOutput(key), secretArn]] : [[loginRoleConnectPolicyOutput(key), policyArn!]];
+      }),
       [INSTANCE_OUTPUTS.securityGroupId, output(INSTANCE_OUTPUTS.securityGroupId)],
     ];
     for (const [{ name, description }, value] of outputs) {

@@ -130,6 +130,7 @@ export class PulseAnalyticsInstanceStack extends TerraformStack {
       securityGroupId: db.securityGroupId,
       kmsKeyArn: db.kmsKeyArn,
       masterUsername: db.instance.username,
+      resourceId: db.instance.resourceId,
     };
     for (const key of Object.keys(INSTANCE_OUTPUTS) as Array<keyof typeof INSTANCE_OUTPUTS>) {
       const { name, description } = INSTANCE_OUTPUTS[key];

@@ -69,9 +69,20 @@ runCommand(async () => {
   }
 
   const outputs = readDatabaseOutputs(values.outputs, environment);
-  const { username, password } = values.iam
-    ? { username: roleKey === "app" ? outputs.appUser : role(roleKey).name, password: undefined }
-    : await readRoleSecret(outputs.secretArns[roleKey]);
+  const secretArn = outputs.secretArns[roleKey];
+  // A role signs in one way only (RDS: a member of rds_iam has no working password).
+  if (secretArn === undefined && !values.iam) {
+    throw new CommandError(`${role(roleKey).name} signs in with IAM tokens in ${environment} (it has no password): add --iam.`);
+  }
+  if (secretArn !== undefined && values.iam) {
+    throw new CommandError(
+      `${role(roleKey).name} signs in with a password in ${environment}, not IAM tokens: drop --iam, or add "${roleKey}" to iamAuthenticatedRoles (stacks/environments.ts) and deploy.`,
+    );
+  }
+  const { username, password } =
+    secretArn === undefined
+      ? { username: roleKey === "app" ? outputs.appUser : role(roleKey).name, password: undefined }
+      : await readRoleSecret(secretArn);
 
   const url = (sslrootcert: string) =>
     buildPostgresUrl({

@@ -498,6 +498,11 @@ export const majorUpgradeAppliedImmediatelyRule: Rule<[boolean, boolean]> = {
 
 // IAM role names: 1–64 of letters, digits and +=,.@_- (IAM, "IAM object quotas").
 const IAM_ROLE_NAME_PATTERN = /^[A-Za-z0-9+=,.@_-]{1,64}$/;
+export const iamRoleNameRule: Rule<[string]> = {
+  allowed: () => "an IAM role name of the account, 1 to 64 letters, digits and +=,.@_- (a name, not an ARN)",
+  isValid: (v) => matches(IAM_ROLE_NAME_PATTERN, v),
+};
+
 export const iamRoleNamesRule: Rule<[readonly string[]]> = {
   allowed: () => "a list of IAM role names of the account, 1 to 64 letters, digits and +=,.@_- each (a name, not an ARN)",
   isValid: (v) => Array.isArray(v) && v.every((name) => Token.isUnresolved(name) || matches(IAM_ROLE_NAME_PATTERN, name)),

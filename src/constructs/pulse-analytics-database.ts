@@ -8,6 +8,11 @@
 
 import { Fn, ITerraformDependable, Token } from "cdktf";
 import { Construct } from "constructs";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { Database } from "@cdktf/provider-postgresql/lib/database";
@@ -38,6 +43,14 @@ export interface PulseAnalyticsDatabaseProps extends PulseAnalyticsPostgresSetti
   readonly instance: PulseAnalyticsInstanceConnection;
 }
 
+/** RDS's role whose members sign in with IAM authentication tokens instead of a password. */
+const RDS_IAM_ROLE = "rds_iam";
+
+/** The managed IAM policy that allows signing in as a login role with IAM tokens. */
+export function connectPolicyName(identifier: string, key: LoginRoleKey): string {
+  return `${identifier}-${role(key).name}-connect`;
+}
+
 /** Seconds the postgresql provider waits for a connection; its own default (180 s) hides a wrong host for minutes. */
 const ADMIN_CONNECT_TIMEOUT_SECONDS = 15;
 
@@ -46,8 +59,10 @@ export class PulseAnalyticsDatabase extends Construct {
   public readonly databaseName: string;
   /** The role the PULSE backend logs in as. */
   public readonly appUsername: string;
-  /** ARN of the Secrets Manager secret of each login role. */
-  public readonly loginRoleSecretArns: Record<LoginRoleKey, string>;
+  /** ARN of the Secrets Manager secret of each login role that signs in with a password. */
+  public readonly loginRoleSecretArns: Partial<Record<LoginRoleKey, string>>;
+  /** ARN of the IAM policy allowing rds-db:connect as each login role that signs in with IAM tokens. */
+  public readonly connectPolicyArns: Partial<Record<LoginRoleKey, string>>;
   /** What every grant needs, and the last grant made: the next one waits for it. */
   private readonly grantContext: {
     provider: PostgresqlProvider;
@@ -89,10 +104,12 @@ export class PulseAnalyticsDatabase extends Construct {
     });
     const randomProvider = new RandomProvider(this, "random", { alias: `${aliasPrefix}_random` });
 
+    const iamAuthenticated = (key: RoleKey) => (p.iamAuthenticatedRoles as readonly RoleKey[]).includes(key);
     const roles = {} as Record<RoleKey, Role>;
     const passwords = {} as Partial<Record<RoleKey, Password>>;
     for (const definition of ROLES) {
-      if (definition.login) {
+      // A role granted rds_iam signs in with IAM tokens only: it has no password to generate.
+      if (definition.login && !iamAuthenticated(definition.key)) {
         passwords[definition.key] = new Password(this, `${definition.key}-password`, {
           provider: randomProvider,
           length: 40,
@@ -109,7 +126,9 @@ export class PulseAnalyticsDatabase extends Construct {
         name: definition.name,
         login: definition.login,
         password: passwords[definition.key]?.result,
-        roles: definition.memberOf.map((key) => role(key).name),
+        // rds_iam is RDS's own role: a member signs in with IAM tokens only ("a specific user can log in
+        // to a database using only one authentication method", RDS User Guide, Database authentication).
+        roles: [...definition.memberOf.map((key) => role(key).name), ...(iamAuthenticated(definition.key) ? [RDS_IAM_ROLE] : [])],
         idleInTransactionSessionTimeout: definition.idleInTransactionSessionTimeoutMs,
         dependsOn: definition.memberOf.map((key) => roles[key]),
       });
@@ -171,8 +190,8 @@ export class PulseAnalyticsDatabase extends Construct {
     };
     for (const grant of GRANTS) this.addGrant(grant, granteeName(grant), grant.grantee);
 
-    const secretArns = {} as Record<LoginRoleKey, string>;
-    for (const definition of LOGIN_ROLES) {
+    const secretArns: Partial<Record<LoginRoleKey, string>> = {};
+    for (const definition of LOGIN_ROLES.filter((r) => !iamAuthenticated(r.key))) {
       const key = definition.key;
       const secret = new SecretsmanagerSecret(this, `${key}-secret`, {
         name: loginRoleSecretName(p.identifier, key),
@@ -199,6 +218,66 @@ export class PulseAnalyticsDatabase extends Construct {
     this.databaseName = p.databaseName;
     this.appUsername = role("app").name;
     this.loginRoleSecretArns = secretArns;
+    this.connectPolicyArns = this.createConnectPolicies(p.identifier, p.iamAuthenticatedRoles, instance.resourceId, tags);
+  }
+
+  /**
+   * One managed IAM policy per IAM-authenticated login role, allowing `rds-db:connect` as that role on
+   * this instance (`arn:<partition>:rds-db:<region>:<account>:dbuser:<DbiResourceId>/<role>`, RDS User
+   * Guide, "Creating and using an IAM policy for IAM database access"): attach it to the IAM role the
+   * backend runs as (an EKS pod identity, an ECS task role), or let grantConnect do it.
+   */
+  private createConnectPolicies(
+    identifier: string,
+    keys: readonly LoginRoleKey[],
+    resourceId: string,
+    tags: Record<string, string>,
+  ): Partial<Record<LoginRoleKey, string>> {
+    if (keys.length === 0) return {};
+    const partition = new DataAwsPartition(this, "partition").partition;
+    const region = new DataAwsRegion(this, "region").region;
+    const account = new DataAwsCallerIdentity(this, "account").accountId;
+    const arns: Partial<Record<LoginRoleKey, string>> = {};
+    for (const key of keys) {
+      const { name } = role(key);
+      const policy = new IamPolicy(this, `${key}-connect-policy`, {
+        name: connectPolicyName(identifier, key),
+        description: `Lets its holder sign in to PULSE Analytics Postgres ${identifier} as ${name} with RDS IAM tokens`,
+        policy: Fn.jsonencode({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Action: "rds-db:connect", Resource: `arn:${partition}:rds-db:${region}:${account}:dbuser:${resourceId}/${name}` },
+          ],
+        }),
+        tags,
+      });
+      arns[key] = policy.arn;
+    }
+    return arns;
+  }
+
+  /**
+   * Lets an IAM role (by name: the backend's EKS pod identity or ECS task role, in this account) sign in
+   * as `loginRole`, by attaching that role's connect policy to it. The login role must be one of
+   * `iamAuthenticatedRoles`. The attachment's construct id is the role name, so other calls never
+   * rename it; a role name known only at plan time (`backendRole.name`, a token) needs `id`.
+   */
+  public grantConnect(iamRoleName: string, loginRole: LoginRoleKey, options: { id?: string } = {}): void {
+    const literal = !Token.isUnresolved(iamRoleName);
+    const where = `PulseAnalyticsDatabase ${this.node.path}: grantConnect(${literal ? JSON.stringify(iamRoleName) : "a token"}, ${JSON.stringify(loginRole)})`;
+    const policyArn = this.connectPolicyArns[loginRole];
+    if (policyArn === undefined) {
+      throw new InvalidInputError(`${where}: ${loginRole} signs in with a password here; add it to iamAuthenticatedRoles to grant IAM sign-in.`);
+    }
+    if (literal && !rules.iamRoleNameRule.isValid(iamRoleName)) {
+      throw new InvalidInputError(`${where}: allowed is ${rules.iamRoleNameRule.allowed()}.`);
+    }
+    if (!literal && options.id === undefined) {
+      throw new InvalidInputError(`${where}: a role name known only at plan time needs an id: grantConnect(name, "${loginRole}", { id: "…" }).`);
+    }
+    const id = `${loginRole}-connect-${options.id ?? iamRoleName}`;
+    if (this.node.tryFindChild(id)) throw new InvalidInputError(`${where} was already called (${id}): once per IAM role and login role.`);
+    new IamRolePolicyAttachment(this, id, { role: iamRoleName, policyArn });
   }
 
   /**

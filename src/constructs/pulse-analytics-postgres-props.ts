@@ -4,7 +4,7 @@
 import { IResolvable, Token } from "cdktf";
 import * as rules from "../config/rules";
 import { DatabaseInsightsMode, EngineMajorVersion, InvalidInputError, Rule } from "../config/rules";
-import { DEFAULT_DATABASE_NAME } from "../roles/role-model";
+import { DEFAULT_DATABASE_NAME, LOGIN_ROLE_KEYS, LoginRoleKey } from "../roles/role-model";
 
 /** Where the database lives and who may reach it. The construct creates no VPC. */
 export interface PulseAnalyticsNetworkProps {
@@ -233,6 +233,14 @@ export interface PulseAnalyticsPostgresSettings {
    */
   readonly kmsKeyUserRoleNames?: string[];
   /**
+   * Login roles that sign in with RDS IAM tokens instead of a password (read by PulseAnalyticsDatabase).
+   * Each is granted `rds_iam`, after which RDS accepts only tokens for it (one method per user), so it
+   * gets no password and no secret; instead a managed IAM policy allows `rds-db:connect` as that role,
+   * for the backend's IAM role to attach (`grantConnect`, or the stack output). Nothing to rotate.
+   * @default [] (every login role signs in with the password in its secret)
+   */
+  readonly iamAuthenticatedRoles?: readonly LoginRoleKey[];
+  /**
    * Days a deleted login-role secret can be restored: 0 or 7–30.
    * @default 7
    */
@@ -309,6 +317,7 @@ export function withDefaults(props: PulseAnalyticsPostgresProps): ResolvedPulseA
     applyImmediately: false,
     allowMajorVersionUpgrade: false,
     secretRecoveryWindowDays: 7,
+    iamAuthenticatedRoles: [],
     kmsKeyAdministratorRoleNames: [],
     kmsKeyUserRoleNames: [],
     allowedSecurityGroupIds: [],
@@ -392,10 +401,19 @@ export function validatePulseAnalyticsPostgresSettings(props: PulseAnalyticsPost
   }
   check("allowMajorVersionUpgrade", rules.majorUpgradeAppliedImmediatelyRule, p.allowMajorVersionUpgrade, p.applyImmediately);
   check("secretRecoveryWindowDays", rules.secretRecoveryWindowRule, p.secretRecoveryWindowDays);
+  check("iamAuthenticatedRoles", iamAuthenticatedRolesRule, p.iamAuthenticatedRoles);
   check("adminPort", rules.portRangeRule, p.adminPort as number);
   check("kmsKeyAdministratorRoleNames", rules.iamRoleNamesRule, p.kmsKeyAdministratorRoleNames);
   check("kmsKeyUserRoleNames", rules.iamRoleNamesRule, p.kmsKeyUserRoleNames);
 }
+
+/** The role model's login roles, each at most once. */
+const iamAuthenticatedRolesRule: Rule<[readonly string[]]> = {
+  allowed: () => `distinct login roles of the role model: ${LOGIN_ROLE_KEYS.join(", ")}`,
+  // A JavaScript caller may pass anything; Array.isArray would widen the readonly list to any[].
+  isValid: (keys: unknown) =>
+    Array.isArray(keys) && new Set(keys).size === keys.length && keys.every((k: unknown) => (LOGIN_ROLE_KEYS as readonly unknown[]).includes(k)),
+};
 
 /** A check of one rule that throws the one-line message; unset optional props and tokens pass. */
 function checker(where: string) {

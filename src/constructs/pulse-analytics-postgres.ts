@@ -56,6 +56,8 @@ export interface PulseAnalyticsInstanceConnection {
   readonly masterSecretArn: string;
   /** The KMS key that encrypts the login-role secrets. */
   readonly kmsKeyArn: string;
+  /** The instance's DbiResourceId ("db-…"): RDS IAM authentication names the instance by it. */
+  readonly resourceId: string;
 }
 
 export class PulseAnalyticsPostgres extends Construct {
@@ -184,6 +186,7 @@ export class PulseAnalyticsPostgres extends Construct {
       masterUsername: this.instance.username,
       masterSecretArn: this.masterSecretArn,
       kmsKeyArn: this.kmsKeyArn,
+      resourceId: this.instance.resourceId,
     };
   }
 

@@ -3,7 +3,7 @@
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import ipaddr from "ipaddr.js";
-import { DATABASE_OUTPUTS, INSTANCE_OUTPUTS, loginRoleSecretOutput } from "../outputs";
+import { DATABASE_OUTPUTS, INSTANCE_OUTPUTS, loginRoleConnectPolicyOutput, loginRoleSecretOutput } from "../outputs";
 import { LOGIN_ROLE_KEYS, LoginRoleKey } from "../roles/role-model";
 import { ConnectionSettingsError } from "../client/pool";
 
@@ -13,7 +13,10 @@ export interface DatabaseOutputs {
   readonly databaseName: string;
   /** The app role's name (pulse_analytics_db_user). */
   readonly appUser: string;
-  readonly secretArns: Record<LoginRoleKey, string>;
+  /** The secret of each login role that signs in with a password. */
+  readonly secretArns: Partial<Record<LoginRoleKey, string>>;
+  /** The rds-db:connect policy of each login role that signs in with IAM tokens (it has no secret). */
+  readonly connectPolicyArns: Partial<Record<LoginRoleKey, string>>;
   /** Which of the two shapes the file had. */
   readonly format: "cdktf" | "terraform";
 }
@@ -81,11 +84,22 @@ export function readDatabaseOutputs(file: string, environment: string): Database
       `outputs file ${file} has no valid ${OUTPUT.port} (found ${JSON.stringify(portValue)}): write it again with ${howToWrite}.`,
     );
   }
-  // terraform output -json does not say which stack it came from; the secrets' names do
-  // (pulse-analytics-<env>/…): refuse another environment's file rather than hand out its URL.
-  const appSecretArn = text(loginRoleSecretOutput("app").name);
-  const otherEnvironment = /:secret:pulse-analytics-(dev|staging|prod)\//.exec(appSecretArn)?.[1];
-  if (otherEnvironment && otherEnvironment !== environment) {
+  // Each login role signs in one way: the secret of its password, or (IAM) the policy to attach.
+  const optionalText = (name: string): string | undefined => (values[name] === undefined ? undefined : text(name));
+  const secretArns: Partial<Record<LoginRoleKey, string>> = {};
+  const connectPolicyArns: Partial<Record<LoginRoleKey, string>> = {};
+  for (const key of LOGIN_ROLE_KEYS) {
+    const policyArn = optionalText(loginRoleConnectPolicyOutput(key).name);
+    if (policyArn !== undefined) connectPolicyArns[key] = policyArn;
+    else secretArns[key] = text(loginRoleSecretOutput(key).name);
+  }
+  // terraform output -json does not say which stack it came from; the secrets' and policies' names do
+  // (pulse-analytics-<env>/…, pulse-analytics-<env>-…): refuse another environment's file rather than hand out its URL.
+  const named = [...Object.values(secretArns), ...Object.values(connectPolicyArns)].map(
+    (arn) => /:(?:secret:|policy\/)pulse-analytics-(dev|staging|prod)[/-]pulse_analytics_/.exec(arn)?.[1],
+  );
+  const otherEnvironment = named.find((env) => env !== undefined && env !== environment);
+  if (otherEnvironment) {
     throw new ConnectionSettingsError(
       `outputs file ${file} holds ${otherEnvironment}'s outputs, not ${environment}'s: write ${environment}'s with ${howToWrite}.`,
     );
@@ -103,7 +117,8 @@ export function readDatabaseOutputs(file: string, environment: string): Database
     port,
     databaseName: text(OUTPUT.databaseName),
     appUser: text(OUTPUT.appUser),
-    secretArns: Object.fromEntries(LOGIN_ROLE_KEYS.map((key) => [key, text(loginRoleSecretOutput(key).name)])) as Record<LoginRoleKey, string>,
+    secretArns,
+    connectPolicyArns,
     format,
   };
 }

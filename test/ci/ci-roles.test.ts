@@ -91,6 +91,8 @@ function resourcesOf(environment: Environment) {
     bastion: `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0a1b2c3d4e5f60718`,
     logGroup: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/rds/instance/${identifier}/postgresql`,
     monitoringRole: `arn:aws:iam::${ACCOUNT}:role/${identifier}-rds-monitoring`,
+    // An environment whose config lists iamAuthenticatedRoles (connectPolicyName).
+    appConnectPolicy: `arn:aws:iam::${ACCOUNT}:policy/${identifier}-pulse_analytics_app-connect`,
     state: (stack: string) => `arn:aws:s3:::${BUCKET}/pulse-analytics/${stack}/terraform.tfstate`,
   };
 }
@@ -175,6 +177,8 @@ function planCalls(environment: Environment): Call[] {
     { action: "iam:GetRole", resource: r.monitoringRole, source: "aws_iam_role Read" },
     { action: "iam:ListAttachedRolePolicies", resource: r.monitoringRole, source: "aws_iam_role_policy_attachment Read" },
     { action: "iam:ListRolePolicies", resource: r.monitoringRole, source: "aws_iam_role Read (inline policies)" },
+    { action: "iam:GetPolicy", resource: r.appConnectPolicy, source: "aws_iam_policy Read (findPolicyByARN)" },
+    { action: "iam:GetPolicyVersion", resource: r.appConnectPolicy, source: "aws_iam_policy Read (findPolicyVersionByTwoPartKey)" },
     {
       // The ephemeral master secret, opened at every plan and apply (secret_version_ephemeral.go, Open).
       action: "secretsmanager:GetSecretValue",
@@ -379,6 +383,12 @@ function applyCalls(environment: Environment): Call[] {
     { action: "iam:DetachRolePolicy", resource: r.monitoringRole, source: "aws_iam_role_policy_attachment Delete" },
     { action: "iam:ListInstanceProfilesForRole", resource: r.monitoringRole, source: "aws_iam_role Delete" },
     { action: "iam:DeleteRole", resource: r.monitoringRole, source: "aws_iam_role Delete" },
+    { action: "iam:CreatePolicy", resource: r.appConnectPolicy, context: tags(environment), source: "aws_iam_policy Create" },
+    { action: "iam:TagPolicy", resource: r.appConnectPolicy, context: tags(environment), source: "aws_iam_policy Create (tags)" },
+    { action: "iam:CreatePolicyVersion", resource: r.appConnectPolicy, source: "aws_iam_policy Update" },
+    { action: "iam:ListPolicyVersions", resource: r.appConnectPolicy, source: "aws_iam_policy Update (policyPruneVersions) and Delete" },
+    { action: "iam:DeletePolicyVersion", resource: r.appConnectPolicy, source: "aws_iam_policy Update (policyPruneVersions) and Delete" },
+    { action: "iam:DeletePolicy", resource: r.appConnectPolicy, source: "aws_iam_policy Delete" },
     {
       action: "ec2:CreateSecurityGroup",
       resource: r.securityGroup,
@@ -512,6 +522,12 @@ async function unexpected(environment: Environment, kind: Kind, calls: Call[], e
 }
 
 describe.each(ENVIRONMENTS)("the %s CI roles", (environment) => {
+  // IAM User Guide, "IAM and AWS STS quotas": a role's inline policies may total 10,240 characters,
+  // white space not counted. Over it, CreateRole's PutRolePolicy fails at the bootstrap apply.
+  it.each(["plan", "apply"] as const)("keep the %s role's inline policy within IAM's 10,240 characters per role", (kind) => {
+    expect(JSON.stringify(ciRole(environment, kind).policy).length).toBeLessThanOrEqual(10_240);
+  });
+
   it("let the plan role make every call a plan of both stacks makes: refresh, state and lock, the secrets, the tunnel", async () => {
     expect(await unexpected(environment, "plan", planCalls(environment), "Allowed")).toEqual([]);
   }, 30_000);

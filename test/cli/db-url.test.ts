@@ -125,13 +125,37 @@ describe("the URL", () => {
     expect(parseConnection(parseDotenv(run.stdout)[variable])).toMatchObject({ user, password });
   });
 
-  it("with --iam has no password and reads no secret", async () => {
+  // A stack whose config lists "app" in iamAuthenticatedRoles: the app role has a connect policy, no secret.
+  const IAM_APP = {
+    pulse_analytics_db_app_secret_arn: undefined,
+    pulse_analytics_db_app_connect_policy_arn: "arn:aws:iam::123456789012:policy/pulse-analytics-prod-pulse_analytics_app-connect",
+  };
+
+  it("with --iam, for a role that signs in with IAM tokens, has no password and reads no secret", async () => {
     fake.requests.length = 0;
-    const run = await dbUrl(["prod", "--outputs", cdktfOutputs("outputs.json"), "--iam", "--ca-file", caFile]);
+    const run = await dbUrl(["prod", "--outputs", cdktfOutputs("iam.json", IAM_APP), "--iam", "--ca-file", caFile]);
     const url = parseDotenv(run.stdout).PULSE_ANALYTICS_DATABASE_URL;
     expect(url).toMatch(new RegExp(`^postgresql://pulse_analytics_app@${HOST.replace(/\./g, "\\.")}:5432/pulse_analytics\\?`));
     expect(new URL(url).password).toBe("");
     expect(fake.requests).toEqual([]);
+  });
+
+  it("refuses --iam for a role on a password, and a role on IAM tokens without --iam, saying what to do", async () => {
+    const onPassword = await dbUrl(["prod", "--outputs", cdktfOutputs("outputs.json"), "--iam", "--ca-file", caFile]);
+    expect([onPassword.code, onPassword.stdout, onPassword.stderr.trim()]).toEqual([
+      1,
+      "",
+      'error: pulse_analytics_app signs in with a password in prod, not IAM tokens: drop --iam, or add "app" to iamAuthenticatedRoles (stacks/environments.ts) and deploy.',
+    ]);
+    const onIam = await dbUrl(["prod", "--outputs", cdktfOutputs("iam.json", IAM_APP), "--ca-file", caFile]);
+    expect([onIam.code, onIam.stdout, onIam.stderr.trim()]).toEqual([
+      1,
+      "",
+      "error: pulse_analytics_app signs in with IAM tokens in prod (it has no password): add --iam.",
+    ]);
+    // The other roles of the same stack keep their passwords.
+    const readonly = await dbUrl(["prod", "--outputs", cdktfOutputs("iam.json", IAM_APP), "--role", "readonly", "--ca-file", caFile]);
+    expect(parseConnection(parseDotenv(readonly.stdout).PULSE_ANALYTICS_READONLY_DATABASE_URL)).toMatchObject({ password: "readonly-Pw-1" });
   });
 });
 
@@ -468,6 +492,46 @@ describe("bad input: one line saying what is wrong and how to fix it, exit 1, no
       expect(run.stdout).toMatch(/^PULSE_ANALYTICS_\w*DATABASE_URL='postgresql:\/\//);
     },
   );
+
+  // As far as IAM authentication can be tried without RDS: the real signer makes a token for each
+  // connection, pg offers it as the password over verified TLS, and this server (which knows no IAM)
+  // refuses it as a wrong password for that user. RDS would check the token's signature instead.
+  it("IAM: the pool signs a fresh RDS token per connection and offers it over verified TLS (a server without IAM refuses it: 28P01)", async () => {
+    const { Pool } = jest.requireActual<typeof import("pg")>("pg");
+    const { poolConfig } = jest.requireActual<typeof import("../../src/client/pool")>("../../src/client/pool");
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: TEST_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: "test-secret", AWS_EC2_METADATA_DISABLED: "true" });
+    const config = poolConfig(
+      {
+        connectionString: `postgresql://pulse_analytics_app@localhost:${db.port}/pulse_analytics`,
+        caFile: certs.caFile,
+        iam: { region: "eu-central-1" },
+      },
+      {},
+    );
+    const sign = config.password as () => Promise<string>;
+    const tokens: string[] = [];
+    const pool = new Pool({ ...config, password: async () => tokens[tokens.push(await sign()) - 1] });
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        await expect(pool.query("SELECT 1")).rejects.toMatchObject({
+          code: "28P01",
+          message: 'password authentication failed for user "pulse_analytics_app"',
+        });
+      }
+      expect(tokens).toHaveLength(2);
+      for (const token of tokens) {
+        expect(token).toMatch(
+          new RegExp(
+            `^localhost:${db.port}/\\?Action=connect&DBUser=pulse_analytics_app&X-Amz-Algorithm=AWS4-HMAC-SHA256&.*X-Amz-Signature=[0-9a-f]{64}`,
+          ),
+        );
+      }
+    } finally {
+      await pool.end();
+      process.env = saved;
+    }
+  }, 60_000);
 
   it("refuses a server whose certificate does not chain to the given CA, and writes nothing", async () => {
     const out = file("untrusted.env");

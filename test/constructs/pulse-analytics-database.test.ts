@@ -4,7 +4,7 @@
 
 import { PostgresqlProvider } from "@cdktf/provider-postgresql/lib/provider";
 import { GRANTS, ROLES } from "../../src";
-import { Testing } from "cdktf";
+import { TerraformVariable, Testing } from "cdktf";
 import { onlyResource, resourcesOfType, stackWithConstruct, synthConstruct, TerraformJson } from "../support/synth";
 
 const synth = (overrides = {}): TerraformJson => JSON.parse(synthConstruct(overrides));
@@ -239,5 +239,75 @@ describe("grantReadTo, for a role made outside the construct", () => {
     expect(() => database.grantReadTo("Metabase")).toThrow('grantReadTo("Metabase"): allowed is 1 to 63 lower-case letters');
     database.grantReadTo("metabase");
     expect(() => database.grantReadTo("metabase")).toThrow('grantReadTo("metabase") was already called: once per role.');
+  });
+});
+
+// RDS User Guide, "Database authentication with Amazon RDS": a user signs in with one method only; a
+// member of rds_iam signs in with IAM tokens, and its password no longer works. "Creating and using an
+// IAM policy for IAM database access": rds-db:connect on
+// arn:<partition>:rds-db:<region>:<account>:dbuser:<DbiResourceId>/<database user name>.
+describe("IAM authentication (iamAuthenticatedRoles)", () => {
+  const json = synth({ iamAuthenticatedRoles: ["app"] });
+  const roleNamed = (name: string) => resourcesOfType(json, "postgresql_role").find((r) => r.name === name)!;
+
+  it("makes the role a member of rds_iam, with no password, and leaves the others on passwords", () => {
+    expect(roleNamed("pulse_analytics_app").roles).toEqual(["rds_iam"]);
+    expect(roleNamed("pulse_analytics_app").password).toBeUndefined();
+    expect(roleNamed("pulse_analytics_migrator").roles).toEqual(["pulse_analytics_owner"]);
+    expect(roleNamed("pulse_analytics_readonly").password).toMatch(/^\$\{random_password\.[^.]+\.result\}$/);
+    expect(Object.keys(json.resource.random_password)).toHaveLength(2);
+  });
+
+  it("keeps a secret for each password role only", () => {
+    const names = resourcesOfType(json, "aws_secretsmanager_secret").map((s) => s.name);
+    expect(names.sort()).toEqual(["pulse-analytics-dev/pulse_analytics_migrator", "pulse-analytics-dev/pulse_analytics_readonly"]);
+  });
+
+  it("creates a managed policy allowing rds-db:connect as that role on this instance only, by its DbiResourceId", () => {
+    const policy = onlyResource(json, "aws_iam_policy");
+    expect(policy.name).toBe("pulse-analytics-dev-pulse_analytics_app-connect");
+    expect(policy.tags).toEqual(expect.objectContaining({ component: "analytics-postgres" }));
+    const document = policy.policy as string;
+    expect(document).toMatch(/^\$\{jsonencode\(/);
+    expect(document).toContain('"Action" = "rds-db:connect"');
+    expect(document).toMatch(
+      /"Resource" = "arn:\$\{data\.aws_partition\.[^.]+\.partition\}:rds-db:\$\{data\.aws_region\.[^.]+\.region\}:\$\{data\.aws_caller_identity\.[^.]+\.account_id\}:dbuser:\$\{aws_db_instance\.[^.]+\.resource_id\}\/pulse_analytics_app"/,
+    );
+  });
+
+  it("creates no policy and reads no account data when every role is on a password (the default)", () => {
+    const plain = synth();
+    expect(plain.resource.aws_iam_policy).toBeUndefined();
+    expect(Object.keys(plain.resource.random_password)).toHaveLength(3);
+  });
+
+  it("grantConnect attaches the role's policy to an IAM role, once per role, and refuses a password role or a bad name", () => {
+    const { stack, database } = stackWithConstruct({ iamAuthenticatedRoles: ["app", "readonly"] });
+    database.grantConnect("pulse-backend", "app");
+    database.grantConnect("dashboards", "readonly");
+    const attached = resourcesOfType(JSON.parse(Testing.synth(stack)), "aws_iam_role_policy_attachment");
+    expect(attached.map((a) => [a.role, a.policy_arn])).toEqual([
+      ["pulse-backend", expect.stringMatching(/^\$\{aws_iam_policy\.[^.]*app-connect-policy[^.]*\.arn\}$/)],
+      ["dashboards", expect.stringMatching(/^\$\{aws_iam_policy\.[^.]*readonly-connect-policy[^.]*\.arn\}$/)],
+    ]);
+    expect(() => database.grantConnect("pulse-backend", "app")).toThrow('grantConnect("pulse-backend", "app") was already called');
+    expect(() => database.grantConnect("pulse-backend", "migrator")).toThrow(
+      'grantConnect("pulse-backend", "migrator"): migrator signs in with a password here; add it to iamAuthenticatedRoles to grant IAM sign-in.',
+    );
+    expect(() => database.grantConnect("pulse backend", "app")).toThrow(
+      'grantConnect("pulse backend", "app"): allowed is an IAM role name of the account',
+    );
+    const planTimeName = new TerraformVariable(stack, "backend_role", { type: "string" }).stringValue;
+    expect(() => database.grantConnect(planTimeName, "app")).toThrow('grantConnect(a token, "app"): a role name known only at plan time needs an id');
+    database.grantConnect(planTimeName, "app", { id: "backend" });
+    expect(resourcesOfType(JSON.parse(Testing.synth(stack)), "aws_iam_role_policy_attachment").map((a) => a.role)).toContain("${var.backend_role}");
+  });
+
+  it.each([
+    [["app", "app"], "distinct login roles of the role model: migrator, app, readonly"],
+    [["owner"], "distinct login roles of the role model"],
+    [["admin"], "distinct login roles of the role model"],
+  ])("refuses iamAuthenticatedRoles %j, naming the prop", (keys, allowed) => {
+    expect(() => synth({ iamAuthenticatedRoles: keys })).toThrow(`invalid iamAuthenticatedRoles: ${JSON.stringify(keys)}. Allowed: ${allowed}`);
   });
 });

@@ -274,11 +274,19 @@ describe("outputs", () => {
     "pulse_analytics_db_security_group_id",
     "pulse_analytics_db_kms_key_arn",
     "pulse_analytics_db_master_username",
+    "pulse_analytics_db_resource_id",
   ];
 
   it.each(ENVIRONMENTS)("%s has exactly the documented outputs, and %s-instance those the database stack reads", (env) => {
     expect(Object.keys(databaseStack(env).output).sort()).toEqual([...OUTPUTS].sort());
     expect(Object.keys(instanceStack(env).output).sort()).toEqual([...INSTANCE_OUTPUTS].sort());
+  });
+
+  it("give, per login role, its secret, or for a role that signs in with IAM the policy to attach", () => {
+    const prod = synthApp({ environments: { ...environments, prod: { ...environments.prod, iamAuthenticatedRoles: ["app"] } } }).prod;
+    expect(Object.keys(prod.output)).not.toContain("pulse_analytics_db_app_secret_arn");
+    expect(prod.output.pulse_analytics_db_app_connect_policy_arn.value).toMatch(/^\$\{aws_iam_policy\..+\.arn\}$/);
+    expect(prod.output.pulse_analytics_db_readonly_secret_arn.value).toMatch(/^\$\{aws_secretsmanager_secret\..+\.arn\}$/);
   });
 
   it("point at the instance, the database, the app role and the secrets' ARNs", () => {
@@ -289,6 +297,7 @@ describe("outputs", () => {
     expect(value("pulse_analytics_db_master_secret_arn")).toMatch(/^\$\{aws_db_instance\..+\.master_user_secret\[0\]\.secret_arn\}$/);
     expect(value("pulse_analytics_db_security_group_id")).toMatch(/^\$\{aws_security_group\..+\.id\}$/);
     expect(value("pulse_analytics_db_kms_key_arn")).toMatch(/^\$\{aws_kms_key\..+\.arn\}$/);
+    expect(value("pulse_analytics_db_resource_id")).toMatch(/^\$\{aws_db_instance\..+\.resource_id\}$/);
 
     const passed = (name: string) => databaseStack("prod").output[name].value;
     for (const name of ["host", "port", "endpoint", "master_secret_arn", "security_group_id"]) {

@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { environments } from "../../stacks";
 import { synthApp, synthAppWithHcl, TerraformJson } from "../support/synth";
 
 const run = promisify(execFile);
@@ -184,6 +185,12 @@ function databaseStackCore(json: TerraformJson, version: string): TerraformJson 
     for (const name of DATABASE_LEVEL) {
       configs[name] = mirror!.databaseProviders ? forMirror(stacks[name], mirror!.version) : databaseStackCore(stacks[name], mirror!.version);
     }
+    // prod with the app role on IAM tokens: its rds-db:connect policy, built from the instance's outputs.
+    const iamProd = synthApp({ environments: { ...environments, prod: { ...environments.prod, iamAuthenticatedRoles: ["app"] } } }).prod!;
+    configs["prod-iam-policy"] = forMirror(
+      { ...databaseStackCore(iamProd, mirror!.version), resource: { aws_iam_policy: iamProd.resource.aws_iam_policy! } },
+      mirror!.version,
+    );
     // The HCL of `npm run synth:hcl`, made ready for the mirror as forMirror does for the JSON.
     const hclModules: Record<string, { hcl: string; json: TerraformJson }> = {};
     for (const name of mirror!.databaseProviders ? [...INSTANCE_LEVEL, ...DATABASE_LEVEL] : INSTANCE_LEVEL) {
@@ -211,6 +218,10 @@ function databaseStackCore(json: TerraformJson, version: string): TerraformJson 
       expect(errorsByStack[name]).toEqual([]);
     },
   );
+
+  it("accepts the rds-db:connect policy of a login role on IAM tokens (prod with iamAuthenticatedRoles)", () => {
+    expect(errorsByStack["prod-iam-policy"]).toEqual([]);
+  });
 
   it("refuses an ephemeral value where Terraform would store it, in the stack that does so only (the check is real)", async () => {
     const leaking = databaseStackCore(stacks.dev, mirror!.version);
