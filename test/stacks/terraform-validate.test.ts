@@ -186,9 +186,9 @@ function databaseStackCore(json: TerraformJson, version: string): TerraformJson 
       configs[name] = mirror!.databaseProviders ? forMirror(stacks[name], mirror!.version) : databaseStackCore(stacks[name], mirror!.version);
     }
     // prod with the app role on IAM tokens: its rds-db:connect policy, built from the instance's outputs.
-    const iamProd = synthApp({ environments: { ...environments, prod: { ...environments.prod, iamAuthenticatedRoles: ["app"] } } }).prod!;
+    const iamProd = synthApp({ environments: { ...environments, prod: { ...environments.prod, iamAuthenticatedRoles: ["app"] } } }).prod;
     configs["prod-iam-policy"] = forMirror(
-      { ...databaseStackCore(iamProd, mirror!.version), resource: { aws_iam_policy: iamProd.resource.aws_iam_policy! } },
+      { ...databaseStackCore(iamProd, mirror!.version), resource: { aws_iam_policy: iamProd.resource.aws_iam_policy } },
       mirror!.version,
     );
     // The HCL of `npm run synth:hcl`, made ready for the mirror as forMirror does for the JSON.
