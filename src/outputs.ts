@@ -18,7 +18,15 @@ export const INSTANCE_OUTPUTS = {
   securityGroupId: { name: "pulse_analytics_db_security_group_id", description: "Security group of the database; admit clients here." },
   kmsKeyArn: { name: "pulse_analytics_db_kms_key_arn", description: "KMS key of storage, secrets and Performance Insights." },
   masterUsername: { name: "pulse_analytics_db_master_username", description: "The RDS master user (not a superuser)." },
-  resourceId: { name: "pulse_analytics_db_resource_id", description: "The instance's DbiResourceId, which RDS IAM authentication ARNs name." },
+  resourceIds: {
+    name: "pulse_analytics_db_resource_ids",
+    description: "DbiResourceId of the primary, then of each read replica: RDS IAM authentication names an instance by it.",
+  },
+  readerHost: {
+    name: "pulse_analytics_db_reader_host",
+    description: "Where read-only clients connect: the first read replica's DNS name, or the primary's when there is none.",
+  },
+  readerEndpoints: { name: "pulse_analytics_db_reader_endpoints", description: "host:port of each read replica (empty without replicas)." },
 } as const satisfies Record<string, OutputSpec>;
 
 /** Written by `<env>`, the database level, beside the instance outputs it repeats for db:url and the backend. */

@@ -63,10 +63,11 @@ function arnsOf(input: CiRolePolicyInput): Arns {
     // An AWS-owned document's ARN has no account ("arn:aws:ssm:<region>::document/…"); "*" matches it.
     document: `arn:${partition}:ssm:${region}:*:document/${PORT_FORWARDING_DOCUMENT}`,
     sessions: `arn:${partition}:ssm:${region}:${accountId}:session/*`,
-    logGroups: [
-      `arn:${partition}:logs:${region}:${accountId}:log-group:/aws/rds/instance/${identifier}/*`,
-      `arn:${partition}:logs:${region}:${accountId}:log-group:/aws/rds/instance/${identifier}/*:*`,
-    ],
+    // The primary's and its read replicas' (`${identifier}-replica-<n>`) exported logs.
+    logGroups: [identifier, `${identifier}-replica-*`].flatMap((instance) => [
+      `arn:${partition}:logs:${region}:${accountId}:log-group:/aws/rds/instance/${instance}/*`,
+      `arn:${partition}:logs:${region}:${accountId}:log-group:/aws/rds/instance/${instance}/*:*`,
+    ]),
     monitoringRole: `arn:${partition}:iam::${accountId}:role/${identifier}-rds-monitoring`,
     // The login roles' rds-db:connect policies (connectPolicyName in src/constructs/pulse-analytics-database.ts).
     connectPolicies: `arn:${partition}:iam::${accountId}:policy/${identifier}-*-connect`,
@@ -115,6 +116,8 @@ function commonStatements(input: CiRolePolicyInput, a: Arns): Statement[] {
 function rdsResources(a: Arns): string[] {
   return [
     a.db,
+    // The read replicas (PulseAnalyticsPostgres readReplicas).
+    a.rds("db", `${a.identifier}-replica-*`),
     a.rds("pg", `${a.identifier}-*`),
     a.rds("subgrp", a.identifier),
     a.rds("og", "default:postgres-*"),
@@ -224,6 +227,8 @@ export function applyRolePolicy(input: CiRolePolicyInput): string {
       Effect: "Allow",
       Action: [
         "rds:CreateDBInstance",
+        // aws_db_instance with replicate_source_db: authorized on the source and on the new replica.
+        "rds:CreateDBInstanceReadReplica",
         "rds:ModifyDBInstance",
         "rds:DeleteDBInstance",
         "rds:RebootDBInstance",

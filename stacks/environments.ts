@@ -55,6 +55,9 @@ export const environments: Record<EnvironmentName, EnvironmentConfig> = {
     performanceInsightsRetentionDays: 7,
     monitoringIntervalSeconds: 60,
     logRetentionDays: 30,
+    // One replica of the same class, so the readonly role's move to a replica (db:url), replication
+    // lag alarms and hot_standby_feedback are rehearsed before prod; single-AZ, like prod's.
+    readReplicas: { count: 1 },
   },
   prod: {
     environment: "prod",
@@ -76,5 +79,9 @@ export const environments: Record<EnvironmentName, EnvironmentConfig> = {
     performanceInsightsRetentionDays: 31,
     monitoringIntervalSeconds: 15,
     logRetentionDays: 90,
+    // Dashboards and analysts read from a replica of the primary's class, never from the system of
+    // record. Single-AZ: if its zone fails, readonly clients move to the primary (db:url --primary)
+    // until RDS replaces it; a standby for a rebuildable copy would double its price.
+    readReplicas: { count: 1 },
   },
 };

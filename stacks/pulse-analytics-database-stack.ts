@@ -58,18 +58,20 @@ export class PulseAnalyticsDatabaseStack extends TerraformStack {
         masterUsername: output(INSTANCE_OUTPUTS.masterUsername),
         masterSecretArn: output(INSTANCE_OUTPUTS.masterSecretArn),
         kmsKeyArn: output(INSTANCE_OUTPUTS.kmsKeyArn),
-        resourceId: output(INSTANCE_OUTPUTS.resourceId),
+        resourceIds: instance.getList(INSTANCE_OUTPUTS.resourceIds.name),
       },
     });
 
     const db = this.database;
     // The instance's outputs db:url and the backend need, repeated, then the database level's own.
-    const outputs: Array<[OutputSpec, string | number]> = [
+    const outputs: Array<[OutputSpec, string | number | string[]]> = [
       [INSTANCE_OUTPUTS.host, output(INSTANCE_OUTPUTS.host)],
       [INSTANCE_OUTPUTS.port, instance.getNumber(INSTANCE_OUTPUTS.port.name)],
       [DATABASE_OUTPUTS.databaseName, db.databaseName],
       [DATABASE_OUTPUTS.appUser, db.appUsername],
       [INSTANCE_OUTPUTS.endpoint, output(INSTANCE_OUTPUTS.endpoint)],
+      [INSTANCE_OUTPUTS.readerHost, output(INSTANCE_OUTPUTS.readerHost)],
+      [INSTANCE_OUTPUTS.readerEndpoints, instance.getList(INSTANCE_OUTPUTS.readerEndpoints.name)],
       [INSTANCE_OUTPUTS.masterSecretArn, output(INSTANCE_OUTPUTS.masterSecretArn)],
       // Per login role, how it signs in: the secret holding its password, or the IAM policy to attach.
       ...LOGIN_ROLE_KEYS.flatMap((key): Array<[OutputSpec, string]> => {

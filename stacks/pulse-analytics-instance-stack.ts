@@ -122,7 +122,7 @@ export class PulseAnalyticsInstanceStack extends TerraformStack {
     });
 
     const db = this.database;
-    const values: Record<keyof typeof INSTANCE_OUTPUTS, string | number> = {
+    const values: Record<keyof typeof INSTANCE_OUTPUTS, string | number | string[]> = {
       host: db.address,
       port: db.port,
       endpoint: db.endpoint,
@@ -130,7 +130,9 @@ export class PulseAnalyticsInstanceStack extends TerraformStack {
       securityGroupId: db.securityGroupId,
       kmsKeyArn: db.kmsKeyArn,
       masterUsername: db.instance.username,
-      resourceId: db.instance.resourceId,
+      resourceIds: db.connection.resourceIds,
+      readerHost: db.readerAddress,
+      readerEndpoints: db.readReplicas.map((replica) => replica.endpoint),
     };
     for (const key of Object.keys(INSTANCE_OUTPUTS) as Array<keyof typeof INSTANCE_OUTPUTS>) {
       const { name, description } = INSTANCE_OUTPUTS[key];

@@ -18,7 +18,7 @@ import { CommandError, runCommand } from "./command";
 
 const USAGE =
   `npm run db:url -- <dev|staging|prod> [--role ${LOGIN_ROLE_KEYS.join("|")}] [--outputs FILE] [--ca-file FILE] ` +
-  "[--format dotenv|shell|json|k8s-secret] [--k8s-name NAME] [--k8s-namespace NS] [--k8s-ca-path PATH] [--out FILE] [--check] [--iam]";
+  "[--format dotenv|shell|json|k8s-secret] [--k8s-name NAME] [--k8s-namespace NS] [--k8s-ca-path PATH] [--out FILE] [--check] [--iam] [--primary]";
 const DEFAULT_OUTPUTS_FILE = "outputs.json";
 const DEFAULT_K8S_CA_PATH = "/etc/pulse-analytics/rds-ca-bundle.pem";
 const CA_DOWNLOAD = "curl -fsSo rds-global-bundle.pem https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
@@ -48,6 +48,7 @@ runCommand(async () => {
       out: { type: "string" },
       check: { type: "boolean", default: false },
       iam: { type: "boolean", default: false },
+      primary: { type: "boolean", default: false },
     },
   });
   const [environmentName] = positionals;
@@ -84,17 +85,19 @@ runCommand(async () => {
       ? { username: roleKey === "app" ? outputs.appUser : role(roleKey).name, password: undefined }
       : await readRoleSecret(secretArn);
 
+  // A role that only reads goes to a read replica when there is one (the reader host), unless --primary.
+  const host = loginRole(roleKey).readsFromReplica && !values.primary ? outputs.readerHost : outputs.host;
   const url = (sslrootcert: string) =>
     buildPostgresUrl({
       user: username,
       password,
-      host: outputs.host,
+      host,
       port: outputs.port,
       database: outputs.databaseName,
       params: { sslmode: "verify-full", sslrootcert },
     });
 
-  if (values.check) await check(url(caFile), caFile, roleKey, values.iam ? regionOfRdsHost(outputs.host) : undefined);
+  if (values.check) await check(url(caFile), caFile, roleKey, values.iam ? regionOfRdsHost(host) : undefined);
 
   const kubernetes = format === "k8s-secret";
   const rendered = renderConnection(format, loginRole(roleKey).urlVariable, url(kubernetes ? values["k8s-ca-path"] : caFile), {

@@ -368,6 +368,13 @@ export const backupRetentionRule: TerraformRule<[number, number]> = {
     wholeNumberInCondition(days, Number(minimum), MAX_BACKUP_RETENTION_DAYS),
 };
 
+/** RDS: "Each DB instance can have up to 15 read replicas" (CreateDBInstanceReadReplica, SourceDBInstanceIdentifier). */
+export const MAX_READ_REPLICAS = 15;
+export const readReplicaCountRule: Rule<[number]> = {
+  allowed: () => `a whole number of read replicas from 0 to ${MAX_READ_REPLICAS} (RDS's limit per source instance)`,
+  isValid: (v) => isWholeNumberIn(v, 0, MAX_READ_REPLICAS),
+};
+
 const MONITORING_INTERVALS_SECONDS = [0, 1, 5, 10, 15, 30, 60] as const;
 export const monitoringIntervalRule: Rule<[number]> = {
   allowed: () => `one of ${MONITORING_INTERVALS_SECONDS.join(", ")} seconds (0 turns Enhanced Monitoring off)`,

@@ -218,7 +218,7 @@ export class PulseAnalyticsDatabase extends Construct {
     this.databaseName = p.databaseName;
     this.appUsername = role("app").name;
     this.loginRoleSecretArns = secretArns;
-    this.connectPolicyArns = this.createConnectPolicies(p.identifier, p.iamAuthenticatedRoles, instance.resourceId, tags);
+    this.connectPolicyArns = this.createConnectPolicies(p.identifier, p.iamAuthenticatedRoles, instance.resourceIds, tags);
   }
 
   /**
@@ -230,7 +230,7 @@ export class PulseAnalyticsDatabase extends Construct {
   private createConnectPolicies(
     identifier: string,
     keys: readonly LoginRoleKey[],
-    resourceId: string,
+    resourceIds: string[],
     tags: Record<string, string>,
   ): Partial<Record<LoginRoleKey, string>> {
     if (keys.length === 0) return {};
@@ -246,7 +246,12 @@ export class PulseAnalyticsDatabase extends Construct {
         policy: Fn.jsonencode({
           Version: "2012-10-17",
           Statement: [
-            { Effect: "Allow", Action: "rds-db:connect", Resource: `arn:${partition}:rds-db:${region}:${account}:dbuser:${resourceId}/${name}` },
+            {
+              Effect: "Allow",
+              Action: "rds-db:connect",
+              // Each instance (the primary, each read replica) is named by its own DbiResourceId.
+              Resource: Token.asList(Fn.formatlist(`arn:%s:rds-db:%s:%s:dbuser:%s/${name}`, [partition, region, account, resourceIds])),
+            },
           ],
         }),
         tags,

@@ -171,6 +171,14 @@ export interface PulseAnalyticsPostgresSettings {
    */
   readonly kmsKeyArn?: string;
   /**
+   * Read replicas for analytics reads (dashboards, analysts: the readonly role's URL points at the
+   * first one). Each is encrypted with the same key, in the same subnets and security groups, with its
+   * own parameter group of the same family (the primary's settings plus `hot_standby_feedback`, so a
+   * long analytics query is not cancelled by replication), and the primary's monitoring.
+   * @default undefined (none)
+   */
+  readonly readReplicas?: ReadReplicaProps;
+  /**
    * Security groups the instance joins besides its own (bring your own: a shared "databases" group,
    * one an organisation's policy requires). Their rules are theirs; the construct's group keeps its own.
    * @default []
@@ -264,6 +272,22 @@ export interface PulseAnalyticsPostgresSettings {
   readonly tags?: Record<string, string>;
 }
 
+/** The read replicas of the instance. */
+export interface ReadReplicaProps {
+  /** How many (0–15, RDS's limit per source). Named `${identifier}-replica-1`, `-2`, … */
+  readonly count: number;
+  /**
+   * Their instance class.
+   * @default the primary's `instanceClass`
+   */
+  readonly instanceClass?: string;
+  /**
+   * Give each replica a standby in a second zone.
+   * @default false
+   */
+  readonly multiAz?: boolean;
+}
+
 /** One parameter of the DB parameter group, with how RDS applies a change of it. */
 export interface DatabaseParameter {
   readonly value: string;
@@ -282,7 +306,8 @@ type OptionalKeys =
   | "engineVersion"
   | "monitoringRoleArn"
   | "subnetIds"
-  | "dbSubnetGroupName";
+  | "dbSubnetGroupName"
+  | "readReplicas";
 
 /** Props with every default filled in. */
 export type ResolvedPulseAnalyticsPostgresProps = Required<Omit<PulseAnalyticsPostgresProps, OptionalKeys>> &
@@ -402,6 +427,10 @@ export function validatePulseAnalyticsPostgresSettings(props: PulseAnalyticsPost
   check("allowMajorVersionUpgrade", rules.majorUpgradeAppliedImmediatelyRule, p.allowMajorVersionUpgrade, p.applyImmediately);
   check("secretRecoveryWindowDays", rules.secretRecoveryWindowRule, p.secretRecoveryWindowDays);
   check("iamAuthenticatedRoles", iamAuthenticatedRolesRule, p.iamAuthenticatedRoles);
+  if (p.readReplicas !== undefined) {
+    check("readReplicas.count", rules.readReplicaCountRule, p.readReplicas.count);
+    check("readReplicas.instanceClass", rules.instanceClassRule, p.readReplicas.instanceClass as string);
+  }
   check("adminPort", rules.portRangeRule, p.adminPort as number);
   check("kmsKeyAdministratorRoleNames", rules.iamRoleNamesRule, p.kmsKeyAdministratorRoleNames);
   check("kmsKeyUserRoleNames", rules.iamRoleNamesRule, p.kmsKeyUserRoleNames);

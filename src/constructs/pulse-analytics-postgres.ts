@@ -3,7 +3,7 @@
 // The database, roles and grants inside it are PulseAnalyticsDatabase's, configured from this
 // construct's `connection` (in another stack: the same facts read from this stack's outputs).
 
-import { Fn, TerraformIterator, Token } from "cdktf";
+import { Fn, ITerraformDependable, TerraformIterator, Token } from "cdktf";
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
@@ -56,8 +56,8 @@ export interface PulseAnalyticsInstanceConnection {
   readonly masterSecretArn: string;
   /** The KMS key that encrypts the login-role secrets. */
   readonly kmsKeyArn: string;
-  /** The instance's DbiResourceId ("db-…"): RDS IAM authentication names the instance by it. */
-  readonly resourceId: string;
+  /** The DbiResourceId ("db-…") of the primary, then of each read replica: RDS IAM authentication names an instance by it. */
+  readonly resourceIds: string[];
 }
 
 export class PulseAnalyticsPostgres extends Construct {
@@ -77,6 +77,10 @@ export class PulseAnalyticsPostgres extends Construct {
   public readonly securityGroupId: string;
   /** The KMS key that encrypts storage, secrets and Performance Insights. */
   public readonly kmsKeyArn: string;
+  /** The read replicas, in order (empty without `readReplicas`). */
+  public readonly readReplicas: DbInstance[];
+  /** Where read-only clients connect: the first read replica's address, or the primary's when there is none. */
+  public readonly readerAddress: string;
 
   private partitionData?: DataAwsPartition;
   private readonly databasePort: number;
@@ -101,15 +105,7 @@ export class PulseAnalyticsPostgres extends Construct {
         tags,
       }).name;
     const securityGroup = this.createSecurityGroup(p, tags);
-    const logGroups = EXPORTED_LOG_TYPES.map(
-      (type) =>
-        // Created ahead of the instance so RDS writes into a group with a retention, not a never-expiring one.
-        new CloudwatchLogGroup(this, `log-group-${type}`, {
-          name: `/aws/rds/instance/${p.identifier}/${type}`,
-          retentionInDays: p.logRetentionDays,
-          tags,
-        }),
-    );
+    const logGroups = this.createLogGroups("log-group", p.identifier, p.logRetentionDays, tags);
     const monitoring = p.monitoringIntervalSeconds > 0 && p.monitoringRoleArn === undefined ? this.createMonitoringRole(p, tags) : undefined;
 
     this.instance = new DbInstance(this, "instance", {
@@ -173,6 +169,16 @@ export class PulseAnalyticsPostgres extends Construct {
       lifecycle: { preventDestroy: p.deletionProtection },
     });
 
+    const replicas = this.createReadReplicas(p, tags, {
+      vpcSecurityGroupIds: this.instance.vpcSecurityGroupIds,
+      subnetGroupName,
+      monitoringRoleArn: p.monitoringIntervalSeconds > 0 ? (p.monitoringRoleArn ?? monitoring?.role.arn) : undefined,
+      dependsOn: monitoring ? [monitoring.policyAttachment] : [],
+    });
+    this.readReplicas = replicas;
+    // Like an Aurora reader endpoint: a replica when there is one, else the primary.
+    this.readerAddress = replicas[0]?.address ?? this.instance.address;
+
     this.address = this.instance.address;
     this.port = this.instance.port;
     this.endpoint = this.instance.endpoint;
@@ -186,7 +192,7 @@ export class PulseAnalyticsPostgres extends Construct {
       masterUsername: this.instance.username,
       masterSecretArn: this.masterSecretArn,
       kmsKeyArn: this.kmsKeyArn,
-      resourceId: this.instance.resourceId,
+      resourceIds: [this.instance.resourceId, ...replicas.map((replica) => replica.resourceId)],
     };
   }
 
@@ -218,15 +224,21 @@ export class PulseAnalyticsPostgres extends Construct {
     return this.partitionData.partition;
   }
 
-  private createParameterGroup(p: ResolvedPulseAnalyticsPostgresProps, tags: Record<string, string>): DbParameterGroup {
+  /**
+   * The primary's parameter group, or (`forReplicas`) its replicas': the same settings, and
+   * hot_standby_feedback on, so the primary keeps the rows a long analytics query on a replica still
+   * reads instead of replication cancelling the query ("canceling statement due to conflict with
+   * recovery"), at the price of some bloat on the primary while such a query runs.
+   */
+  private createParameterGroup(p: ResolvedPulseAnalyticsPostgresProps, tags: Record<string, string>, forReplicas = false): DbParameterGroup {
     // PostgreSQL 18 made log_connections a list of aspects; "on" still means these three.
     const logConnections = p.engineMajorVersion >= 18 ? "receipt,authentication,authorization" : "1";
-    return new DbParameterGroup(this, "parameter-group", {
+    return new DbParameterGroup(this, forReplicas ? "replica-parameter-group" : "parameter-group", {
       // A prefix, and create-before-destroy, so a major upgrade can bring up the next family's group
       // before the old one is dropped.
-      namePrefix: `${p.identifier}-postgres${p.engineMajorVersion}-`,
+      namePrefix: `${p.identifier}-${forReplicas ? "replica-" : ""}postgres${p.engineMajorVersion}-`,
       family: `postgres${p.engineMajorVersion}`,
-      description: `PULSE Analytics Postgres ${p.identifier}: TLS only, connection and slow-statement logging`,
+      description: `PULSE Analytics Postgres ${p.identifier}${forReplicas ? " read replicas" : ""}: TLS only, connection and slow-statement logging`,
       parameter: parameterList(
         {
           "rds.force_ssl": "1",
@@ -234,11 +246,74 @@ export class PulseAnalyticsPostgres extends Construct {
           log_disconnections: "1",
           log_min_duration_statement: String(p.slowStatementThresholdMs),
           log_lock_waits: "1",
+          ...(forReplicas ? { hot_standby_feedback: "1" } : {}),
         },
         p.parameters,
       ),
       lifecycle: { createBeforeDestroy: true },
       tags,
+    });
+  }
+
+  /** The exported logs' groups of one instance, created ahead of it so RDS writes into groups with a retention, not never-expiring ones. */
+  private createLogGroups(idPrefix: string, identifier: string, retentionInDays: number, tags: Record<string, string>): CloudwatchLogGroup[] {
+    return EXPORTED_LOG_TYPES.map(
+      (type) => new CloudwatchLogGroup(this, `${idPrefix}-${type}`, { name: `/aws/rds/instance/${identifier}/${type}`, retentionInDays, tags }),
+    );
+  }
+
+  /**
+   * The read replicas (`readReplicas`): same-Region replicas of the primary (replicate_source_db is its
+   * identifier), encrypted with the same key, in its subnets and security groups, monitored like it.
+   * RDS takes them from the primary's latest snapshot and keeps them by streaming replication; the
+   * role model comes with the catalog. A replica has no backups or final snapshot of its own (RDS
+   * refuses a final snapshot of a replica) and no deletion protection: it is rebuilt from the primary.
+   */
+  private createReadReplicas(
+    p: ResolvedPulseAnalyticsPostgresProps,
+    tags: Record<string, string>,
+    shared: { vpcSecurityGroupIds: string[]; subnetGroupName: string; monitoringRoleArn: string | undefined; dependsOn: ITerraformDependable[] },
+  ): DbInstance[] {
+    const count = p.readReplicas?.count ?? 0;
+    if (count === 0) return [];
+    const parameterGroup = this.createParameterGroup(p, tags, true);
+    return Array.from({ length: count }, (_, index) => {
+      const identifier = `${p.identifier}-replica-${index + 1}`;
+      const logGroups = this.createLogGroups(`replica-${index + 1}-log-group`, identifier, p.logRetentionDays, tags);
+      return new DbInstance(this, `replica-${index + 1}`, {
+        identifier,
+        replicateSourceDb: this.instance.identifier,
+        instanceClass: p.readReplicas?.instanceClass ?? p.instanceClass,
+        multiAz: p.readReplicas?.multiAz ?? false,
+        autoMinorVersionUpgrade: true,
+        caCertIdentifier: p.caCertIdentifier,
+        parameterGroupName: parameterGroup.name,
+        storageType: "gp3",
+        // Storage starts as the primary's; autoscaling keeps the same ceiling, so a replica never runs out first.
+        maxAllocatedStorage: p.maxAllocatedStorageGb,
+        iops: p.iops,
+        storageThroughput: p.storageThroughputMibps,
+        kmsKeyId: this.kmsKeyArn,
+        iamDatabaseAuthenticationEnabled: true,
+        port: p.port,
+        dbSubnetGroupName: shared.subnetGroupName,
+        vpcSecurityGroupIds: shared.vpcSecurityGroupIds,
+        publiclyAccessible: false,
+        copyTagsToSnapshot: true,
+        skipFinalSnapshot: true,
+        deletionProtection: false,
+        applyImmediately: p.applyImmediately,
+        performanceInsightsEnabled: p.performanceInsights,
+        performanceInsightsKmsKeyId: p.performanceInsights ? this.kmsKeyArn : undefined,
+        performanceInsightsRetentionPeriod: p.performanceInsights ? p.performanceInsightsRetentionDays : undefined,
+        databaseInsightsMode: p.databaseInsightsMode,
+        monitoringInterval: p.monitoringIntervalSeconds,
+        monitoringRoleArn: shared.monitoringRoleArn,
+        enabledCloudwatchLogsExports: [...EXPORTED_LOG_TYPES],
+        tags,
+        dependsOn: [...logGroups, ...shared.dependsOn],
+        timeouts: { ...DB_INSTANCE_TIMEOUTS },
+      });
     });
   }
 

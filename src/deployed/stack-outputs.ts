@@ -9,6 +9,8 @@ import { ConnectionSettingsError } from "../client/pool";
 
 export interface DatabaseOutputs {
   readonly host: string;
+  /** Where read-only clients connect: a read replica, or the primary (pulse_analytics_db_reader_host; the primary's host in an older stack's file). */
+  readonly readerHost: string;
   readonly port: number;
   readonly databaseName: string;
   /** The app role's name (pulse_analytics_db_user). */
@@ -24,6 +26,7 @@ export interface DatabaseOutputs {
 /** The names read, from the one table of outputs the stacks write. */
 const OUTPUT = {
   host: INSTANCE_OUTPUTS.host.name,
+  readerHost: INSTANCE_OUTPUTS.readerHost.name,
   port: INSTANCE_OUTPUTS.port.name,
   databaseName: DATABASE_OUTPUTS.databaseName.name,
   appUser: DATABASE_OUTPUTS.appUser.name,
@@ -106,14 +109,20 @@ export function readDatabaseOutputs(file: string, environment: string): Database
   }
   // The host goes into the URL as it is (and the URL into a quoted dotenv line and shell exports): only a
   // host name or an IP address, nothing that could end a quote or carry a port, user or path.
-  const host = text(OUTPUT.host);
-  if (!HOST_NAME.test(host) && !ipaddr.isValid(host)) {
-    throw new ConnectionSettingsError(
-      `outputs file ${file} has a ${OUTPUT.host} that is not a host name or an IP address (not shown): write it again with ${howToWrite}.`,
-    );
-  }
+  const hostNamed = (name: string): string => {
+    const value = text(name);
+    if (!HOST_NAME.test(value) && !ipaddr.isValid(value)) {
+      throw new ConnectionSettingsError(
+        `outputs file ${file} has a ${name} that is not a host name or an IP address (not shown): write it again with ${howToWrite}.`,
+      );
+    }
+    return value;
+  };
+  const host = hostNamed(OUTPUT.host);
+  const readerHost = values[OUTPUT.readerHost] === undefined ? host : hostNamed(OUTPUT.readerHost);
   return {
     host,
+    readerHost,
     port,
     databaseName: text(OUTPUT.databaseName),
     appUser: text(OUTPUT.appUser),

@@ -84,6 +84,7 @@ export const ROLES: readonly (RoleDefinition | LoginRoleDefinition)[] = [
     login: true,
     memberOf: [],
     usedBy: "dashboards and analysts: read only",
+    readsFromReplica: true,
     urlVariable: "PULSE_ANALYTICS_READONLY_DATABASE_URL",
     localPasswordVariable: "PULSE_LOCAL_READONLY_PASSWORD",
   },
@@ -125,6 +126,8 @@ export interface LoginRoleDefinition extends RoleDefinition {
   readonly urlVariable: string;
   /** The environment variable docker compose's init reads its local password from. */
   readonly localPasswordVariable: string;
+  /** Its URL points at a read replica when the environment has one (db:url; --primary overrides): it only reads. */
+  readonly readsFromReplica?: true;
 }
 
 function isLoginRole(definition: RoleDefinition): definition is LoginRoleDefinition {

@@ -77,6 +77,9 @@ function resourcesOf(environment: Environment) {
   return {
     identifier,
     db: rds("db", identifier),
+    replica: rds("db", `${identifier}-replica-1`),
+    replicaParameterGroup: rds("pg", `${identifier}-replica-postgres17-20261125000000000000000002`),
+    replicaLogGroup: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/rds/instance/${identifier}-replica-1/postgresql`,
     parameterGroup: rds("pg", `${identifier}-postgres17-20261125000000000000000001`),
     subnetGroup: rds("subgrp", identifier),
     optionGroup: rds("og", "default:postgres-17"),
@@ -170,6 +173,9 @@ function planCalls(environment: Environment): Call[] {
     { action: "rds:ListTagsForResource", resource: r.parameterGroup, source: "aws_db_parameter_group Read (tags)" },
     { action: "rds:DescribeDBSubnetGroups", resource: r.subnetGroup, source: "aws_db_subnet_group Read" },
     { action: "rds:ListTagsForResource", resource: r.subnetGroup, source: "aws_db_subnet_group Read (tags)" },
+    { action: "rds:ListTagsForResource", resource: r.replica, source: "aws_db_instance Read (a read replica's tags)" },
+    { action: "rds:DescribeDBParameters", resource: r.replicaParameterGroup, source: "aws_db_parameter_group Read (the replicas')" },
+    { action: "logs:ListTagsForResource", resource: r.replicaLogGroup, source: "aws_cloudwatch_log_group Read (a replica's tags)" },
     { action: "ec2:DescribeSecurityGroups", resource: "*", source: "aws_security_group Read" },
     { action: "ec2:DescribeSecurityGroupRules", resource: "*", source: "aws_vpc_security_group_ingress_rule Read" },
     { action: "logs:DescribeLogGroups", resource: "*", source: "aws_cloudwatch_log_group Read" },
@@ -350,6 +356,24 @@ function applyCalls(environment: Environment): Call[] {
     { action: "rds:AddTagsToResource", resource: r.db, context: tags(environment), source: "aws_db_instance Update (tags)" },
     { action: "rds:DeleteDBInstance", resource: r.db, source: "aws_db_instance Delete" },
     { action: "rds:CreateDBSnapshot", resource: r.finalSnapshot, source: "aws_db_instance Delete: the final snapshot" },
+    // A read replica: created from the source (authorized on both), changed, tagged and deleted like the primary.
+    ...[r.db, r.replica, r.replicaParameterGroup, r.subnetGroup].map((resource): Call => ({
+      action: "rds:CreateDBInstanceReadReplica",
+      resource,
+      context: tags(environment),
+      source: "aws_db_instance Create with replicate_source_db (CreateDBInstanceReadReplica)",
+    })),
+    {
+      action: "rds:CreateDBParameterGroup",
+      resource: r.replicaParameterGroup,
+      context: tags(environment),
+      source: "aws_db_parameter_group Create (replicas)",
+    },
+    { action: "rds:ModifyDBInstance", resource: r.replica, source: "aws_db_instance Update (replica)" },
+    { action: "rds:AddTagsToResource", resource: r.replica, context: tags(environment), source: "aws_db_instance Update (replica tags)" },
+    { action: "rds:DeleteDBInstance", resource: r.replica, source: "aws_db_instance Delete (replica)" },
+    { action: "logs:CreateLogGroup", resource: r.replicaLogGroup, context: tags(environment), source: "aws_cloudwatch_log_group Create (replica)" },
+    { action: "logs:PutRetentionPolicy", resource: r.replicaLogGroup, source: "aws_cloudwatch_log_group Create (replica retention)" },
     // RDS creates and rotates the managed master secret with the caller's permissions (RDS User Guide,
     // "Password management with Amazon RDS and AWS Secrets Manager", required permissions).
     ...["CreateSecret", "TagResource"].map((verb): Call => ({

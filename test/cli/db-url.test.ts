@@ -125,6 +125,18 @@ describe("the URL", () => {
     expect(parseConnection(parseDotenv(run.stdout)[variable])).toMatchObject({ user, password });
   });
 
+  it("points the readonly role at the read replica (pulse_analytics_db_reader_host), or at the primary with --primary; the others always at the primary", async () => {
+    const READER = "pulse-analytics-prod-replica-1.c0ffee123456.eu-central-1.rds.amazonaws.com";
+    const outputs = cdktfOutputs("replica.json", { pulse_analytics_db_reader_host: READER });
+    const hostOf = async (args: string[], variable: string, file = outputs) =>
+      parseConnection(parseDotenv((await dbUrl(["prod", "--outputs", file, "--ca-file", caFile, ...args])).stdout)[variable]).host;
+    expect(await hostOf(["--role", "readonly"], "PULSE_ANALYTICS_READONLY_DATABASE_URL")).toBe(READER);
+    expect(await hostOf(["--role", "readonly", "--primary"], "PULSE_ANALYTICS_READONLY_DATABASE_URL")).toBe(HOST);
+    expect(await hostOf(["--role", "app"], "PULSE_ANALYTICS_DATABASE_URL")).toBe(HOST);
+    // An outputs file of a stack from before read replicas has no reader host: the primary.
+    expect(await hostOf(["--role", "readonly"], "PULSE_ANALYTICS_READONLY_DATABASE_URL", cdktfOutputs("older.json"))).toBe(HOST);
+  }, 60_000);
+
   // A stack whose config lists "app" in iamAuthenticatedRoles: the app role has a connect policy, no secret.
   const IAM_APP = {
     pulse_analytics_db_app_secret_arn: undefined,

@@ -263,7 +263,7 @@ describe("IAM authentication (iamAuthenticatedRoles)", () => {
     expect(names.sort()).toEqual(["pulse-analytics-dev/pulse_analytics_migrator", "pulse-analytics-dev/pulse_analytics_readonly"]);
   });
 
-  it("creates a managed policy allowing rds-db:connect as that role on this instance only, by its DbiResourceId", () => {
+  it("creates a managed policy allowing rds-db:connect as that role on this instance and its replicas only, by their DbiResourceIds", () => {
     const policy = onlyResource(json, "aws_iam_policy");
     expect(policy.name).toBe("pulse-analytics-dev-pulse_analytics_app-connect");
     expect(policy.tags).toEqual(expect.objectContaining({ component: "analytics-postgres" }));
@@ -271,8 +271,10 @@ describe("IAM authentication (iamAuthenticatedRoles)", () => {
     expect(document).toMatch(/^\$\{jsonencode\(/);
     expect(document).toContain('"Action" = "rds-db:connect"');
     expect(document).toMatch(
-      /"Resource" = "arn:\$\{data\.aws_partition\.[^.]+\.partition\}:rds-db:\$\{data\.aws_region\.[^.]+\.region\}:\$\{data\.aws_caller_identity\.[^.]+\.account_id\}:dbuser:\$\{aws_db_instance\.[^.]+\.resource_id\}\/pulse_analytics_app"/,
+      /"Resource" = formatlist\("arn:%s:rds-db:%s:%s:dbuser:%s\/pulse_analytics_app", data\.aws_partition\.[^.]+\.partition, data\.aws_region\.[^.]+\.region, data\.aws_caller_identity\.[^.]+\.account_id, \[aws_db_instance\.[^.]+\.resource_id\]\)/,
     );
+    const withReplica = onlyResource(synth({ iamAuthenticatedRoles: ["app"], readReplicas: { count: 1 } }), "aws_iam_policy").policy as string;
+    expect(withReplica).toMatch(/, \[aws_db_instance\.[^.]*instance[^.]*\.resource_id, aws_db_instance\.[^.]*replica-1[^.]*\.resource_id\]\)/);
   });
 
   it("creates no policy and reads no account data when every role is on a password (the default)", () => {

@@ -109,6 +109,9 @@ const REFUSED: Array<[string, Props, string]> = [
   ["adminPort", { adminPort: 65536 }, "from 1 to 65535"],
   ["vpcId", { vpcId: "vpc-123" }, "vpc- followed by 8 or 17 hex digits"],
   ["vpcId", { vpcId: "vpc-0A1B2C3D" }, "vpc- followed by 8 or 17 hex digits"],
+  ["readReplicas.count", { readReplicas: { count: 16 } }, "from 0 to 15 (RDS's limit per source instance)"],
+  ["readReplicas.count", { readReplicas: { count: 1.5 } }, "a whole number of read replicas"],
+  ["readReplicas.instanceClass", { readReplicas: { count: 1, instanceClass: "db.t4g.nano" } }, "RDS for PostgreSQL class"],
   ["subnetIds", { subnetIds: ["subnet-0a1b2c3d"] }, "at least 2 distinct subnet ids"],
   ["subnetIds", { subnetIds: undefined }, "exactly one of subnetIds (the construct creates a DB subnet group on them) and dbSubnetGroupName"],
   ["subnetIds", { subnetIds: ["subnet-0a1b2c3d", "subnet-1a2b3c4d"], dbSubnetGroupName: "platform-private" }, "exactly one of subnetIds"],
@@ -209,6 +212,8 @@ const ACCEPTED: Array<[string, Props]> = [
   ["vpcId", { vpcId: "vpc-0a1b2c3d" }],
   ["vpcId", { vpcId: "vpc-0a1b2c3d4e5f60718" }],
   ["subnetIds", { subnetIds: ["subnet-0a1b2c3d", "subnet-1a2b3c4d"] }],
+  ["readReplicas", { readReplicas: { count: 0 } }],
+  ["readReplicas", { readReplicas: { count: 15, instanceClass: "db.r7g.large", multiAz: true } }],
   ["dbSubnetGroupName", { subnetIds: undefined, dbSubnetGroupName: "platform private_databases.v2" }],
   ["allowedSecurityGroupIds", { allowedSecurityGroupIds: ["sg-0a1b2c3d"], allowedCidrBlocks: [] }],
   ["allowedCidrBlocks", { allowedSecurityGroupIds: [], allowedCidrBlocks: ["0.0.0.0/1"] }],
@@ -217,7 +222,8 @@ const ACCEPTED: Array<[string, Props]> = [
 
 describe("props validation", () => {
   it.each(REFUSED)("refuses a bad %s with one message naming it, its value and what is allowed (%j)", (prop, props, allowed) => {
-    const shown = JSON.stringify(props[prop as keyof Props]);
+    // A nested prop ("readReplicas.count") is shown by its own value.
+    const shown = JSON.stringify(prop.split(".").reduce<unknown>((value, key) => (value as Record<string, unknown>)[key], props));
     expect(() => stackWithConstruct(props)).toThrow(`invalid ${prop}: ${shown}. Allowed: `);
     expect(() => stackWithConstruct(props)).toThrow(allowed);
   });

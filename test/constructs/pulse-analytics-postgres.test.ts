@@ -450,3 +450,73 @@ describe("what a caller brings and adds", () => {
     expect(rule.referenced_security_group_id).toBeUndefined();
   });
 });
+
+// RDS User Guide, "Working with read replicas for Amazon RDS for PostgreSQL"; CreateDBInstanceReadReplica:
+// a same-Region source is named by its identifier, it must keep automated backups, and it has at most
+// 15 replicas; a replica gets no final snapshot (DeleteDBInstance, SkipFinalSnapshot).
+describe("read replicas (readReplicas)", () => {
+  const json = synth({ readReplicas: { count: 2, instanceClass: "db.r7g.large", multiAz: true }, monitoringIntervalSeconds: 60 });
+  const instances = resourcesOfType(json, "aws_db_instance");
+  const primary = instances.find((db) => db.replicate_source_db === undefined)!;
+  const replicas = instances.filter((db) => db.replicate_source_db !== undefined);
+
+  it("replicate the primary by its identifier, named after it, with their own class and Multi-AZ", () => {
+    expect(replicas.map((r) => r.identifier)).toEqual(["pulse-analytics-dev-replica-1", "pulse-analytics-dev-replica-2"]);
+    for (const replica of replicas) {
+      expect(replica.replicate_source_db).toMatch(/^\$\{aws_db_instance\.[^.]+\.identifier\}$/);
+      expect(replica).toMatchObject({ instance_class: "db.r7g.large", multi_az: true, publicly_accessible: false });
+    }
+  });
+
+  it("use the primary's key, subnets, security groups, port, CA and monitoring role, and its storage ceiling", () => {
+    for (const replica of replicas) {
+      expect(replica).toMatchObject({
+        kms_key_id: primary.kms_key_id,
+        performance_insights_kms_key_id: primary.kms_key_id,
+        db_subnet_group_name: primary.db_subnet_group_name,
+        port: primary.port,
+        ca_cert_identifier: primary.ca_cert_identifier,
+        monitoring_interval: 60,
+        monitoring_role_arn: primary.monitoring_role_arn,
+        max_allocated_storage: primary.max_allocated_storage,
+        iam_database_authentication_enabled: true,
+      });
+      expect(replica.vpc_security_group_ids).toMatch(/^\$\{tolist\(aws_db_instance\.[^.]+\.vpc_security_group_ids\)\}$/);
+      // No password, no master user, no backups of their own: those belong to the source.
+      expect(replica).not.toHaveProperty("username");
+      expect(replica).not.toHaveProperty("manage_master_user_password");
+      expect(replica).not.toHaveProperty("backup_retention_period");
+    }
+  });
+
+  it("are rebuildable copies: no final snapshot, no deletion protection", () => {
+    for (const replica of replicas) expect(replica).toMatchObject({ skip_final_snapshot: true, deletion_protection: false });
+  });
+
+  it("share a parameter group of the primary's family with its settings and hot_standby_feedback on", () => {
+    const groups = resourcesOfType(json, "aws_db_parameter_group");
+    const replicaGroup = groups.find((g) => g.name_prefix.includes("-replica-"))!;
+    const primaryGroup = groups.find((g) => !g.name_prefix.includes("-replica-"))!;
+    expect(replicaGroup.family).toBe(primaryGroup.family);
+    expect(replicaGroup.parameter).toEqual([...primaryGroup.parameter, { name: "hot_standby_feedback", value: "1" }]);
+    for (const replica of replicas)
+      expect(replica.parameter_group_name).toMatch(/^\$\{aws_db_parameter_group\.[^.]*replica-parameter-group[^.]*\.name\}$/);
+  });
+
+  it("export their logs into groups with the retention, created before them", () => {
+    const names = resourcesOfType(json, "aws_cloudwatch_log_group").map((g) => g.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "/aws/rds/instance/pulse-analytics-dev-replica-2/postgresql",
+        "/aws/rds/instance/pulse-analytics-dev-replica-2/upgrade",
+      ]),
+    );
+    for (const replica of replicas) expect(replica.depends_on.filter((d: string) => d.startsWith("aws_cloudwatch_log_group."))).toHaveLength(2);
+  });
+
+  it("default to none, and to the primary's class and a single zone", () => {
+    expect(resourcesOfType(synth(), "aws_db_instance")).toHaveLength(1);
+    const [replica] = resourcesOfType(synth({ readReplicas: { count: 1 } }), "aws_db_instance").filter((db) => db.replicate_source_db);
+    expect(replica).toMatchObject({ instance_class: "db.t4g.micro", multi_az: false });
+  });
+});

@@ -9,7 +9,7 @@ import { App } from "cdktf";
 import { InvalidInputError } from "../../src";
 import { EnvironmentConfig, environments } from "../../stacks";
 import { stateLocationFromEnvironment, synthesizePulseAnalytics } from "../../stacks/app";
-import { onlyResource, resourcesOfType, synthApp, synthAppWithManifest } from "../support/synth";
+import { onlyResource, primaryInstance, resourcesOfType, synthApp, synthAppWithManifest } from "../support/synth";
 
 const { stacks, manifest } = synthAppWithManifest();
 const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
@@ -44,7 +44,7 @@ describe("an environment's two stacks", () => {
     const json = instanceStack(env);
     expect(Object.keys(json.provider)).toEqual(["aws"]);
     expect(Object.keys(json.resource).filter((type) => !type.startsWith("aws_"))).toEqual([]);
-    expect(resourcesOfType(json, "aws_db_instance")).toHaveLength(1);
+    expect(resourcesOfType(json, "aws_db_instance").filter((db) => db.replicate_source_db === undefined)).toHaveLength(1);
     expect(json.ephemeral).toBeUndefined();
   });
 
@@ -97,7 +97,7 @@ describe("an environment's two stacks", () => {
 });
 
 describe("sizing per environment", () => {
-  const instance = (env: string) => onlyResource(instanceStack(env), "aws_db_instance");
+  const instance = (env: string) => primaryInstance(instanceStack(env));
   const defaultOf = (env: string, variable: string) => instanceStack(env).variable[variable].default;
 
   it("keeps dev small and disposable: single-AZ, burstable, 20 GiB, unprotected, no final snapshot", () => {
@@ -113,6 +113,20 @@ describe("sizing per environment", () => {
     expect(instance("staging")).toMatchObject({ deletion_protection: true, skip_final_snapshot: false, performance_insights_enabled: true });
     expect(instance("staging").monitoring_interval).toBeGreaterThan(0);
     expect(defaultOf("staging", "pulse_analytics_db_max_storage_gb")).toBeLessThan(defaultOf("prod", "pulse_analytics_db_max_storage_gb"));
+  });
+
+  it("gives staging and prod one read replica each, for analytics reads, and dev none", () => {
+    const replicas = (env: string) => resourcesOfType(instanceStack(env), "aws_db_instance").filter((db) => db.replicate_source_db !== undefined);
+    expect(replicas("dev")).toEqual([]);
+    for (const env of ["staging", "prod"]) {
+      expect(replicas(env).map((r) => r.identifier)).toEqual([`pulse-analytics-${env}-replica-1`]);
+      expect(replicas(env)[0]).toMatchObject({ instance_class: primaryInstance(instanceStack(env)).instance_class, multi_az: false });
+    }
+    expect(instanceStack("prod").output.pulse_analytics_db_reader_host.value).toMatch(/^\$\{aws_db_instance\.[^.]*replica-1[^.]*\.address\}$/);
+    expect(instanceStack("dev").output.pulse_analytics_db_reader_host.value).toBe(instanceStack("dev").output.pulse_analytics_db_host.value);
+    expect(databaseStack("prod").output.pulse_analytics_db_reader_host.value).toBe(
+      "${data.terraform_remote_state.instance.outputs.pulse_analytics_db_reader_host}",
+    );
   });
 
   it("makes prod Multi-AZ, deletion-protected, with a final snapshot, Performance Insights, Enhanced Monitoring and the largest storage ceiling", () => {
@@ -236,7 +250,7 @@ describe("input variables", () => {
   });
 
   it("feed the constructs: the instance reads the sizing, the postgresql provider the tunnel", () => {
-    const db = onlyResource(instanceStack("prod"), "aws_db_instance");
+    const db = primaryInstance(instanceStack("prod"));
     expect(db).toMatchObject({
       instance_class: "${var.pulse_analytics_db_instance_class}",
       allocated_storage: "${var.pulse_analytics_db_storage_gb}",
@@ -265,6 +279,8 @@ describe("outputs", () => {
     "pulse_analytics_db_migrator_secret_arn",
     "pulse_analytics_db_readonly_secret_arn",
     "pulse_analytics_db_security_group_id",
+    "pulse_analytics_db_reader_host",
+    "pulse_analytics_db_reader_endpoints",
   ];
   const INSTANCE_OUTPUTS = [
     "pulse_analytics_db_host",
@@ -274,7 +290,9 @@ describe("outputs", () => {
     "pulse_analytics_db_security_group_id",
     "pulse_analytics_db_kms_key_arn",
     "pulse_analytics_db_master_username",
-    "pulse_analytics_db_resource_id",
+    "pulse_analytics_db_resource_ids",
+    "pulse_analytics_db_reader_host",
+    "pulse_analytics_db_reader_endpoints",
   ];
 
   it.each(ENVIRONMENTS)("%s has exactly the documented outputs, and %s-instance those the database stack reads", (env) => {
@@ -297,7 +315,10 @@ describe("outputs", () => {
     expect(value("pulse_analytics_db_master_secret_arn")).toMatch(/^\$\{aws_db_instance\..+\.master_user_secret\[0\]\.secret_arn\}$/);
     expect(value("pulse_analytics_db_security_group_id")).toMatch(/^\$\{aws_security_group\..+\.id\}$/);
     expect(value("pulse_analytics_db_kms_key_arn")).toMatch(/^\$\{aws_kms_key\..+\.arn\}$/);
-    expect(value("pulse_analytics_db_resource_id")).toMatch(/^\$\{aws_db_instance\..+\.resource_id\}$/);
+    expect(value("pulse_analytics_db_resource_ids")).toEqual([
+      expect.stringMatching(/^\$\{aws_db_instance\.[^.]*instance[^.]*\.resource_id\}$/),
+      expect.stringMatching(/^\$\{aws_db_instance\.[^.]*replica-1[^.]*\.resource_id\}$/),
+    ]);
 
     const passed = (name: string) => databaseStack("prod").output[name].value;
     for (const name of ["host", "port", "endpoint", "master_secret_arn", "security_group_id"]) {

@@ -71,7 +71,8 @@ function forMirror(json: TerraformJson, version: string): TerraformJson {
   copy.terraform.required_providers.aws.version = version;
   let text = JSON.stringify(copy);
   // hashicorp/aws 6.0 renamed data "aws_region"'s `name` to `region`; 5.x has only `name`.
-  if (Number(version.split(".")[0]) < 6) text = text.replace(/(\$\{data\.aws_region\.[^.}]+)\.region\}/g, "$1.name}");
+  // (Also inside an expression, as in the connect policies' formatlist.)
+  if (Number(version.split(".")[0]) < 6) text = text.replace(/(data\.aws_region\.[A-Za-z0-9_-]+)\.region\b/g, "$1.name");
   return JSON.parse(text);
 }
 

@@ -109,3 +109,10 @@ export async function synthAppWithHcl(
     rmSync(outdir, { recursive: true, force: true });
   }
 }
+
+/** The primary RDS instance of a stack: the aws_db_instance that replicates no other. */
+export function primaryInstance(json: TerraformJson): Record<string, any> {
+  const primaries = Object.values(json.resource.aws_db_instance ?? {}).filter((block) => block.replicate_source_db === undefined);
+  if (primaries.length !== 1) throw new Error(`expected one primary aws_db_instance, found ${primaries.length}`);
+  return primaries[0];
+}
