@@ -29,6 +29,12 @@ export const INSTANCE_OUTPUTS = {
   readerEndpoints: { name: "pulse_analytics_db_reader_endpoints", description: "host:port of each read replica (empty without replicas)." },
 } as const satisfies Record<string, OutputSpec>;
 
+/** Written by `<env>-instance` when its RDS events go to a topic (eventNotifications): subscribe to it. */
+export const NOTIFICATION_TOPIC_OUTPUT: OutputSpec = {
+  name: "pulse_analytics_db_notification_topic_arn",
+  description: "SNS topic of the RDS events of the instance and its replicas: subscribe people or a chat tool to it.",
+};
+
 /** Written by `<env>`, the database level, beside the instance outputs it repeats for db:url and the backend. */
 export const DATABASE_OUTPUTS = {
   databaseName: { name: "pulse_analytics_db_name", description: "The analytics database." },

@@ -41,6 +41,7 @@ interface Arns {
   logGroups: string[];
   monitoringRole: string;
   connectPolicies: string;
+  eventsTopic: string;
   kmsKeys: string;
   kmsAlias: string;
   ec2: (type: string) => string;
@@ -71,6 +72,8 @@ function arnsOf(input: CiRolePolicyInput): Arns {
     monitoringRole: `arn:${partition}:iam::${accountId}:role/${identifier}-rds-monitoring`,
     // The login roles' rds-db:connect policies (connectPolicyName in src/constructs/pulse-analytics-database.ts).
     connectPolicies: `arn:${partition}:iam::${accountId}:policy/${identifier}-*-connect`,
+    // The RDS events topic (PulseAnalyticsPostgres eventNotifications).
+    eventsTopic: `arn:${partition}:sns:${region}:${accountId}:${identifier}-events`,
     kmsKeys: `arn:${partition}:kms:${region}:${accountId}:key/*`,
     kmsAlias: `arn:${partition}:kms:${region}:${accountId}:alias/${identifier}`,
     ec2: (type) => `arn:${partition}:ec2:${region}:${accountId}:${type}/*`,
@@ -122,6 +125,8 @@ function rdsResources(a: Arns): string[] {
     a.rds("subgrp", a.identifier),
     a.rds("og", "default:postgres-*"),
     a.rds("snapshot", `${a.identifier}-*`),
+    // The RDS event subscription.
+    a.rds("es", `${a.identifier}-events`),
   ];
 }
 
@@ -135,7 +140,13 @@ function refreshStatements(a: Arns): Statement[] {
     {
       Sid: "RefreshInstance",
       Effect: "Allow",
-      Action: ["rds:DescribeDBParameterGroups", "rds:DescribeDBParameters", "rds:DescribeDBSubnetGroups", "rds:ListTagsForResource"],
+      Action: [
+        "rds:DescribeDBParameterGroups",
+        "rds:DescribeDBParameters",
+        "rds:DescribeDBSubnetGroups",
+        "rds:DescribeEventSubscriptions",
+        "rds:ListTagsForResource",
+      ],
       Resource: rdsResources(a),
     },
     { Sid: "RefreshLogGroups", Effect: "Allow", Action: ["logs:ListTagsForResource", "logs:ListTagsLogGroup"], Resource: a.logGroups },
@@ -145,6 +156,7 @@ function refreshStatements(a: Arns): Statement[] {
       Action: ["iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"],
       Resource: a.monitoringRole,
     },
+    { Sid: "RefreshEventsTopic", Effect: "Allow", Action: ["sns:GetTopicAttributes", "sns:ListTagsForResource"], Resource: a.eventsTopic },
     {
       // aws_iam_policy Read: findPolicyByARN (GetPolicy) and findPolicyVersionByTwoPartKey (GetPolicyVersion).
       Sid: "RefreshConnectPolicies",
@@ -229,6 +241,12 @@ export function applyRolePolicy(input: CiRolePolicyInput): string {
         "rds:CreateDBInstance",
         // aws_db_instance with replicate_source_db: authorized on the source and on the new replica.
         "rds:CreateDBInstanceReadReplica",
+        // aws_db_event_subscription: created with its source ids, which change as replicas come and go.
+        "rds:CreateEventSubscription",
+        "rds:ModifyEventSubscription",
+        "rds:DeleteEventSubscription",
+        "rds:AddSourceIdentifierToSubscription",
+        "rds:RemoveSourceIdentifierFromSubscription",
         "rds:ModifyDBInstance",
         "rds:DeleteDBInstance",
         "rds:RebootDBInstance",
@@ -348,6 +366,13 @@ export function applyRolePolicy(input: CiRolePolicyInput): string {
         "iam:DetachRolePolicy",
       ],
       Resource: a.monitoringRole,
+    },
+    {
+      // aws_sns_topic (CreateTopic with its key and tags, SetTopicAttributes) and aws_sns_topic_policy.
+      Sid: "EventsTopic",
+      Effect: "Allow",
+      Action: ["sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:TagResource", "sns:UntagResource"],
+      Resource: a.eventsTopic,
     },
     {
       // aws_iam_policy Create (CreatePolicy with its tags), Update (CreatePolicyVersion, then

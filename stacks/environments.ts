@@ -37,6 +37,8 @@ export const environments: Record<EnvironmentName, EnvironmentConfig> = {
     performanceInsights: false,
     monitoringIntervalSeconds: 0,
     logRetentionDays: 7,
+    // Nobody is paged for dev: no events topic (turn it on to try notifications).
+    eventNotifications: false,
     // Changes land at once: nobody waits for a maintenance window in dev.
     applyImmediately: true,
   },

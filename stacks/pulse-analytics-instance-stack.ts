@@ -9,7 +9,7 @@ import { Construct } from "constructs";
 import * as rules from "../src/config/rules";
 import { PulseAnalyticsPostgres } from "../src/constructs/pulse-analytics-postgres";
 import { PulseAnalyticsPostgresProps, validatePulseAnalyticsPostgresProps, withDefaults } from "../src/constructs/pulse-analytics-postgres-props";
-import { INSTANCE_OUTPUTS } from "../src/outputs";
+import { INSTANCE_OUTPUTS, NOTIFICATION_TOPIC_OUTPUT } from "../src/outputs";
 import { InputVariables } from "./input-variables";
 import { INSTANCE_VARIABLES as I, ref } from "./operator-variables";
 import { ciRoleName, configureStack, environmentSettings, environmentTags, instanceStackName, PulseAnalyticsStackProps } from "./stack-foundation";
@@ -137,6 +137,12 @@ export class PulseAnalyticsInstanceStack extends TerraformStack {
     for (const key of Object.keys(INSTANCE_OUTPUTS) as Array<keyof typeof INSTANCE_OUTPUTS>) {
       const { name, description } = INSTANCE_OUTPUTS[key];
       new TerraformOutput(this, name, { value: values[key], description });
+    }
+    if (db.notificationTopicArn !== undefined) {
+      new TerraformOutput(this, NOTIFICATION_TOPIC_OUTPUT.name, {
+        value: db.notificationTopicArn,
+        description: NOTIFICATION_TOPIC_OUTPUT.description,
+      });
     }
   }
 }

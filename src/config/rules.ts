@@ -521,6 +521,11 @@ export const iamRoleArnRule: Rule<[string]> = {
   isValid: (v) => typeof v === "string" && /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(v),
 };
 
+export const snsTopicArnRule: Rule<[string]> = {
+  allowed: () => "an SNS topic ARN, arn:aws:sns:<region>:<account>:<name>",
+  isValid: (v) => typeof v === "string" && /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(v),
+};
+
 export const kmsKeyArnRule: Rule<[string]> = {
   allowed: () => "a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key-id> (an alias is not accepted by RDS for every setting)",
   isValid: (v) => matches(KMS_KEY_ARN_PATTERN, v),

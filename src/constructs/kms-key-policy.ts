@@ -15,6 +15,8 @@ export interface KmsKeyPolicyInput {
   readonly administratorArns: readonly string[];
   /** Roles that read the secrets the key encrypts and describe the key (the plan role). */
   readonly userArns: readonly string[];
+  /** The account id, when RDS events are published to a topic the key encrypts. */
+  readonly eventPublishingAccountId?: string;
 }
 
 /** What Terraform's refresh of the key reads (aws_kms_key Read). */
@@ -76,6 +78,18 @@ export function kmsKeyPolicy(input: KmsKeyPolicyInput): string {
       { Sid: "Describe", Effect: "Allow", Principal: users, Action: DESCRIBE_ACTIONS, Resource: "*" },
       { Sid: "ReadSecrets", Effect: "Allow", Principal: users, Action: "kms:Decrypt", Resource: "*", Condition: via("secretsmanager") },
     );
+  }
+  if (input.eventPublishingAccountId !== undefined) {
+    // An encrypted topic's publisher encrypts with the topic's key (Amazon SNS Developer Guide, "Key
+    // management": AWS services that publish to encrypted topics need kms:GenerateDataKey* and kms:Decrypt).
+    statements.push({
+      Sid: "PublishRdsEventsToEncryptedTopic",
+      Effect: "Allow",
+      Principal: { Service: "events.rds.amazonaws.com" },
+      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+      Resource: "*",
+      Condition: { StringEquals: { "aws:SourceAccount": input.eventPublishingAccountId } },
+    });
   }
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }

@@ -179,6 +179,19 @@ export interface PulseAnalyticsPostgresSettings {
    */
   readonly readReplicas?: ReadReplicaProps;
   /**
+   * Send the RDS events of the instance and its read replicas (availability, failover, failure, low
+   * storage, maintenance, configuration change, notification, recovery, read replica) to an SNS topic
+   * encrypted with the key, which RDS may publish to; subscribe people or a chat tool to it.
+   * @default true
+   */
+  readonly eventNotifications?: boolean;
+  /**
+   * An existing SNS topic for the events, instead of the one the construct creates. Its policy must let
+   * events.rds.amazonaws.com publish, and its KMS key (if any) let it encrypt.
+   * @default undefined (the construct creates `${identifier}-events`)
+   */
+  readonly notificationTopicArn?: string;
+  /**
    * Security groups the instance joins besides its own (bring your own: a shared "databases" group,
    * one an organisation's policy requires). Their rules are theirs; the construct's group keeps its own.
    * @default []
@@ -307,7 +320,8 @@ type OptionalKeys =
   | "monitoringRoleArn"
   | "subnetIds"
   | "dbSubnetGroupName"
-  | "readReplicas";
+  | "readReplicas"
+  | "notificationTopicArn";
 
 /** Props with every default filled in. */
 export type ResolvedPulseAnalyticsPostgresProps = Required<Omit<PulseAnalyticsPostgresProps, OptionalKeys>> &
@@ -343,6 +357,7 @@ export function withDefaults(props: PulseAnalyticsPostgresProps): ResolvedPulseA
     allowMajorVersionUpgrade: false,
     secretRecoveryWindowDays: 7,
     iamAuthenticatedRoles: [],
+    eventNotifications: true,
     kmsKeyAdministratorRoleNames: [],
     kmsKeyUserRoleNames: [],
     allowedSecurityGroupIds: [],
@@ -416,6 +431,7 @@ export function validatePulseAnalyticsPostgresSettings(props: PulseAnalyticsPost
   check("kmsKeyArn", rules.kmsKeyArnRule, p.kmsKeyArn as string);
   check("additionalSecurityGroupIds", rules.allowedSecurityGroupIdsRule, p.additionalSecurityGroupIds);
   check("monitoringRoleArn", rules.iamRoleArnRule, p.monitoringRoleArn as string);
+  check("notificationTopicArn", rules.snsTopicArnRule, p.notificationTopicArn as string);
   check("logRetentionDays", rules.logRetentionRule, p.logRetentionDays);
   check("slowStatementThresholdMs", rules.slowStatementThresholdRule, p.slowStatementThresholdMs);
   for (const [name, parameter] of Object.entries(p.parameters)) {

@@ -10,6 +10,7 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
+import { DbEventSubscription } from "@cdktf/provider-aws/lib/db-event-subscription";
 import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
@@ -17,6 +18,8 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import * as rules from "../config/rules";
 import { InvalidInputError } from "../config/rules";
@@ -30,6 +33,21 @@ import {
   validatePulseAnalyticsPostgresProps,
   withDefaults,
 } from "./pulse-analytics-postgres-props";
+
+/**
+ * The RDS event categories (source type db-instance) an operator acts on: the instance is down or
+ * failed over, runs out of storage, is under maintenance, changed, or RDS has something to say.
+ */
+const RDS_EVENT_CATEGORIES = [
+  "availability",
+  "failover",
+  "failure",
+  "low storage",
+  "maintenance",
+  "configuration change",
+  "notification",
+  "recovery",
+];
 
 /** The log types RDS for PostgreSQL can export to CloudWatch Logs. */
 const EXPORTED_LOG_TYPES = ["postgresql", "upgrade"] as const;
@@ -77,12 +95,16 @@ export class PulseAnalyticsPostgres extends Construct {
   public readonly securityGroupId: string;
   /** The KMS key that encrypts storage, secrets and Performance Insights. */
   public readonly kmsKeyArn: string;
+  /** The SNS topic the instances' RDS events go to (undefined with `eventNotifications: false`). */
+  public readonly notificationTopicArn?: string;
   /** The read replicas, in order (empty without `readReplicas`). */
   public readonly readReplicas: DbInstance[];
   /** Where read-only clients connect: the first read replica's address, or the primary's when there is none. */
   public readonly readerAddress: string;
 
   private partitionData?: DataAwsPartition;
+  private accountData?: DataAwsCallerIdentity;
+  private regionData?: DataAwsRegion;
   private readonly databasePort: number;
   private readonly tags: Record<string, string>;
 
@@ -176,6 +198,7 @@ export class PulseAnalyticsPostgres extends Construct {
       dependsOn: monitoring ? [monitoring.policyAttachment] : [],
     });
     this.readReplicas = replicas;
+    this.notificationTopicArn = p.eventNotifications ? this.createEventNotifications(p, tags, replicas) : undefined;
     // Like an Aurora reader endpoint: a replica when there is one, else the primary.
     this.readerAddress = replicas[0]?.address ?? this.instance.address;
 
@@ -197,8 +220,7 @@ export class PulseAnalyticsPostgres extends Construct {
   }
 
   private createKmsKey(p: ResolvedPulseAnalyticsPostgresProps, tags: Record<string, string>): string {
-    const account = new DataAwsCallerIdentity(this, "account").accountId;
-    const region = new DataAwsRegion(this, "region");
+    const account = this.accountId();
     const roleArn = (name: string) => `arn:${this.partition()}:iam::${account}:role/${name}`;
     const key = new KmsKey(this, "kms-key", {
       description: `PULSE Analytics Postgres ${p.identifier}: storage, secrets, Performance Insights`,
@@ -206,9 +228,11 @@ export class PulseAnalyticsPostgres extends Construct {
       deletionWindowInDays: 30,
       policy: kmsKeyPolicy({
         accountRootArn: `arn:${this.partition()}:iam::${account}:root`,
-        region: region.region,
+        region: this.regionName(),
         administratorArns: p.kmsKeyAdministratorRoleNames.map(roleArn),
         userArns: p.kmsKeyUserRoleNames.map(roleArn),
+        // The construct's own events topic is encrypted with this key.
+        eventPublishingAccountId: p.eventNotifications && p.notificationTopicArn === undefined ? account : undefined,
       }),
       tags,
       // Scheduling the key's deletion makes every snapshot encrypted with it unreadable after 30 days.
@@ -216,6 +240,57 @@ export class PulseAnalyticsPostgres extends Construct {
     });
     new KmsAlias(this, "kms-alias", { name: `alias/${p.identifier}`, targetKeyId: key.keyId });
     return key.arn;
+  }
+
+  /** The account id, read once. */
+  private accountId(): string {
+    this.accountData ??= new DataAwsCallerIdentity(this, "account");
+    return this.accountData.accountId;
+  }
+
+  /** The region's name, read once. */
+  private regionName(): string {
+    this.regionData ??= new DataAwsRegion(this, "region");
+    return this.regionData.region;
+  }
+
+  /**
+   * RDS events of the primary and its replicas, sent to an SNS topic: the given one, or one created
+   * here, encrypted with the database's key, whose policy lets RDS publish the instances' events (RDS
+   * User Guide, "Granting permissions to publish notifications to an Amazon SNS topic").
+   */
+  private createEventNotifications(p: ResolvedPulseAnalyticsPostgresProps, tags: Record<string, string>, replicas: DbInstance[]): string {
+    let topicArn = p.notificationTopicArn;
+    if (topicArn === undefined) {
+      const topic = new SnsTopic(this, "events-topic", { name: `${p.identifier}-events`, kmsMasterKeyId: this.kmsKeyArn, tags });
+      const rdsArn = (type: string) => `arn:${this.partition()}:rds:${this.regionName()}:${this.accountId()}:${type}:${p.identifier}*`;
+      new SnsTopicPolicy(this, "events-topic-policy", {
+        arn: topic.arn,
+        policy: Fn.jsonencode({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "RdsEventsOfThisDatabase",
+              Effect: "Allow",
+              Principal: { Service: "events.rds.amazonaws.com" },
+              Action: "sns:Publish",
+              Resource: topic.arn,
+              Condition: { StringEquals: { "aws:SourceAccount": this.accountId() }, ArnLike: { "aws:SourceArn": [rdsArn("db"), rdsArn("es")] } },
+            },
+          ],
+        }),
+      });
+      topicArn = topic.arn;
+    }
+    new DbEventSubscription(this, "event-subscription", {
+      name: `${p.identifier}-events`,
+      snsTopic: topicArn,
+      sourceType: "db-instance",
+      sourceIds: [this.instance.identifier, ...replicas.map((replica) => replica.identifier)],
+      eventCategories: [...RDS_EVENT_CATEGORIES, ...(replicas.length > 0 ? ["read replica"] : [])],
+      tags,
+    });
+    return topicArn;
   }
 
   /** The AWS partition (aws, aws-cn, …), read once. */

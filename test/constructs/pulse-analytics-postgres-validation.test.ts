@@ -103,6 +103,8 @@ const REFUSED: Array<[string, Props, string]> = [
   ["slowStatementThresholdMs", { slowStatementThresholdMs: 1.5 }, "whole number of milliseconds"],
   ["secretRecoveryWindowDays", { secretRecoveryWindowDays: 6 }, "0 (delete at once) or a whole number of days from 7 to 30"],
   ["monitoringRoleArn", { monitoringRoleArn: "rds-monitoring" }, "an IAM role ARN"],
+  ["notificationTopicArn", { notificationTopicArn: "ops-pager" }, "an SNS topic ARN"],
+  ["notificationTopicArn", { notificationTopicArn: "arn:aws:sqs:eu-central-1:123456789012:ops" }, "an SNS topic ARN"],
   ["additionalSecurityGroupIds", { additionalSecurityGroupIds: ["sg-1"] }, "distinct security group ids"],
   ["secretRecoveryWindowDays", { secretRecoveryWindowDays: 31 }, "from 7 to 30"],
   ["adminPort", { adminPort: 0 }, "from 1 to 65535"],

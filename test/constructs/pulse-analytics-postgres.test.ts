@@ -232,8 +232,25 @@ describe("the KMS key policy", () => {
     });
   });
 
-  it("has only the root statement when no role is named", () => {
-    expect(policyOf().Statement.map((s: any) => s.Sid)).toEqual(["AccountIamPolicies"]);
+  it("has only the root statement when no role is named and no events topic is encrypted with it", () => {
+    expect(policyOf({ eventNotifications: false }).Statement.map((s: any) => s.Sid)).toEqual(["AccountIamPolicies"]);
+    expect(policyOf({ notificationTopicArn: "arn:aws:sns:eu-central-1:123456789012:ops" }).Statement.map((s: any) => s.Sid)).toEqual([
+      "AccountIamPolicies",
+    ]);
+  });
+
+  // Amazon SNS Developer Guide, "Key management": a service publishing to an encrypted topic needs
+  // kms:GenerateDataKey* and kms:Decrypt on the topic's key.
+  it("lets RDS events, from this account only, encrypt for the events topic it encrypts", () => {
+    const statement = policyOf().Statement.find((s: any) => s.Sid === "PublishRdsEventsToEncryptedTopic");
+    expect(statement).toEqual({
+      Sid: "PublishRdsEventsToEncryptedTopic",
+      Effect: "Allow",
+      Principal: { Service: "events.rds.amazonaws.com" },
+      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+      Resource: "*",
+      Condition: { StringEquals: { "aws:SourceAccount": expect.stringMatching(/^\$\{data\.aws_caller_identity\.[^.]+\.account_id\}$/) } },
+    });
   });
 });
 
@@ -315,7 +332,7 @@ describe("the security group", () => {
 
 describe("tags", () => {
   // Resources AWS does not tag.
-  const untaggable = new Set(["aws_secretsmanager_secret_version", "aws_iam_role_policy_attachment", "aws_kms_alias"]);
+  const untaggable = new Set(["aws_secretsmanager_secret_version", "aws_iam_role_policy_attachment", "aws_kms_alias", "aws_sns_topic_policy"]);
 
   it("sets its component and the caller's tags on every taggable AWS resource, and leaves stack-wide tags to the provider's default_tags", () => {
     const json = synth({ monitoringIntervalSeconds: 60, tags: { "cost-center": "learning" } });
@@ -518,5 +535,49 @@ describe("read replicas (readReplicas)", () => {
     expect(resourcesOfType(synth(), "aws_db_instance")).toHaveLength(1);
     const [replica] = resourcesOfType(synth({ readReplicas: { count: 1 } }), "aws_db_instance").filter((db) => db.replicate_source_db);
     expect(replica).toMatchObject({ instance_class: "db.t4g.micro", multi_az: false });
+  });
+});
+
+// RDS User Guide, "Working with Amazon RDS event notification" (categories of source type db-instance)
+// and "Granting permissions to publish notifications to an Amazon SNS topic".
+describe("RDS event notifications (eventNotifications)", () => {
+  const json = synth({ readReplicas: { count: 1 } });
+
+  it("subscribe the primary and its replicas to the events an operator acts on, read replica events included", () => {
+    const subscription = onlyResource(json, "aws_db_event_subscription");
+    expect(subscription).toMatchObject({ name: "pulse-analytics-dev-events", source_type: "db-instance" });
+    expect(subscription.source_ids).toEqual([
+      expect.stringMatching(/^\$\{aws_db_instance\.[^.]*instance[^.]*\.identifier\}$/),
+      expect.stringMatching(/^\$\{aws_db_instance\.[^.]*replica-1[^.]*\.identifier\}$/),
+    ]);
+    expect(subscription.event_categories).toEqual(
+      expect.arrayContaining(["failover", "failure", "low storage", "maintenance", "configuration change", "notification", "read replica"]),
+    );
+    expect(onlyResource(synth(), "aws_db_event_subscription").event_categories).not.toContain("read replica");
+  });
+
+  it("send them to a topic encrypted with the database's key, which only RDS events of this database's instances may publish to", () => {
+    const topic = onlyResource(json, "aws_sns_topic");
+    expect(topic).toMatchObject({ name: "pulse-analytics-dev-events", kms_master_key_id: expect.stringMatching(/^\$\{aws_kms_key\.[^.]+\.arn\}$/) });
+    expect(onlyResource(json, "aws_db_event_subscription").sns_topic).toMatch(/^\$\{aws_sns_topic\.[^.]+\.arn\}$/);
+    const policy = onlyResource(json, "aws_sns_topic_policy").policy as string;
+    expect(policy).toContain('"Principal" = {"Service" = "events.rds.amazonaws.com"}');
+    expect(policy).toContain('"Action" = "sns:Publish"');
+    expect(policy).toMatch(/"aws:SourceAccount" = data\.aws_caller_identity\.[^.]+\.account_id/);
+    expect(policy).toMatch(
+      /"aws:SourceArn" = \["arn:\$\{data\.aws_partition\.[^}]+\}:rds:\$\{data\.aws_region\.[^}]+\}:\$\{data\.aws_caller_identity\.[^}]+\}:db:pulse-analytics-dev\*"/,
+    );
+  });
+
+  it("use a given topic instead, creating none", () => {
+    const given = synth({ notificationTopicArn: "arn:aws:sns:eu-central-1:123456789012:ops-pager" });
+    expect(given.resource.aws_sns_topic).toBeUndefined();
+    expect(onlyResource(given, "aws_db_event_subscription").sns_topic).toBe("arn:aws:sns:eu-central-1:123456789012:ops-pager");
+  });
+
+  it("are left out with eventNotifications: false", () => {
+    const off = synth({ eventNotifications: false });
+    expect(off.resource.aws_db_event_subscription).toBeUndefined();
+    expect(off.resource.aws_sns_topic).toBeUndefined();
   });
 });
