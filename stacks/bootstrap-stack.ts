@@ -6,8 +6,10 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
@@ -19,7 +21,7 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { EnvironmentName } from "../src/config/rules";
-import { applyRolePolicy, CiRolePolicyInput, githubTrustPolicy, planRolePolicy } from "./ci-role-policies";
+import { applyRoleMonitoringPolicy, applyRolePolicy, CiRolePolicyInput, githubTrustPolicy, planRolePolicy } from "./ci-role-policies";
 import { InputVariables } from "./input-variables";
 import { CiRoleKind, ciRoleName, configureStack, databaseStackName, instanceStackName, S3StateLocation, stateKey } from "./stack-foundation";
 
@@ -110,6 +112,16 @@ export class PulseAnalyticsBootstrapStack extends TerraformStack {
           tags: { environment },
         });
         new IamRolePolicy(this, `${name}-policy`, { role: iamRole.name, name: kind, policy: role.policy });
+        if (kind === "apply") {
+          // A managed policy beside the inline one: a role's inline policies share 10,240 characters.
+          const monitoring = new IamPolicy(this, `${name}-monitoring`, {
+            name: `${name}-monitoring`,
+            description: `GitHub Actions: the monitoring (events topic, event subscription, alarms) of the PULSE Analytics Postgres ${environment} stacks`,
+            policy: applyRoleMonitoringPolicy(input),
+            tags: { environment },
+          });
+          new IamRolePolicyAttachment(this, `${name}-monitoring-attachment`, { role: iamRole.name, policyArn: monitoring.arn });
+        }
         new TerraformOutput(this, `${environment}_${kind}_role_arn`, {
           value: iamRole.arn,
           description: `Repository variable PULSE_AWS_${kind.toUpperCase()}_ROLE_ARN_${environment.toUpperCase()}.`,

@@ -42,6 +42,8 @@ interface Arns {
   monitoringRole: string;
   connectPolicies: string;
   eventsTopic: string;
+  eventSubscription: string;
+  alarms: string;
   kmsKeys: string;
   kmsAlias: string;
   ec2: (type: string) => string;
@@ -74,6 +76,9 @@ function arnsOf(input: CiRolePolicyInput): Arns {
     connectPolicies: `arn:${partition}:iam::${accountId}:policy/${identifier}-*-connect`,
     // The RDS events topic (PulseAnalyticsPostgres eventNotifications).
     eventsTopic: `arn:${partition}:sns:${region}:${accountId}:${identifier}-events`,
+    eventSubscription: `arn:${partition}:rds:${region}:${accountId}:es:${identifier}-events`,
+    // The CloudWatch alarms of the primary and its replicas, all named after the identifier.
+    alarms: `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${identifier}-*`,
     kmsKeys: `arn:${partition}:kms:${region}:${accountId}:key/*`,
     kmsAlias: `arn:${partition}:kms:${region}:${accountId}:alias/${identifier}`,
     ec2: (type) => `arn:${partition}:ec2:${region}:${accountId}:${type}/*`,
@@ -157,6 +162,7 @@ function refreshStatements(a: Arns): Statement[] {
       Resource: a.monitoringRole,
     },
     { Sid: "RefreshEventsTopic", Effect: "Allow", Action: ["sns:GetTopicAttributes", "sns:ListTagsForResource"], Resource: a.eventsTopic },
+    { Sid: "RefreshAlarms", Effect: "Allow", Action: ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"], Resource: a.alarms },
     {
       // aws_iam_policy Read: findPolicyByARN (GetPolicy) and findPolicyVersionByTwoPartKey (GetPolicyVersion).
       Sid: "RefreshConnectPolicies",
@@ -241,12 +247,6 @@ export function applyRolePolicy(input: CiRolePolicyInput): string {
         "rds:CreateDBInstance",
         // aws_db_instance with replicate_source_db: authorized on the source and on the new replica.
         "rds:CreateDBInstanceReadReplica",
-        // aws_db_event_subscription: created with its source ids, which change as replicas come and go.
-        "rds:CreateEventSubscription",
-        "rds:ModifyEventSubscription",
-        "rds:DeleteEventSubscription",
-        "rds:AddSourceIdentifierToSubscription",
-        "rds:RemoveSourceIdentifierFromSubscription",
         "rds:ModifyDBInstance",
         "rds:DeleteDBInstance",
         "rds:RebootDBInstance",
@@ -368,13 +368,6 @@ export function applyRolePolicy(input: CiRolePolicyInput): string {
       Resource: a.monitoringRole,
     },
     {
-      // aws_sns_topic (CreateTopic with its key and tags, SetTopicAttributes) and aws_sns_topic_policy.
-      Sid: "EventsTopic",
-      Effect: "Allow",
-      Action: ["sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:TagResource", "sns:UntagResource"],
-      Resource: a.eventsTopic,
-    },
-    {
       // aws_iam_policy Create (CreatePolicy with its tags), Update (CreatePolicyVersion, then
       // policyPruneVersions) and Delete (its versions, then the policy): hashicorp/aws internal/service/iam.
       Sid: "ConnectPolicies",
@@ -395,6 +388,48 @@ export function applyRolePolicy(input: CiRolePolicyInput): string {
       Action: "iam:CreateServiceLinkedRole",
       Resource: `arn:${input.partition}:iam::${input.accountId}:role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS`,
       Condition: { StringEquals: { "iam:AWSServiceName": "rds.amazonaws.com" } },
+    },
+  ]);
+}
+
+/**
+ * The apply role's second policy, attached as a managed policy: what the monitoring of the instance
+ * needs (the events topic, the event subscription, the CloudWatch alarms). Apart from the inline policy
+ * because IAM limits a role's inline policies to 10,240 characters in all; a managed policy has 6,144
+ * of its own (IAM User Guide, "IAM and AWS STS quotas").
+ */
+export function applyRoleMonitoringPolicy(input: CiRolePolicyInput): string {
+  const a = arnsOf(input);
+  return document([
+    {
+      // aws_sns_topic (CreateTopic with its key and tags, SetTopicAttributes) and aws_sns_topic_policy.
+      Sid: "EventsTopic",
+      Effect: "Allow",
+      Action: ["sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:TagResource", "sns:UntagResource"],
+      Resource: a.eventsTopic,
+    },
+    {
+      // aws_db_event_subscription: created with its source ids, which change as replicas come and go.
+      Sid: "EventSubscription",
+      Effect: "Allow",
+      Action: [
+        "rds:CreateEventSubscription",
+        "rds:ModifyEventSubscription",
+        "rds:DeleteEventSubscription",
+        "rds:AddSourceIdentifierToSubscription",
+        "rds:RemoveSourceIdentifierFromSubscription",
+        "rds:AddTagsToResource",
+        "rds:RemoveTagsFromResource",
+      ],
+      Resource: a.eventSubscription,
+    },
+    {
+      // aws_cloudwatch_metric_alarm: PutMetricAlarm (create and update, with tags), DescribeAlarms and
+      // ListTagsForResource (read), DeleteAlarms.
+      Sid: "Alarms",
+      Effect: "Allow",
+      Action: ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource"],
+      Resource: a.alarms,
     },
   ]);
 }

@@ -47,11 +47,18 @@ function blocks(json: TerraformJson, type: string): Array<[string, any]> {
 }
 
 /** The role's identity policy and trust policy, as the bootstrap stack synthesizes them. */
-function ciRole(environment: Environment, kind: Kind): { arn: string; policy: any; trust: any } {
+function ciRole(environment: Environment, kind: Kind): { arn: string; policy: any; managed: Array<{ name: string; policy: any }>; trust: any } {
   const name = `pulse-analytics-${environment}-${kind}`;
   const [id, role] = blocks(bootstrap, "aws_iam_role").find(([, block]) => block.name === name)!;
   const [, inline] = blocks(bootstrap, "aws_iam_role_policy").find(([, block]) => block.role === `\${aws_iam_role.${id}.name}`)!;
-  return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, policy: resolved(inline.policy), trust: resolved(role.assume_role_policy) };
+  // Managed policies attached to the role in the same stack (aws_iam_role_policy_attachment → aws_iam_policy).
+  const managed = blocks(bootstrap, "aws_iam_role_policy_attachment")
+    .filter(([, attachment]) => attachment.role === `\${aws_iam_role.${id}.name}`)
+    .map(([, attachment]) => {
+      const [, policy] = blocks(bootstrap, "aws_iam_policy").find(([policyId]) => attachment.policy_arn === `\${aws_iam_policy.${policyId}.arn}`)!;
+      return { name: policy.name as string, policy: resolved(policy.policy) };
+    });
+  return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, policy: resolved(inline.policy), managed, trust: resolved(role.assume_role_policy) };
 }
 
 const keyPolicyOf = (environment: Environment) => resolved(Object.values(stacks[`${environment}-instance`].resource.aws_kms_key)[0].policy);
@@ -80,6 +87,7 @@ function resourcesOf(environment: Environment) {
     replica: rds("db", `${identifier}-replica-1`),
     eventSubscription: rds("es", `${identifier}-events`),
     eventsTopic: `arn:aws:sns:${REGION}:${ACCOUNT}:${identifier}-events`,
+    cpuAlarm: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${identifier}-cpu`,
     replicaParameterGroup: rds("pg", `${identifier}-replica-postgres17-20261125000000000000000002`),
     replicaLogGroup: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/rds/instance/${identifier}-replica-1/postgresql`,
     parameterGroup: rds("pg", `${identifier}-postgres17-20261125000000000000000001`),
@@ -180,6 +188,8 @@ function planCalls(environment: Environment): Call[] {
     { action: "rds:ListTagsForResource", resource: r.eventSubscription, source: "aws_db_event_subscription Read (tags)" },
     { action: "sns:GetTopicAttributes", resource: r.eventsTopic, source: "aws_sns_topic Read, aws_sns_topic_policy Read" },
     { action: "sns:ListTagsForResource", resource: r.eventsTopic, source: "aws_sns_topic Read (tags)" },
+    { action: "cloudwatch:DescribeAlarms", resource: r.cpuAlarm, source: "aws_cloudwatch_metric_alarm Read (findMetricAlarmByName)" },
+    { action: "cloudwatch:ListTagsForResource", resource: r.cpuAlarm, source: "aws_cloudwatch_metric_alarm Read (tags)" },
     { action: "rds:DescribeDBParameters", resource: r.replicaParameterGroup, source: "aws_db_parameter_group Read (the replicas')" },
     { action: "logs:ListTagsForResource", resource: r.replicaLogGroup, source: "aws_cloudwatch_log_group Read (a replica's tags)" },
     { action: "ec2:DescribeSecurityGroups", resource: "*", source: "aws_security_group Read" },
@@ -398,6 +408,14 @@ function applyCalls(environment: Environment): Call[] {
       source: "aws_db_event_subscription Update (a replica gone)",
     },
     { action: "rds:DeleteEventSubscription", resource: r.eventSubscription, source: "aws_db_event_subscription Delete" },
+    {
+      action: "cloudwatch:PutMetricAlarm",
+      resource: r.cpuAlarm,
+      context: tags(environment),
+      source: "aws_cloudwatch_metric_alarm Create and Update",
+    },
+    { action: "cloudwatch:TagResource", resource: r.cpuAlarm, context: tags(environment), source: "aws_cloudwatch_metric_alarm Update (tags)" },
+    { action: "cloudwatch:DeleteAlarms", resource: r.cpuAlarm, source: "aws_cloudwatch_metric_alarm Delete" },
     // RDS creates and rotates the managed master secret with the caller's permissions (RDS User Guide,
     // "Password management with Amazon RDS and AWS Secrets Manager", required permissions).
     ...["CreateSecret", "TagResource"].map((verb): Call => ({
@@ -534,7 +552,11 @@ function applyCalls(environment: Environment): Call[] {
   ];
 }
 
-async function simulate(environment: Environment, role: { arn: string; policy: any }, call: Call): Promise<string> {
+async function simulate(
+  environment: Environment,
+  role: { arn: string; policy: any; managed: Array<{ name: string; policy: any }> },
+  call: Call,
+): Promise<string> {
   const resourcePolicy = call.resourcePolicy === "key" ? keyPolicyOf(environment) : call.resourcePolicy === "bucket" ? bucketPolicy : undefined;
   const simulation: Simulation = {
     request: {
@@ -543,7 +565,7 @@ async function simulate(environment: Environment, role: { arn: string; policy: a
       resource: { resource: call.resource, accountId: ACCOUNT },
       contextVariables: { "aws:PrincipalArn": role.arn, "aws:PrincipalAccount": ACCOUNT, "aws:userid": SESSION_USER_ID, ...call.context },
     },
-    identityPolicies: [{ name: "inline", policy: role.policy }],
+    identityPolicies: [{ name: "inline", policy: role.policy }, ...role.managed],
     serviceControlPolicies: [],
     resourceControlPolicies: [],
     resourcePolicy,
@@ -574,9 +596,15 @@ describe.each(ENVIRONMENTS)("the %s CI roles", (environment) => {
   // white space not counted. Over it, CreateRole's PutRolePolicy fails at the bootstrap apply.
   // Measured with the longest values the references can take: a 63-character bucket name (S3's
   // limit) and a 14-character region name (ap-southeast-5, …).
+  const longest = (policy: unknown) => JSON.stringify(policy).replaceAll(BUCKET, "b".repeat(63)).replaceAll(REGION, "ap-southeast-5").length;
   it.each(["plan", "apply"] as const)("keep the %s role's inline policy within IAM's 10,240 characters per role", (kind) => {
-    const longest = JSON.stringify(ciRole(environment, kind).policy).replaceAll(BUCKET, "b".repeat(63)).replaceAll(REGION, "ap-southeast-5");
-    expect(longest.length).toBeLessThanOrEqual(10_240);
+    expect(longest(ciRole(environment, kind).policy)).toBeLessThanOrEqual(10_240);
+  });
+
+  it("keep each managed policy of the apply role within IAM's 6,144 characters", () => {
+    const { managed } = ciRole(environment, "apply");
+    expect(managed.map((m) => m.name)).toEqual([`pulse-analytics-${environment}-apply-monitoring`]);
+    for (const { policy } of managed) expect(longest(policy)).toBeLessThanOrEqual(6_144);
   });
 
   it("let the plan role make every call a plan of both stacks makes: refresh, state and lock, the secrets, the tunnel", async () => {
