@@ -37,8 +37,9 @@ export const environments: Record<EnvironmentName, EnvironmentConfig> = {
     performanceInsights: false,
     monitoringIntervalSeconds: 0,
     logRetentionDays: 7,
-    // Nobody is paged for dev: no events topic (turn it on to try notifications).
+    // Nobody is paged for dev: no events topic and no alarms (turn them on to try them).
     eventNotifications: false,
+    alarms: false,
     // Changes land at once: nobody waits for a maintenance window in dev.
     applyImmediately: true,
   },

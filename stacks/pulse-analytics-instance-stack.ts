@@ -55,10 +55,15 @@ export class PulseAnalyticsInstanceStack extends TerraformStack {
         `hashicorp/terraform-provider-aws#28382)`,
     ]);
     const variables = {
-      instanceClass: v.string(I.instanceClass.name, I.instanceClass.description, effective.instanceClass, [
-        rules.instanceClassRule.terraformCondition(ref(I.instanceClass)),
-        rules.instanceClassRule.allowed(),
-      ]),
+      instanceClass: v.string(
+        I.instanceClass.name,
+        I.instanceClass.description,
+        effective.instanceClass,
+        [rules.instanceClassRule.terraformCondition(ref(I.instanceClass)), rules.instanceClassRule.allowed()],
+        ...(effective.alarms
+          ? [[rules.alarmSizedClassRule.terraformCondition(ref(I.instanceClass)), rules.alarmSizedClassRule.allowed()] as [string, string]]
+          : []),
+      ),
       storage,
       iops,
       throughput,

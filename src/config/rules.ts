@@ -83,8 +83,8 @@ export const engineVersionRule: Rule<[string, number]> = {
 // Burstable classes come in micro…2xlarge; the others from large upward, plus metal.
 // Performance Insights needs no rule of its own: AWS lists class restrictions (t2/t3/t4g micro and
 // small) for MariaDB and MySQL only; RDS for PostgreSQL supports it on every class it offers.
-const BURSTABLE_FAMILIES = ["t3", "t4g"];
-const STANDARD_FAMILIES = [
+export const BURSTABLE_FAMILIES: readonly string[] = ["t3", "t4g"];
+export const STANDARD_FAMILIES: readonly string[] = [
   "m5",
   "m5d",
   "m6g",
@@ -124,6 +124,13 @@ export const instanceClassRule: TerraformRule<[string]> = {
     `(micro…2xlarge) or ${STANDARD_FAMILIES.join("/")} (large…NNxlarge, metal), e.g. db.t4g.micro, db.r7g.large`,
   isValid: (v) => matches(INSTANCE_CLASS_PATTERN, v),
   terraformCondition: (ref) => regexCondition(ref, INSTANCE_CLASS_PATTERN),
+};
+
+/** While alarms are on: a class with a size, whose memory the alarms' thresholds are derived from (not metal). */
+export const alarmSizedClassRule: TerraformRule<[string]> = {
+  allowed: () => "a class with a size, not metal, while alarms are on: the memory and connection alarms are derived from its memory",
+  isValid: (v) => !v.endsWith(".metal"),
+  terraformCondition: (ref) => `!endswith(${ref}, ".metal")`,
 };
 
 // RDS DB instance identifier: letters, digits, hyphens; starts with a letter; no "--"; no trailing

@@ -15,8 +15,10 @@ export interface KmsKeyPolicyInput {
   readonly administratorArns: readonly string[];
   /** Roles that read the secrets the key encrypts and describe the key (the plan role). */
   readonly userArns: readonly string[];
-  /** The account id, when RDS events are published to a topic the key encrypts. */
-  readonly eventPublishingAccountId?: string;
+  /** The account id (a Terraform reference). */
+  readonly accountId: string;
+  /** AWS services that publish to a topic the key encrypts (RDS events, CloudWatch alarms). */
+  readonly topicPublishers: readonly string[];
 }
 
 /** What Terraform's refresh of the key reads (aws_kms_key Read). */
@@ -79,16 +81,16 @@ export function kmsKeyPolicy(input: KmsKeyPolicyInput): string {
       { Sid: "ReadSecrets", Effect: "Allow", Principal: users, Action: "kms:Decrypt", Resource: "*", Condition: via("secretsmanager") },
     );
   }
-  if (input.eventPublishingAccountId !== undefined) {
+  if (input.topicPublishers.length > 0) {
     // An encrypted topic's publisher encrypts with the topic's key (Amazon SNS Developer Guide, "Key
     // management": AWS services that publish to encrypted topics need kms:GenerateDataKey* and kms:Decrypt).
     statements.push({
-      Sid: "PublishRdsEventsToEncryptedTopic",
+      Sid: "PublishToEncryptedTopic",
       Effect: "Allow",
-      Principal: { Service: "events.rds.amazonaws.com" },
+      Principal: { Service: input.topicPublishers.length === 1 ? input.topicPublishers[0] : [...input.topicPublishers] },
       Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
       Resource: "*",
-      Condition: { StringEquals: { "aws:SourceAccount": input.eventPublishingAccountId } },
+      Condition: { StringEquals: { "aws:SourceAccount": input.accountId } },
     });
   }
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });

@@ -186,7 +186,14 @@ export interface PulseAnalyticsPostgresSettings {
    */
   readonly eventNotifications?: boolean;
   /**
-   * An existing SNS topic for the events, instead of the one the construct creates. Its policy must let
+   * CloudWatch alarms on the primary (CPU, freeable memory, free storage, connections, read and write
+   * latency, disk queue depth, transaction ids) and each replica (CPU, memory, storage, replica lag),
+   * with thresholds derived from the class, storage and IOPS, notifying the events topic.
+   * @default true
+   */
+  readonly alarms?: boolean;
+  /**
+   * An existing SNS topic for the events and alarms, instead of the one the construct creates. Its policy must let
    * events.rds.amazonaws.com publish, and its KMS key (if any) let it encrypt.
    * @default undefined (the construct creates `${identifier}-events`)
    */
@@ -358,6 +365,7 @@ export function withDefaults(props: PulseAnalyticsPostgresProps): ResolvedPulseA
     secretRecoveryWindowDays: 7,
     iamAuthenticatedRoles: [],
     eventNotifications: true,
+    alarms: true,
     kmsKeyAdministratorRoleNames: [],
     kmsKeyUserRoleNames: [],
     allowedSecurityGroupIds: [],
@@ -432,6 +440,11 @@ export function validatePulseAnalyticsPostgresSettings(props: PulseAnalyticsPost
   check("additionalSecurityGroupIds", rules.allowedSecurityGroupIdsRule, p.additionalSecurityGroupIds);
   check("monitoringRoleArn", rules.iamRoleArnRule, p.monitoringRoleArn as string);
   check("notificationTopicArn", rules.snsTopicArnRule, p.notificationTopicArn as string);
+  if (p.alarms) {
+    // The memory alarms need the class's memory; a class known only at plan time is sized by Terraform.
+    check("instanceClass", rules.alarmSizedClassRule, p.instanceClass);
+    if (p.readReplicas?.instanceClass !== undefined) check("readReplicas.instanceClass", rules.alarmSizedClassRule, p.readReplicas.instanceClass);
+  }
   check("logRetentionDays", rules.logRetentionRule, p.logRetentionDays);
   check("slowStatementThresholdMs", rules.slowStatementThresholdRule, p.slowStatementThresholdMs);
   for (const [name, parameter] of Object.entries(p.parameters)) {

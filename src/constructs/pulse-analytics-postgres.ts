@@ -6,6 +6,7 @@
 import { Fn, ITerraformDependable, TerraformIterator, Token } from "cdktf";
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
@@ -23,6 +24,7 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import * as rules from "../config/rules";
 import { InvalidInputError } from "../config/rules";
+import { AlarmSpec, primaryAlarms, replicaAlarms } from "./alarms";
 import { kmsKeyPolicy } from "./kms-key-policy";
 import { claimIdentifier } from "./one-per-identifier";
 import {
@@ -198,7 +200,9 @@ export class PulseAnalyticsPostgres extends Construct {
       dependsOn: monitoring ? [monitoring.policyAttachment] : [],
     });
     this.readReplicas = replicas;
-    this.notificationTopicArn = p.eventNotifications ? this.createEventNotifications(p, tags, replicas) : undefined;
+    this.notificationTopicArn = p.eventNotifications || p.alarms ? (p.notificationTopicArn ?? this.createNotificationTopic(p, tags)) : undefined;
+    if (p.eventNotifications) this.subscribeToEvents(p, tags, replicas, this.notificationTopicArn!);
+    if (p.alarms) this.createAlarms(p, tags, replicas, this.notificationTopicArn!);
     // Like an Aurora reader endpoint: a replica when there is one, else the primary.
     this.readerAddress = replicas[0]?.address ?? this.instance.address;
 
@@ -231,8 +235,12 @@ export class PulseAnalyticsPostgres extends Construct {
         region: this.regionName(),
         administratorArns: p.kmsKeyAdministratorRoleNames.map(roleArn),
         userArns: p.kmsKeyUserRoleNames.map(roleArn),
-        // The construct's own events topic is encrypted with this key.
-        eventPublishingAccountId: p.eventNotifications && p.notificationTopicArn === undefined ? account : undefined,
+        // The construct's own events topic is encrypted with this key: its publishers encrypt with it.
+        topicPublishers:
+          p.notificationTopicArn === undefined
+            ? [...(p.eventNotifications ? ["events.rds.amazonaws.com"] : []), ...(p.alarms ? ["cloudwatch.amazonaws.com"] : [])]
+            : [],
+        accountId: account,
       }),
       tags,
       // Scheduling the key's deletion makes every snapshot encrypted with it unreadable after 30 days.
@@ -255,33 +263,37 @@ export class PulseAnalyticsPostgres extends Construct {
   }
 
   /**
-   * RDS events of the primary and its replicas, sent to an SNS topic: the given one, or one created
-   * here, encrypted with the database's key, whose policy lets RDS publish the instances' events (RDS
-   * User Guide, "Granting permissions to publish notifications to an Amazon SNS topic").
+   * The SNS topic of the RDS events and alarms, encrypted with the database's key. Its policy lets only
+   * this database's instances' RDS events (RDS User Guide, "Granting permissions to publish
+   * notifications to an Amazon SNS topic") and CloudWatch alarms publish, from this account.
    */
-  private createEventNotifications(p: ResolvedPulseAnalyticsPostgresProps, tags: Record<string, string>, replicas: DbInstance[]): string {
-    let topicArn = p.notificationTopicArn;
-    if (topicArn === undefined) {
-      const topic = new SnsTopic(this, "events-topic", { name: `${p.identifier}-events`, kmsMasterKeyId: this.kmsKeyArn, tags });
-      const rdsArn = (type: string) => `arn:${this.partition()}:rds:${this.regionName()}:${this.accountId()}:${type}:${p.identifier}*`;
-      new SnsTopicPolicy(this, "events-topic-policy", {
-        arn: topic.arn,
-        policy: Fn.jsonencode({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "RdsEventsOfThisDatabase",
-              Effect: "Allow",
-              Principal: { Service: "events.rds.amazonaws.com" },
-              Action: "sns:Publish",
-              Resource: topic.arn,
-              Condition: { StringEquals: { "aws:SourceAccount": this.accountId() }, ArnLike: { "aws:SourceArn": [rdsArn("db"), rdsArn("es")] } },
-            },
-          ],
-        }),
-      });
-      topicArn = topic.arn;
-    }
+  private createNotificationTopic(p: ResolvedPulseAnalyticsPostgresProps, tags: Record<string, string>): string {
+    const topic = new SnsTopic(this, "events-topic", { name: `${p.identifier}-events`, kmsMasterKeyId: this.kmsKeyArn, tags });
+    const arn = (service: string, type: string) =>
+      `arn:${this.partition()}:${service}:${this.regionName()}:${this.accountId()}:${type}:${p.identifier}*`;
+    const publisher = (sid: string, service: string, sourceArns: string[]) => ({
+      Sid: sid,
+      Effect: "Allow",
+      Principal: { Service: service },
+      Action: "sns:Publish",
+      Resource: topic.arn,
+      Condition: { StringEquals: { "aws:SourceAccount": this.accountId() }, ArnLike: { "aws:SourceArn": sourceArns } },
+    });
+    new SnsTopicPolicy(this, "events-topic-policy", {
+      arn: topic.arn,
+      policy: Fn.jsonencode({
+        Version: "2012-10-17",
+        Statement: [
+          ...(p.eventNotifications ? [publisher("RdsEventsOfThisDatabase", "events.rds.amazonaws.com", [arn("rds", "db"), arn("rds", "es")])] : []),
+          ...(p.alarms ? [publisher("AlarmsOfThisDatabase", "cloudwatch.amazonaws.com", [arn("cloudwatch", "alarm")])] : []),
+        ],
+      }),
+    });
+    return topic.arn;
+  }
+
+  /** RDS events of the primary and its replicas, sent to the topic. */
+  private subscribeToEvents(p: ResolvedPulseAnalyticsPostgresProps, tags: Record<string, string>, replicas: DbInstance[], topicArn: string): void {
     new DbEventSubscription(this, "event-subscription", {
       name: `${p.identifier}-events`,
       snsTopic: topicArn,
@@ -290,7 +302,43 @@ export class PulseAnalyticsPostgres extends Construct {
       eventCategories: [...RDS_EVENT_CATEGORIES, ...(replicas.length > 0 ? ["read replica"] : [])],
       tags,
     });
-    return topicArn;
+  }
+
+  /** The alarms of the primary and of each replica (src/constructs/alarms.ts), notifying the topic when they fire and when they clear. */
+  private createAlarms(p: ResolvedPulseAnalyticsPostgresProps, tags: Record<string, string>, replicas: DbInstance[], topicArn: string): void {
+    const maxConnections = parameterValue(p.parameters.max_connections);
+    const inputs = {
+      allocatedStorageGb: p.allocatedStorageGb,
+      iops: p.iops,
+      maxConnections: maxConnections === undefined ? undefined : Number(maxConnections),
+    };
+    const targets: Array<[string, DbInstance, AlarmSpec[]]> = [
+      [p.identifier, this.instance, primaryAlarms({ ...inputs, instanceClass: p.instanceClass })],
+      ...replicas.map((replica, index): [string, DbInstance, AlarmSpec[]] => [
+        `${p.identifier}-replica-${index + 1}`,
+        replica,
+        replicaAlarms({ ...inputs, instanceClass: p.readReplicas?.instanceClass ?? p.instanceClass }),
+      ]),
+    ];
+    for (const [identifier, instance, specs] of targets) {
+      for (const spec of specs) {
+        new CloudwatchMetricAlarm(this, `alarm-${identifier}-${spec.key}`, {
+          alarmName: `${identifier}-${spec.key}`,
+          alarmDescription: `PULSE Analytics Postgres ${identifier}: ${spec.metricName} ${spec.comparisonOperator === "GreaterThanThreshold" ? "above" : "below"} ${spec.description}.`,
+          namespace: "AWS/RDS",
+          metricName: spec.metricName,
+          dimensions: { DBInstanceIdentifier: instance.identifier },
+          statistic: spec.statistic,
+          comparisonOperator: spec.comparisonOperator,
+          threshold: spec.threshold,
+          period: spec.periodSeconds,
+          evaluationPeriods: spec.evaluationPeriods,
+          alarmActions: [topicArn],
+          okActions: [topicArn],
+          tags,
+        });
+      }
+    }
   }
 
   /** The AWS partition (aws, aws-cn, …), read once. */
@@ -506,4 +554,9 @@ function parameterList(
       .sort()
       .map((name) => entry(name, given[name]!)),
   ];
+}
+
+/** A parameter's value as given (a plain string, or `{ value, applyMethod }`), or undefined when not set. */
+function parameterValue(parameter: string | DatabaseParameter | undefined): string | undefined {
+  return typeof parameter === "object" ? parameter.value : parameter;
 }

@@ -233,7 +233,7 @@ describe("the KMS key policy", () => {
   });
 
   it("has only the root statement when no role is named and no events topic is encrypted with it", () => {
-    expect(policyOf({ eventNotifications: false }).Statement.map((s: any) => s.Sid)).toEqual(["AccountIamPolicies"]);
+    expect(policyOf({ eventNotifications: false, alarms: false }).Statement.map((s: any) => s.Sid)).toEqual(["AccountIamPolicies"]);
     expect(policyOf({ notificationTopicArn: "arn:aws:sns:eu-central-1:123456789012:ops" }).Statement.map((s: any) => s.Sid)).toEqual([
       "AccountIamPolicies",
     ]);
@@ -241,12 +241,15 @@ describe("the KMS key policy", () => {
 
   // Amazon SNS Developer Guide, "Key management": a service publishing to an encrypted topic needs
   // kms:GenerateDataKey* and kms:Decrypt on the topic's key.
-  it("lets RDS events, from this account only, encrypt for the events topic it encrypts", () => {
-    const statement = policyOf().Statement.find((s: any) => s.Sid === "PublishRdsEventsToEncryptedTopic");
+  it("lets RDS events and CloudWatch alarms, from this account only, encrypt for the topic it encrypts", () => {
+    const statement = policyOf().Statement.find((s: any) => s.Sid === "PublishToEncryptedTopic");
+    expect(policyOf({ alarms: false }).Statement.find((s: any) => s.Sid === "PublishToEncryptedTopic").Principal).toEqual({
+      Service: "events.rds.amazonaws.com",
+    });
     expect(statement).toEqual({
-      Sid: "PublishRdsEventsToEncryptedTopic",
+      Sid: "PublishToEncryptedTopic",
       Effect: "Allow",
-      Principal: { Service: "events.rds.amazonaws.com" },
+      Principal: { Service: ["events.rds.amazonaws.com", "cloudwatch.amazonaws.com"] },
       Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
       Resource: "*",
       Condition: { StringEquals: { "aws:SourceAccount": expect.stringMatching(/^\$\{data\.aws_caller_identity\.[^.]+\.account_id\}$/) } },
@@ -575,9 +578,11 @@ describe("RDS event notifications (eventNotifications)", () => {
     expect(onlyResource(given, "aws_db_event_subscription").sns_topic).toBe("arn:aws:sns:eu-central-1:123456789012:ops-pager");
   });
 
-  it("are left out with eventNotifications: false", () => {
-    const off = synth({ eventNotifications: false });
-    expect(off.resource.aws_db_event_subscription).toBeUndefined();
+  it("are left out with eventNotifications: false, and the topic too when alarms are off as well", () => {
+    const noEvents = synth({ eventNotifications: false });
+    expect(noEvents.resource.aws_db_event_subscription).toBeUndefined();
+    expect(onlyResource(noEvents, "aws_sns_topic_policy").policy).not.toContain("events.rds.amazonaws.com");
+    const off = synth({ eventNotifications: false, alarms: false });
     expect(off.resource.aws_sns_topic).toBeUndefined();
   });
 });

@@ -115,6 +115,16 @@ describe("sizing per environment", () => {
     expect(defaultOf("staging", "pulse_analytics_db_max_storage_gb")).toBeLessThan(defaultOf("prod", "pulse_analytics_db_max_storage_gb"));
   });
 
+  it("gives staging and prod alarms and an events topic, and dev neither", () => {
+    expect(instanceStack("dev").resource.aws_cloudwatch_metric_alarm).toBeUndefined();
+    expect(instanceStack("dev").resource.aws_sns_topic).toBeUndefined();
+    for (const env of ["staging", "prod"]) {
+      // The primary's 8 and the replica's 4.
+      expect(resourcesOfType(instanceStack(env), "aws_cloudwatch_metric_alarm")).toHaveLength(12);
+      expect(resourcesOfType(instanceStack(env), "aws_db_event_subscription")).toHaveLength(1);
+    }
+  });
+
   it("gives staging and prod one read replica each, for analytics reads, and dev none", () => {
     const replicas = (env: string) => resourcesOfType(instanceStack(env), "aws_db_instance").filter((db) => db.replicate_source_db !== undefined);
     expect(replicas("dev")).toEqual([]);

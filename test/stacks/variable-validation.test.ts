@@ -33,6 +33,9 @@ const CASES: Array<[env: "dev" | "staging" | "prod", vars: Vars]> = [
   ["prod", {}],
   ["prod", { pulse_analytics_db_instance_class: "db.r7g.2xlarge" }],
   ["prod", { pulse_analytics_db_instance_class: "db.t4g.micro" }],
+  // Alarms are on in prod: their memory thresholds need a sized class.
+  ["prod", { pulse_analytics_db_instance_class: "db.r6i.metal" }],
+  ["dev", { pulse_analytics_db_instance_class: "db.r6i.metal" }],
   ["prod", { pulse_analytics_db_instance_class: "db.t4g.nano" }],
   ["prod", { pulse_analytics_db_instance_class: "db.r7g.medium" }],
   ["prod", { pulse_analytics_db_instance_class: "r7g.large" }],
