@@ -126,6 +126,17 @@ export const instanceClassRule: TerraformRule<[string]> = {
   terraformCondition: (ref) => regexCondition(ref, INSTANCE_CLASS_PATTERN),
 };
 
+/**
+ * PostgreSQL refuses to run a standby whose max_connections (and similar settings) are below its
+ * primary's; RDS derives them from the class's memory, so a replica with less memory than the primary
+ * is left in incompatible-parameters. The last two values are the classes' memory (undefined: not sized).
+ */
+export const replicaClassRule: Rule<[string, string, number | undefined, number | undefined]> = {
+  allowed: (_replica, primary) =>
+    `a class with at least the memory of the primary's (${primary ?? "instanceClass"}): a standby's max_connections, derived from memory, may not be below its primary's`,
+  isValid: (_replica, _primary, replicaGib, primaryGib) => replicaGib === undefined || primaryGib === undefined || replicaGib >= primaryGib,
+};
+
 /** While alarms are on: a class with a size, whose memory the alarms' thresholds are derived from (not metal). */
 export const alarmSizedClassRule: TerraformRule<[string]> = {
   allowed: () => "a class with a size, not metal, while alarms are on: the memory and connection alarms are derived from its memory",

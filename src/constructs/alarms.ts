@@ -53,8 +53,12 @@ function classMemoryGibExpression(instanceClass: string): IResolvable {
 
 const GIB = 1024 ** 3;
 
-/** RDS for PostgreSQL's default max_connections: LEAST({DBInstanceClassMemory/9531392}, 5000). */
-const BYTES_PER_DEFAULT_CONNECTION = 9531392;
+/**
+ * RDS for PostgreSQL's default max_connections: LEAST({DBInstanceClassMemory/9531392}, 5000).
+ * DBInstanceClassMemory is the class's memory less what the OS and RDS's processes reserve, which AWS
+ * does not publish per class: taken as 90% of it, so the alarm stays below the real limit on small classes.
+ */
+const BYTES_PER_DEFAULT_CONNECTION = 9531392 / 0.9;
 const MAX_DEFAULT_CONNECTIONS = 5000;
 
 /** A number, or (for a setting known only at plan time) a number token standing for a Terraform expression. */
@@ -121,7 +125,8 @@ export function primaryAlarms(inputs: AlarmInputs): AlarmSpec[] {
       threshold: Token.isUnresolved(maxConnections) ? Token.asNumber(Fn.floor(Op.mul(maxConnections, 0.8))) : Math.floor(maxConnections * 0.8),
       periodSeconds: 300,
       evaluationPeriods: 2,
-      description: "80% of max_connections (the class's default, memory / 9531392 up to 5000, unless set in parameters)",
+      description:
+        "80% of max_connections: the class's default (DBInstanceClassMemory / 9531392 up to 5000, that memory taken as 90% of the class's), or the value set in parameters",
     },
     {
       key: "read-latency",

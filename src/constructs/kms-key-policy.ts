@@ -15,8 +15,6 @@ export interface KmsKeyPolicyInput {
   readonly administratorArns: readonly string[];
   /** Roles that read the secrets the key encrypts and describe the key (the plan role). */
   readonly userArns: readonly string[];
-  /** The account id (a Terraform reference). */
-  readonly accountId: string;
   /** AWS services that publish to a topic the key encrypts (RDS events, CloudWatch alarms). */
   readonly topicPublishers: readonly string[];
 }
@@ -83,14 +81,16 @@ export function kmsKeyPolicy(input: KmsKeyPolicyInput): string {
   }
   if (input.topicPublishers.length > 0) {
     // An encrypted topic's publisher encrypts with the topic's key (Amazon SNS Developer Guide, "Key
-    // management": AWS services that publish to encrypted topics need kms:GenerateDataKey* and kms:Decrypt).
+    // management": AWS services that publish to encrypted topics need kms:GenerateDataKey* and
+    // kms:Decrypt). As in that guide's example, without a condition: AWS does not document that every
+    // publisher's KMS request carries aws:SourceAccount, and a refused key would drop notifications
+    // silently. Who may publish at all is the topic policy's (aws:SourceAccount and aws:SourceArn).
     statements.push({
       Sid: "PublishToEncryptedTopic",
       Effect: "Allow",
       Principal: { Service: input.topicPublishers.length === 1 ? input.topicPublishers[0] : [...input.topicPublishers] },
       Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
       Resource: "*",
-      Condition: { StringEquals: { "aws:SourceAccount": input.accountId } },
     });
   }
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });

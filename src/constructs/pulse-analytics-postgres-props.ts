@@ -5,6 +5,7 @@ import { IResolvable, Token } from "cdktf";
 import * as rules from "../config/rules";
 import { DatabaseInsightsMode, EngineMajorVersion, InvalidInputError, Rule } from "../config/rules";
 import { DEFAULT_DATABASE_NAME, LOGIN_ROLE_KEYS, LoginRoleKey } from "../roles/role-model";
+import { classMemoryGib } from "./alarms";
 
 /** Where the database lives and who may reach it. The construct creates no VPC. */
 export interface PulseAnalyticsNetworkProps {
@@ -165,8 +166,9 @@ export interface PulseAnalyticsPostgresSettings {
    */
   readonly caCertIdentifier?: string;
   /**
-   * A customer-managed KMS key (ARN) for storage, the master secret, the login-role secrets and
-   * Performance Insights.
+   * A customer-managed KMS key (ARN) for storage, the master secret, the login-role secrets,
+   * Performance Insights and the events topic (its policy must then let events.rds.amazonaws.com and
+   * cloudwatch.amazonaws.com use it: kms:GenerateDataKey*, kms:Decrypt).
    * @default undefined (the construct creates a key with rotation on)
    */
   readonly kmsKeyArn?: string;
@@ -194,7 +196,7 @@ export interface PulseAnalyticsPostgresSettings {
   readonly alarms?: boolean;
   /**
    * An existing SNS topic for the events and alarms, instead of the one the construct creates. Its policy must let
-   * events.rds.amazonaws.com publish, and its KMS key (if any) let it encrypt.
+   * events.rds.amazonaws.com and cloudwatch.amazonaws.com publish, and its KMS key (if any) let them encrypt.
    * @default undefined (the construct creates `${identifier}-events`)
    */
   readonly notificationTopicArn?: string;
@@ -459,6 +461,17 @@ export function validatePulseAnalyticsPostgresSettings(props: PulseAnalyticsPost
   if (p.readReplicas !== undefined) {
     check("readReplicas.count", rules.readReplicaCountRule, p.readReplicas.count);
     check("readReplicas.instanceClass", rules.instanceClassRule, p.readReplicas.instanceClass as string);
+    const replicaClass = p.readReplicas.instanceClass as string;
+    if (!Token.isUnresolved(p.instanceClass)) {
+      check(
+        "readReplicas.instanceClass",
+        rules.replicaClassRule,
+        replicaClass,
+        p.instanceClass,
+        classMemoryGib(replicaClass ?? ""),
+        classMemoryGib(p.instanceClass),
+      );
+    }
   }
   check("adminPort", rules.portRangeRule, p.adminPort as number);
   check("kmsKeyAdministratorRoleNames", rules.iamRoleNamesRule, p.kmsKeyAdministratorRoleNames);

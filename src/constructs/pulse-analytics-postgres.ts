@@ -240,7 +240,6 @@ export class PulseAnalyticsPostgres extends Construct {
           p.notificationTopicArn === undefined
             ? [...(p.eventNotifications ? ["events.rds.amazonaws.com"] : []), ...(p.alarms ? ["cloudwatch.amazonaws.com"] : [])]
             : [],
-        accountId: account,
       }),
       tags,
       // Scheduling the key's deletion makes every snapshot encrypted with it unreadable after 30 days.
@@ -306,11 +305,12 @@ export class PulseAnalyticsPostgres extends Construct {
 
   /** The alarms of the primary and of each replica (src/constructs/alarms.ts), notifying the topic when they fire and when they clear. */
   private createAlarms(p: ResolvedPulseAnalyticsPostgresProps, tags: Record<string, string>, replicas: DbInstance[], topicArn: string): void {
+    // A whole number set in the parameters; a formula (RDS's own default is one) leaves the class's default.
     const maxConnections = parameterValue(p.parameters.max_connections);
     const inputs = {
       allocatedStorageGb: p.allocatedStorageGb,
       iops: p.iops,
-      maxConnections: maxConnections === undefined ? undefined : Number(maxConnections),
+      maxConnections: maxConnections !== undefined && /^[0-9]+$/.test(maxConnections) ? Number(maxConnections) : undefined,
     };
     const targets: Array<[string, DbInstance, AlarmSpec[]]> = [
       [p.identifier, this.instance, primaryAlarms({ ...inputs, instanceClass: p.instanceClass })],
@@ -416,7 +416,8 @@ export class PulseAnalyticsPostgres extends Construct {
         maxAllocatedStorage: p.maxAllocatedStorageGb,
         iops: p.iops,
         storageThroughput: p.storageThroughputMibps,
-        kmsKeyId: this.kmsKeyArn,
+        // No kms_key_id: a same-Region replica is encrypted with its source's key, and RDS refuses the
+        // parameter for it ("don't specify a value", CreateDBInstanceReadReplica, KmsKeyId).
         iamDatabaseAuthenticationEnabled: true,
         port: p.port,
         dbSubnetGroupName: shared.subnetGroupName,

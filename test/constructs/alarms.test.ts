@@ -40,7 +40,8 @@ describe("the alarms of the primary", () => {
   it("derive their thresholds from the class, the storage and the IOPS", () => {
     const threshold = (key: string) => alarms[`pulse-analytics-dev-${key}`].threshold;
     expect(threshold("freeable-memory")).toBe(0.1 * GIB); // 10% of 1 GiB
-    expect(threshold("connections")).toBe(Math.floor(Math.floor(GIB / 9531392) * 0.8)); // 80% of max_connections 112
+    // 80% of max_connections: 90% of 1 GiB / 9531392 = 101.
+    expect(threshold("connections")).toBe(80);
     expect(threshold("free-storage")).toBe(2 * GIB); // 10% of 20 GiB
     expect(threshold("disk-queue-depth")).toBe(60); // 3000 IOPS × 20 ms
     expect(threshold("cpu")).toBe(80);
@@ -56,9 +57,13 @@ describe("the alarms of the primary", () => {
     expect(larger["pulse-analytics-dev-disk-queue-depth"].threshold).toBe(240);
   });
 
-  it("take max_connections from the parameters when it is set there", () => {
-    const set = alarmsOf(synth({ parameters: { max_connections: "400" } }));
+  it("take max_connections from the parameters when a number is set there, and the class's default for a formula", () => {
+    const set = alarmsOf(synth({ parameters: { max_connections: { value: "400", applyMethod: "pending-reboot" } } }));
     expect(set["pulse-analytics-dev-connections"].threshold).toBe(320);
+    const formula = alarmsOf(
+      synth({ parameters: { max_connections: { value: "LEAST({DBInstanceClassMemory/9531392},5000)", applyMethod: "pending-reboot" } } }),
+    );
+    expect(formula["pulse-analytics-dev-connections"].threshold).toBe(80);
   });
 
   it("are left out with alarms: false", () => {

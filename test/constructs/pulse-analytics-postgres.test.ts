@@ -241,7 +241,7 @@ describe("the KMS key policy", () => {
 
   // Amazon SNS Developer Guide, "Key management": a service publishing to an encrypted topic needs
   // kms:GenerateDataKey* and kms:Decrypt on the topic's key.
-  it("lets RDS events and CloudWatch alarms, from this account only, encrypt for the topic it encrypts", () => {
+  it("lets RDS events and CloudWatch alarms encrypt for the topic it encrypts (whose policy admits only this account's)", () => {
     const statement = policyOf().Statement.find((s: any) => s.Sid === "PublishToEncryptedTopic");
     expect(policyOf({ alarms: false }).Statement.find((s: any) => s.Sid === "PublishToEncryptedTopic").Principal).toEqual({
       Service: "events.rds.amazonaws.com",
@@ -252,7 +252,6 @@ describe("the KMS key policy", () => {
       Principal: { Service: ["events.rds.amazonaws.com", "cloudwatch.amazonaws.com"] },
       Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
       Resource: "*",
-      Condition: { StringEquals: { "aws:SourceAccount": expect.stringMatching(/^\$\{data\.aws_caller_identity\.[^.]+\.account_id\}$/) } },
     });
   });
 });
@@ -488,10 +487,9 @@ describe("read replicas (readReplicas)", () => {
     }
   });
 
-  it("use the primary's key, subnets, security groups, port, CA and monitoring role, and its storage ceiling", () => {
+  it("use the primary's key (inherited), subnets, security groups, port, CA and monitoring role, and its storage ceiling", () => {
     for (const replica of replicas) {
       expect(replica).toMatchObject({
-        kms_key_id: primary.kms_key_id,
         performance_insights_kms_key_id: primary.kms_key_id,
         db_subnet_group_name: primary.db_subnet_group_name,
         port: primary.port,
@@ -502,6 +500,8 @@ describe("read replicas (readReplicas)", () => {
         iam_database_authentication_enabled: true,
       });
       expect(replica.vpc_security_group_ids).toMatch(/^\$\{tolist\(aws_db_instance\.[^.]+\.vpc_security_group_ids\)\}$/);
+      // Encrypted with the source's key without naming it: RDS refuses KmsKeyId for a same-Region replica.
+      expect(replica).not.toHaveProperty("kms_key_id");
       // No password, no master user, no backups of their own: those belong to the source.
       expect(replica).not.toHaveProperty("username");
       expect(replica).not.toHaveProperty("manage_master_user_password");
