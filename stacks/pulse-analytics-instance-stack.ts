@@ -4,7 +4,7 @@
 // database stack and the backend's connection settings are built from.
 
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { TerraformBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformBackend, TerraformOutput, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import * as rules from "../src/config/rules";
 import { PulseAnalyticsPostgres } from "../src/constructs/pulse-analytics-postgres";
@@ -141,7 +141,10 @@ export class PulseAnalyticsInstanceStack extends TerraformStack {
     };
     for (const key of Object.keys(INSTANCE_OUTPUTS) as Array<keyof typeof INSTANCE_OUTPUTS>) {
       const { name, description } = INSTANCE_OUTPUTS[key];
-      new TerraformOutput(this, name, { value: values[key], description });
+      const value = values[key];
+      // A literal list passed as is makes cdktf call util.isArray, which Node 24 reports as deprecated
+      // (DEP0044) on every synth; as a token it renders the same list.
+      new TerraformOutput(this, name, { value: Array.isArray(value) ? Token.asAny(value) : value, description });
     }
     if (db.notificationTopicArn !== undefined) {
       new TerraformOutput(this, NOTIFICATION_TOPIC_OUTPUT.name, {
