@@ -131,6 +131,7 @@ export class PulseAnalyticsPostgres extends Construct {
     const securityGroup = this.createSecurityGroup(p, tags);
     const logGroups = this.createLogGroups("log-group", p.identifier, p.logRetentionDays, tags);
     const monitoring = p.monitoringIntervalSeconds > 0 && p.monitoringRoleArn === undefined ? this.createMonitoringRole(p, tags) : undefined;
+    const monitoringRoleArn = p.monitoringIntervalSeconds > 0 ? (p.monitoringRoleArn ?? monitoring?.role.arn) : undefined;
 
     this.instance = new DbInstance(this, "instance", {
       identifier: p.identifier,
@@ -177,13 +178,7 @@ export class PulseAnalyticsPostgres extends Construct {
       finalSnapshotIdentifier: p.skipFinalSnapshot ? undefined : `${p.identifier}-final-snapshot`,
       applyImmediately: p.applyImmediately,
 
-      performanceInsightsEnabled: p.performanceInsights,
-      performanceInsightsKmsKeyId: p.performanceInsights ? this.kmsKeyArn : undefined,
-      performanceInsightsRetentionPeriod: p.performanceInsights ? p.performanceInsightsRetentionDays : undefined,
-      databaseInsightsMode: p.databaseInsightsMode,
-      monitoringInterval: p.monitoringIntervalSeconds,
-      monitoringRoleArn: p.monitoringIntervalSeconds > 0 ? (p.monitoringRoleArn ?? monitoring?.role.arn) : undefined,
-      enabledCloudwatchLogsExports: [...EXPORTED_LOG_TYPES],
+      ...this.observability(p, monitoringRoleArn),
 
       tags,
       // RDS checks the monitoring role's permissions when it starts monitoring: attach the policy first.
@@ -196,7 +191,7 @@ export class PulseAnalyticsPostgres extends Construct {
     const replicas = this.createReadReplicas(p, tags, {
       vpcSecurityGroupIds: this.instance.vpcSecurityGroupIds,
       subnetGroupName,
-      monitoringRoleArn: p.monitoringIntervalSeconds > 0 ? (p.monitoringRoleArn ?? monitoring?.role.arn) : undefined,
+      monitoringRoleArn,
       dependsOn: monitoring ? [monitoring.policyAttachment] : [],
     });
     this.readReplicas = replicas;
@@ -378,6 +373,19 @@ export class PulseAnalyticsPostgres extends Construct {
     });
   }
 
+  /** Performance Insights, Database Insights, Enhanced Monitoring and log exports: the same on the primary and its replicas. */
+  private observability(p: ResolvedPulseAnalyticsPostgresProps, monitoringRoleArn: string | undefined) {
+    return {
+      performanceInsightsEnabled: p.performanceInsights,
+      performanceInsightsKmsKeyId: p.performanceInsights ? this.kmsKeyArn : undefined,
+      performanceInsightsRetentionPeriod: p.performanceInsights ? p.performanceInsightsRetentionDays : undefined,
+      databaseInsightsMode: p.databaseInsightsMode,
+      monitoringInterval: p.monitoringIntervalSeconds,
+      monitoringRoleArn,
+      enabledCloudwatchLogsExports: [...EXPORTED_LOG_TYPES],
+    };
+  }
+
   /** The exported logs' groups of one instance, created ahead of it so RDS writes into groups with a retention, not never-expiring ones. */
   private createLogGroups(idPrefix: string, identifier: string, retentionInDays: number, tags: Record<string, string>): CloudwatchLogGroup[] {
     return EXPORTED_LOG_TYPES.map(
@@ -427,13 +435,7 @@ export class PulseAnalyticsPostgres extends Construct {
         skipFinalSnapshot: true,
         deletionProtection: false,
         applyImmediately: p.applyImmediately,
-        performanceInsightsEnabled: p.performanceInsights,
-        performanceInsightsKmsKeyId: p.performanceInsights ? this.kmsKeyArn : undefined,
-        performanceInsightsRetentionPeriod: p.performanceInsights ? p.performanceInsightsRetentionDays : undefined,
-        databaseInsightsMode: p.databaseInsightsMode,
-        monitoringInterval: p.monitoringIntervalSeconds,
-        monitoringRoleArn: shared.monitoringRoleArn,
-        enabledCloudwatchLogsExports: [...EXPORTED_LOG_TYPES],
+        ...this.observability(p, shared.monitoringRoleArn),
         tags,
         dependsOn: [...logGroups, ...shared.dependsOn],
         timeouts: { ...DB_INSTANCE_TIMEOUTS },
