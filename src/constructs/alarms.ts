@@ -58,7 +58,8 @@ const GIB = 1024 ** 3;
  * DBInstanceClassMemory is the class's memory less what the OS and RDS's processes reserve, which AWS
  * does not publish per class: taken as 90% of it, so the alarm stays below the real limit on small classes.
  */
-const BYTES_PER_DEFAULT_CONNECTION = 9531392 / 0.9;
+const BYTES_PER_DEFAULT_CONNECTION = 9531392;
+const DB_INSTANCE_CLASS_MEMORY_FRACTION = 0.9;
 const MAX_DEFAULT_CONNECTIONS = 5000;
 
 /** A number, or (for a setting known only at plan time) a number token standing for a Terraform expression. */
@@ -94,7 +95,8 @@ export interface AlarmSpec {
 
 /** What the thresholds are derived from. */
 export interface AlarmInputs {
-  readonly instanceClass: string;
+  /** The instance class's memory in bytes (classMemoryBytes; for a class known at plan time, a reference to it computed once). */
+  readonly memoryBytes: PlanNumber;
   readonly allocatedStorageGb: PlanNumber;
   readonly iops?: PlanNumber;
   /** max_connections set in the parameter group, if any (else the class's default). */
@@ -108,12 +110,14 @@ const STORAGE_LATENCY_SECONDS = 0.02;
 
 /** The primary's alarms. */
 export function primaryAlarms(inputs: AlarmInputs): AlarmSpec[] {
-  const memory = classMemoryBytes(inputs.instanceClass);
+  const memory = inputs.memoryBytes;
   const maxConnections =
     inputs.maxConnections ??
     (Token.isUnresolved(memory)
-      ? Token.asNumber(Fn.min([Fn.floor(Op.div(memory, BYTES_PER_DEFAULT_CONNECTION)), MAX_DEFAULT_CONNECTIONS]))
-      : Math.min(Math.floor(memory / BYTES_PER_DEFAULT_CONNECTION), MAX_DEFAULT_CONNECTIONS));
+      ? Token.asNumber(
+          Fn.min([Fn.floor(Op.div(Op.mul(memory, DB_INSTANCE_CLASS_MEMORY_FRACTION), BYTES_PER_DEFAULT_CONNECTION)), MAX_DEFAULT_CONNECTIONS]),
+        )
+      : Math.min(Math.floor((memory * DB_INSTANCE_CLASS_MEMORY_FRACTION) / BYTES_PER_DEFAULT_CONNECTION), MAX_DEFAULT_CONNECTIONS));
   const iops = inputs.iops === undefined ? GP3_BASELINE_IOPS : inputs.iops;
   return [
     ...sharedAlarms(inputs, memory),
@@ -177,7 +181,7 @@ export function primaryAlarms(inputs: AlarmInputs): AlarmSpec[] {
 /** A read replica's alarms: its own resources, and how far it lags. */
 export function replicaAlarms(inputs: AlarmInputs): AlarmSpec[] {
   return [
-    ...sharedAlarms(inputs, classMemoryBytes(inputs.instanceClass)),
+    ...sharedAlarms(inputs, inputs.memoryBytes),
     {
       key: "replica-lag",
       metricName: "ReplicaLag",

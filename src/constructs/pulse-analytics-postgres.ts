@@ -3,7 +3,7 @@
 // The database, roles and grants inside it are PulseAnalyticsDatabase's, configured from this
 // construct's `connection` (in another stack: the same facts read from this stack's outputs).
 
-import { Fn, ITerraformDependable, TerraformIterator, Token } from "cdktf";
+import { Fn, ITerraformDependable, TerraformIterator, TerraformLocal, Token } from "cdktf";
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
@@ -24,7 +24,7 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import * as rules from "../config/rules";
 import { InvalidInputError } from "../config/rules";
-import { AlarmSpec, primaryAlarms, replicaAlarms } from "./alarms";
+import { AlarmSpec, classMemoryBytes, primaryAlarms, replicaAlarms } from "./alarms";
 import { kmsKeyPolicy } from "./kms-key-policy";
 import { claimIdentifier } from "./one-per-identifier";
 import {
@@ -307,12 +307,19 @@ export class PulseAnalyticsPostgres extends Construct {
       iops: p.iops,
       maxConnections: maxConnections !== undefined && /^[0-9]+$/.test(maxConnections) ? Number(maxConnections) : undefined,
     };
+    // A class known only at plan time is sized by Terraform once, in a local every threshold refers to
+    // (a readable plan, and a synth that does not resolve the expression once per alarm).
+    const memoryOf = (instanceClass: string, id: string) =>
+      Token.isUnresolved(instanceClass) ? new TerraformLocal(this, id, classMemoryBytes(instanceClass)).asNumber : classMemoryBytes(instanceClass);
+    const primaryMemory = memoryOf(p.instanceClass, "instance-class-memory-bytes");
+    const replicaClass = p.readReplicas?.instanceClass;
+    const replicaMemory = replicaClass === undefined ? primaryMemory : memoryOf(replicaClass, "replica-class-memory-bytes");
     const targets: Array<[string, DbInstance, AlarmSpec[]]> = [
-      [p.identifier, this.instance, primaryAlarms({ ...inputs, instanceClass: p.instanceClass })],
+      [p.identifier, this.instance, primaryAlarms({ ...inputs, memoryBytes: primaryMemory })],
       ...replicas.map((replica, index): [string, DbInstance, AlarmSpec[]] => [
         `${p.identifier}-replica-${index + 1}`,
         replica,
-        replicaAlarms({ ...inputs, instanceClass: p.readReplicas?.instanceClass ?? p.instanceClass }),
+        replicaAlarms({ ...inputs, memoryBytes: replicaMemory }),
       ]),
     ];
     for (const [identifier, instance, specs] of targets) {

@@ -122,6 +122,11 @@ describe("sizing per environment", () => {
       // The primary's 8 and the replica's 4.
       expect(resourcesOfType(instanceStack(env), "aws_cloudwatch_metric_alarm")).toHaveLength(12);
       expect(resourcesOfType(instanceStack(env), "aws_db_event_subscription")).toHaveLength(1);
+      // The class is a variable: Terraform sizes it once, in a local the memory thresholds refer to.
+      const [local, expression] = Object.entries((instanceStack(env) as any).locals as Record<string, string>)[0];
+      expect(expression).toContain("var.pulse_analytics_db_instance_class");
+      const memoryAlarms = resourcesOfType(instanceStack(env), "aws_cloudwatch_metric_alarm").filter((a) => a.metric_name === "FreeableMemory");
+      for (const alarm of memoryAlarms) expect(alarm.threshold).toBe(`\${(local.${local} * 0.1)}`);
     }
   });
 
