@@ -73,8 +73,8 @@ async function main(): Promise<void> {
   const server = await LocalPostgres.start({ stateDir, port, serverSettings: SERVER_SETTINGS, timeoutMs: 120_000 });
   const url = (user: string, password: string) => buildPostgresUrl({ user, password, host: "localhost", port, database: "pulse_analytics" });
   const credentials = server.credentials;
-  const appUrl = url("pulse_analytics_app", credentials.app);
-  const migratorUrl = url("pulse_analytics_migrator", credentials.migrator);
+  const appUrl = url("pulse_analytics_app_a", credentials.app);
+  const migratorUrl = url("pulse_analytics_migrator_a", credentials.migrator);
   let app: Pool | undefined;
   let migrator: Pool | undefined;
   try {

@@ -29,15 +29,35 @@ ALTER ROLE "pulse_admin" LOGIN CREATEROLE CREATEDB NOSUPERUSER PASSWORD :'admin_
 -- As the admin, like the cloud deploy: the roles of the role model.
 SET ROLE "pulse_admin";
 DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_owner') THEN CREATE ROLE "pulse_analytics_owner" NOLOGIN; END IF; END $$;
-ALTER ROLE "pulse_analytics_owner" NOLOGIN;
-DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_migrator') THEN CREATE ROLE "pulse_analytics_migrator" LOGIN; END IF; END $$;
-ALTER ROLE "pulse_analytics_migrator" LOGIN PASSWORD :'migrator_password';
+ALTER ROLE "pulse_analytics_owner" NOLOGIN PASSWORD NULL;
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_migrator') THEN CREATE ROLE "pulse_analytics_migrator" NOLOGIN; END IF; END $$;
+ALTER ROLE "pulse_analytics_migrator" NOLOGIN PASSWORD NULL;
 GRANT "pulse_analytics_owner" TO "pulse_analytics_migrator";
-DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_app') THEN CREATE ROLE "pulse_analytics_app" LOGIN; END IF; END $$;
-ALTER ROLE "pulse_analytics_app" LOGIN PASSWORD :'app_password';
-ALTER ROLE "pulse_analytics_app" SET idle_in_transaction_session_timeout = 10000;
-DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_readonly') THEN CREATE ROLE "pulse_analytics_readonly" LOGIN; END IF; END $$;
-ALTER ROLE "pulse_analytics_readonly" LOGIN PASSWORD :'readonly_password';
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_migrator_a') THEN CREATE ROLE "pulse_analytics_migrator_a" LOGIN; END IF; END $$;
+ALTER ROLE "pulse_analytics_migrator_a" LOGIN PASSWORD :'migrator_password';
+GRANT "pulse_analytics_migrator" TO "pulse_analytics_migrator_a";
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_migrator_b') THEN CREATE ROLE "pulse_analytics_migrator_b" LOGIN; END IF; END $$;
+ALTER ROLE "pulse_analytics_migrator_b" LOGIN PASSWORD :'migrator_password';
+GRANT "pulse_analytics_migrator" TO "pulse_analytics_migrator_b";
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_app') THEN CREATE ROLE "pulse_analytics_app" NOLOGIN; END IF; END $$;
+ALTER ROLE "pulse_analytics_app" NOLOGIN PASSWORD NULL;
+ALTER ROLE "pulse_analytics_app" RESET idle_in_transaction_session_timeout;
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_app_a') THEN CREATE ROLE "pulse_analytics_app_a" LOGIN; END IF; END $$;
+ALTER ROLE "pulse_analytics_app_a" LOGIN PASSWORD :'app_password';
+GRANT "pulse_analytics_app" TO "pulse_analytics_app_a";
+ALTER ROLE "pulse_analytics_app_a" SET idle_in_transaction_session_timeout = 10000;
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_app_b') THEN CREATE ROLE "pulse_analytics_app_b" LOGIN; END IF; END $$;
+ALTER ROLE "pulse_analytics_app_b" LOGIN PASSWORD :'app_password';
+GRANT "pulse_analytics_app" TO "pulse_analytics_app_b";
+ALTER ROLE "pulse_analytics_app_b" SET idle_in_transaction_session_timeout = 10000;
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_readonly') THEN CREATE ROLE "pulse_analytics_readonly" NOLOGIN; END IF; END $$;
+ALTER ROLE "pulse_analytics_readonly" NOLOGIN PASSWORD NULL;
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_readonly_a') THEN CREATE ROLE "pulse_analytics_readonly_a" LOGIN; END IF; END $$;
+ALTER ROLE "pulse_analytics_readonly_a" LOGIN PASSWORD :'readonly_password';
+GRANT "pulse_analytics_readonly" TO "pulse_analytics_readonly_a";
+DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'pulse_analytics_readonly_b') THEN CREATE ROLE "pulse_analytics_readonly_b" LOGIN; END IF; END $$;
+ALTER ROLE "pulse_analytics_readonly_b" LOGIN PASSWORD :'readonly_password';
+GRANT "pulse_analytics_readonly" TO "pulse_analytics_readonly_b";
 GRANT "pulse_analytics_owner" TO "pulse_admin";
 SELECT 'CREATE DATABASE "pulse_analytics" OWNER "pulse_analytics_owner" ENCODING ''UTF8'';' WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'pulse_analytics') \gexec
 

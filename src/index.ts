@@ -16,4 +16,4 @@ export { validatePulseAnalyticsPostgresProps } from "./constructs/pulse-analytic
 export { InvalidInputError } from "./config/rules";
 export { PulseAnalyticsError } from "./support/errors";
 export type { EnvironmentName } from "./config/rules";
-export { ROLES, GRANTS, ANALYTICS_SCHEMA } from "./roles/role-model";
+export { ROLES, GRANTS, ANALYTICS_SCHEMA, PASSWORD_SLOTS, slotRoleName, activeSlot } from "./roles/role-model";

@@ -42,6 +42,8 @@ export const environments: Record<EnvironmentName, EnvironmentConfig> = {
     alarms: false,
     // Changes land at once: nobody waits for a maintenance window in dev.
     applyImmediately: true,
+    // Raised by one per password rotation, in a reviewed change (README, "Rotating passwords").
+    passwordRotations: { migrator: 0, app: 0, readonly: 0 },
   },
   staging: {
     environment: "staging",
@@ -61,6 +63,8 @@ export const environments: Record<EnvironmentName, EnvironmentConfig> = {
     // One replica of the same class, so the readonly role's move to a replica (db:url), replication
     // lag alarms and hot_standby_feedback are rehearsed before prod; single-AZ, like prod's.
     readReplicas: { count: 1 },
+    // Raised by one per password rotation, in a reviewed change (README, "Rotating passwords").
+    passwordRotations: { migrator: 0, app: 0, readonly: 0 },
   },
   prod: {
     environment: "prod",
@@ -86,5 +90,7 @@ export const environments: Record<EnvironmentName, EnvironmentConfig> = {
     // record. Single-AZ: if its zone fails, readonly clients move to the primary (db:url --primary)
     // until RDS replaces it; a standby for a rebuildable copy would double its price.
     readReplicas: { count: 1 },
+    // Raised by one per password rotation, in a reviewed change (README, "Rotating passwords").
+    passwordRotations: { migrator: 0, app: 0, readonly: 0 },
   },
 };

@@ -11,7 +11,7 @@ import { buildPostgresUrl } from "../client/connection-url";
 import { createPool } from "../client/pool";
 import { checkRolePrivileges } from "../deployed/role-privileges";
 import { LOGIN_ROLE_KEYS, loginRole, LoginRoleKey, role } from "../roles/role-model";
-import { readRoleSecret } from "../deployed/role-secret";
+import { readRoleSecret } from "../client/role-secret";
 import { readDatabaseOutputs } from "../deployed/stack-outputs";
 import { writePrivateFile } from "../support/private-file";
 import { CommandError, runCommand } from "./command";

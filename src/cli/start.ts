@@ -7,7 +7,7 @@ import { bootstrapLocalDatabase } from "../local/bootstrap";
 import { buildPostgresUrl } from "../client/connection-url";
 import { LOCAL_POSTGRES_MAJOR, LOCAL_SUPERUSER, LocalPostgres } from "../local/local-postgres";
 import { migrate } from "../client/migrate";
-import { DEFAULT_DATABASE_NAME, loginRole, role } from "../roles/role-model";
+import { DEFAULT_DATABASE_NAME, loginRole, slotRoleName } from "../roles/role-model";
 import { CommandError, parsePort, runCommand } from "./command";
 
 const DEFAULT_LOCAL_DIR = ".pulse-local";
@@ -72,8 +72,8 @@ runCommand(async () => {
 
   const { credentials } = server;
   const url = (user: string, password: string) => buildPostgresUrl({ user, password, host: HOST, port, database: DATABASE_NAME });
-  const appUrl = url(role("app").name, credentials.app);
-  const migrationUrl = url(role("migrator").name, credentials.migrator);
+  const appUrl = url(slotRoleName("app", "a"), credentials.app);
+  const migrationUrl = url(slotRoleName("migrator", "a"), credentials.migrator);
   try {
     await bootstrapLocalDatabase({ host: HOST, port, superuser: LOCAL_SUPERUSER, databaseName: DATABASE_NAME, credentials });
     const applied = await migrate({ databaseUrl: migrationUrl });

@@ -5,10 +5,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { Pool, PoolConfig } from "pg";
 import { parse } from "pg-connection-string";
-import { PulseAnalyticsError } from "../support/errors";
+import { ConnectionSettingsError } from "./connection-settings-error";
+import { regionOfSecretArn } from "./role-secret";
+import { clientReadingSecret, SecretCredentials, SecretCredentialsSettings } from "./secret-credentials";
 
-/** Raised for connection settings that cannot work; the message names the setting and the fix. */
-export class ConnectionSettingsError extends PulseAnalyticsError {}
+export { ConnectionSettingsError };
 
 export interface PulseAnalyticsPoolSettings {
   /**
@@ -35,6 +36,15 @@ export interface PulseAnalyticsPoolSettings {
    * @default undefined (password authentication)
    */
   readonly iam?: { readonly region: string };
+  /**
+   * Read the user and password from a login role's Secrets Manager secret each time a connection
+   * opens (the read is reused for `cacheTtlMs`), instead of from the URL or `user`/`password`: a
+   * password rotation then reaches a running pool with no restart and no failed connection (README,
+   * "Rotating passwords"). The URL still gives host, port, database and TLS.
+   * @default `{ secretArn: process.env.PULSE_ANALYTICS_DATABASE_SECRET_ARN }` when that is set and the
+   *   URL too comes from the environment; otherwise none (the URL's or the settings' user and password)
+   */
+  readonly credentialsSecret?: SecretCredentialsSettings;
   /** Other pg Pool options (max, idleTimeoutMillis, …); they override the defaults below. */
   readonly pool?: Omit<PoolConfig, "connectionString" | "host" | "port" | "database" | "user" | "password" | "ssl">;
   /**
@@ -95,6 +105,34 @@ export function poolConfig(settings: PulseAnalyticsPoolSettings = {}, env: NodeJ
       const { Signer } = await import("@aws-sdk/rds-signer");
       return new Signer({ hostname: host, port: Number(port), username: user, region }).getAuthToken();
     };
+  }
+  // The secret from the environment goes with the URL from the environment: a URL given in code
+  // (a script, db:url --check) means exactly that URL's credentials.
+  const urlFromEnvironment = settings.connectionString === undefined && !settings.host;
+  const credentialsSecret =
+    settings.credentialsSecret ??
+    (urlFromEnvironment && env.PULSE_ANALYTICS_DATABASE_SECRET_ARN ? { secretArn: env.PULSE_ANALYTICS_DATABASE_SECRET_ARN } : undefined);
+  if (credentialsSecret) {
+    if (settings.iam) {
+      throw new ConnectionSettingsError(
+        "credentialsSecret and iam are two ways to sign in: a role uses one (IAM tokens, or the password in its secret).",
+      );
+    }
+    const field = settings.credentialsSecret ? "credentialsSecret.secretArn" : "PULSE_ANALYTICS_DATABASE_SECRET_ARN";
+    if (regionOfSecretArn(credentialsSecret.secretArn) === undefined) {
+      throw new ConnectionSettingsError(
+        `${field} ${JSON.stringify(credentialsSecret.secretArn)} is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>): use the output pulse_analytics_db_<role>_secret_arn.`,
+      );
+    }
+    const ttl = credentialsSecret.cacheTtlMs;
+    if (ttl !== undefined && !(Number.isFinite(ttl) && ttl >= 0)) {
+      throw new ConnectionSettingsError(`credentialsSecret.cacheTtlMs ${ttl} is not allowed: give milliseconds, 0 or more (default 300000).`);
+    }
+    // pg reads the user when it opens a connection, before any password callback: a client class
+    // reads both from the secret first.
+    config.Client = clientReadingSecret(new SecretCredentials(credentialsSecret));
+    delete config.user;
+    delete config.password;
   }
   return config;
 }

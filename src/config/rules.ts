@@ -457,6 +457,11 @@ export const secretRecoveryWindowRule: Rule<[number]> = {
   isValid: (v) => v === 0 || isWholeNumberIn(v, 7, 30),
 };
 
+export const passwordRotationsRule: Rule<[number]> = {
+  allowed: () => "a whole number from 0 (never rotated) to 1000000, raised by one per rotation",
+  isValid: (v) => isWholeNumberIn(v, 0, 1_000_000),
+};
+
 // "hh24:mi-hh24:mi" (UTC), at least 30 minutes long, as RDS requires of the backup window.
 const BACKUP_WINDOW_PATTERN = /^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$/;
 function windowMinutes(window: string): number {

@@ -1,6 +1,7 @@
 // PulseAnalyticsDatabase: the database level of the PULSE Analytics Postgres. The role model of
 // src/roles/role-model.ts as postgresql_* resources (database, schema, roles, grants, default
-// privileges), and one Secrets Manager secret per login role holding its Terraform-generated password.
+// privileges), each password login role's two password slots, and one Secrets Manager secret per login
+// role naming its active slot and that slot's Terraform-generated password.
 //
 // It lives in its own stack, after the instance's: HashiCorp advises against configuring a provider
 // from resources of the same configuration, and the postgresql provider needs the instance, its
@@ -24,7 +25,22 @@ import { Role } from "@cdktf/provider-postgresql/lib/role";
 import { Schema } from "@cdktf/provider-postgresql/lib/schema";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
-import { ANALYTICS_SCHEMA, GRANTS, LOGIN_ROLES, LoginRoleKey, loginRoleSecretName, PrivilegeGrant, ROLES, RoleKey, role } from "../roles/role-model";
+import {
+  activeSlot,
+  ANALYTICS_SCHEMA,
+  GRANTS,
+  LOGIN_ROLES,
+  LoginRoleKey,
+  loginRoleSecretName,
+  PASSWORD_SLOTS,
+  PasswordSlot,
+  PrivilegeGrant,
+  ROLES,
+  RoleKey,
+  role,
+  slotPasswordGeneration,
+  slotRoleName,
+} from "../roles/role-model";
 import * as rules from "../config/rules";
 import { InvalidInputError } from "../config/rules";
 import { EphemeralSecretVersion } from "./ephemeral-secret-version";
@@ -57,8 +73,10 @@ const ADMIN_CONNECT_TIMEOUT_SECONDS = 15;
 export class PulseAnalyticsDatabase extends Construct {
   /** The analytics database's name. */
   public readonly databaseName: string;
-  /** The role the PULSE backend logs in as. */
+  /** The role the PULSE backend logs in as: the app role's active slot, or the app role itself with IAM tokens. */
   public readonly appUsername: string;
+  /** The role each login role signs in as now: its active password slot, or itself with IAM tokens. */
+  public readonly loginUsernames: Record<LoginRoleKey, string>;
   /** ARN of the Secrets Manager secret of each login role that signs in with a password. */
   public readonly loginRoleSecretArns: Partial<Record<LoginRoleKey, string>>;
   /** ARN of the IAM policy allowing rds-db:connect as each login role that signs in with IAM tokens. */
@@ -106,11 +124,28 @@ export class PulseAnalyticsDatabase extends Construct {
 
     const iamAuthenticated = (key: RoleKey) => (p.iamAuthenticatedRoles as readonly RoleKey[]).includes(key);
     const roles = {} as Record<RoleKey, Role>;
-    const passwords = {} as Partial<Record<RoleKey, Password>>;
+    // Per password role, its two slots: the login roles it signs in through (role-model.ts, PASSWORD_SLOTS).
+    const slots: Partial<Record<LoginRoleKey, Record<PasswordSlot, { role: Role; password: Password }>>> = {};
     for (const definition of ROLES) {
-      // A role granted rds_iam signs in with IAM tokens only: it has no password to generate.
-      if (definition.login && !iamAuthenticated(definition.key)) {
-        passwords[definition.key] = new Password(this, `${definition.key}-password`, {
+      // rds_iam is RDS's own role: a member signs in with IAM tokens only ("a specific user can log in to
+      // a database using only one authentication method", RDS User Guide, Database authentication), so an
+      // IAM-authenticated role logs in itself and has no password; any other role holds the privileges
+      // and its slots log in.
+      const logsInItself = definition.login && iamAuthenticated(definition.key);
+      roles[definition.key] = new Role(this, `role-${definition.key}`, {
+        provider,
+        name: definition.name,
+        login: logsInItself,
+        roles: [...definition.memberOf.map((key) => role(key).name), ...(logsInItself ? [RDS_IAM_ROLE] : [])],
+        idleInTransactionSessionTimeout: logsInItself ? definition.idleInTransactionSessionTimeoutMs : undefined,
+        dependsOn: definition.memberOf.map((key) => roles[key]),
+      });
+      if (!definition.login || logsInItself) continue;
+      const key = definition.key as LoginRoleKey;
+      const rotations = p.passwordRotations[key] ?? 0;
+      const pair = {} as Record<PasswordSlot, { role: Role; password: Password }>;
+      for (const slot of PASSWORD_SLOTS) {
+        const password = new Password(this, `${key}-password-${slot}`, {
           provider: randomProvider,
           length: 40,
           // URL-unreserved specials only: the password survives URLs, dotenv files and shells unquoted.
@@ -119,19 +154,25 @@ export class PulseAnalyticsDatabase extends Construct {
           minLower: 1,
           minUpper: 1,
           minNumeric: 1,
+          // A change of keepers replaces the password (random provider, RequiresReplace on keepers):
+          // raising passwordRotations by one changes the generation of the newly active slot only.
+          keepers: { generation: String(slotPasswordGeneration(slot, rotations)) },
         });
+        pair[slot] = {
+          password,
+          role: new Role(this, `role-${key}-${slot}`, {
+            provider,
+            name: slotRoleName(key, slot),
+            login: true,
+            password: password.result,
+            roles: [definition.name],
+            // A session setting follows the role that logs in, not the roles it is a member of.
+            idleInTransactionSessionTimeout: definition.idleInTransactionSessionTimeoutMs,
+            dependsOn: [roles[key]],
+          }),
+        };
       }
-      roles[definition.key] = new Role(this, `role-${definition.key}`, {
-        provider,
-        name: definition.name,
-        login: definition.login,
-        password: passwords[definition.key]?.result,
-        // rds_iam is RDS's own role: a member signs in with IAM tokens only ("a specific user can log in
-        // to a database using only one authentication method", RDS User Guide, Database authentication).
-        roles: [...definition.memberOf.map((key) => role(key).name), ...(iamAuthenticated(definition.key) ? [RDS_IAM_ROLE] : [])],
-        idleInTransactionSessionTimeout: definition.idleInTransactionSessionTimeoutMs,
-        dependsOn: definition.memberOf.map((key) => roles[key]),
-      });
+      slots[key] = pair;
     }
     const owner = role("owner").name;
 
@@ -191,8 +232,16 @@ export class PulseAnalyticsDatabase extends Construct {
     for (const grant of GRANTS) this.addGrant(grant, granteeName(grant), grant.grantee);
 
     const secretArns: Partial<Record<LoginRoleKey, string>> = {};
-    for (const definition of LOGIN_ROLES.filter((r) => !iamAuthenticated(r.key))) {
+    const loginUsernames = {} as Record<LoginRoleKey, string>;
+    for (const definition of LOGIN_ROLES) {
       const key = definition.key;
+      const pair = slots[key];
+      if (pair === undefined) {
+        loginUsernames[key] = definition.name;
+        continue;
+      }
+      const active = activeSlot(p.passwordRotations[key] ?? 0);
+      loginUsernames[key] = slotRoleName(key, active);
       const secret = new SecretsmanagerSecret(this, `${key}-secret`, {
         name: loginRoleSecretName(p.identifier, key),
         description: `PULSE Analytics Postgres ${definition.name} login (${definition.usedBy})`,
@@ -200,7 +249,11 @@ export class PulseAnalyticsDatabase extends Construct {
         recoveryWindowInDays: p.secretRecoveryWindowDays,
         tags,
       });
-      // The RDS secret JSON shape, so tools that read RDS secrets read these too.
+      // The RDS secret JSON shape, so tools that read RDS secrets read these too. A new value replaces
+      // the version (secret_string forces a new one), and the old one keeps AWSCURRENT until the new
+      // PutSecretValue takes it (resourceSecretVersionDelete never removes AWSCURRENT), so a reader
+      // never finds the secret empty. It waits for both slots: the secret names the active slot only
+      // once that slot's new password is set in the database.
       new SecretsmanagerSecretVersion(this, `${key}-secret-value`, {
         secretId: secret.id,
         secretString: Fn.jsonencode({
@@ -208,15 +261,17 @@ export class PulseAnalyticsDatabase extends Construct {
           host: instance.address,
           port: instance.port,
           dbname: database.name,
-          username: roles[key].name,
-          password: passwords[key]!.result,
+          username: loginUsernames[key],
+          password: pair[active].password.result,
           dbInstanceIdentifier: p.identifier,
         }),
+        dependsOn: PASSWORD_SLOTS.map((slot) => pair[slot].role),
       });
       secretArns[key] = secret.arn;
     }
     this.databaseName = p.databaseName;
-    this.appUsername = role("app").name;
+    this.appUsername = loginUsernames.app;
+    this.loginUsernames = loginUsernames;
     this.loginRoleSecretArns = secretArns;
     this.connectPolicyArns = this.createConnectPolicies(p.identifier, p.iamAuthenticatedRoles, instance.resourceIds, tags);
   }
@@ -295,7 +350,8 @@ export class PulseAnalyticsDatabase extends Construct {
     const where = `PulseAnalyticsDatabase ${this.node.path}: grantReadTo(${JSON.stringify(roleName)})`;
     if (!Token.isUnresolved(roleName)) {
       if (!rules.roleNameRule.isValid(roleName)) throw new InvalidInputError(`${where}: allowed is ${rules.roleNameRule.allowed()}.`);
-      if (ROLES.some((r) => r.name === roleName) || roleName === "public") {
+      const ownNames = [...ROLES.map((r) => r.name), ...LOGIN_ROLES.flatMap((r) => PASSWORD_SLOTS.map((slot) => slotRoleName(r.key, slot)))];
+      if (ownNames.includes(roleName) || roleName === "public") {
         throw new InvalidInputError(`${where}: that role is the role model's own; give an outside role.`);
       }
     }

@@ -271,6 +271,15 @@ export interface PulseAnalyticsPostgresSettings {
    */
   readonly iamAuthenticatedRoles?: readonly LoginRoleKey[];
   /**
+   * How many times each password login role's password has been rotated (read by
+   * PulseAnalyticsDatabase). To rotate one, raise its number by one and deploy: its inactive password
+   * slot gets a new password and becomes the one its secret names, while the slot clients used until
+   * then keeps its password until the next rotation, so no connection fails (README, "Rotating
+   * passwords"). Raise by one per rotation: two at once also replace the password still in use.
+   * @default {} (0 for every login role: slot a active)
+   */
+  readonly passwordRotations?: Readonly<Partial<Record<LoginRoleKey, number>>>;
+  /**
    * Days a deleted login-role secret can be restored: 0 or 7–30.
    * @default 7
    */
@@ -366,6 +375,7 @@ export function withDefaults(props: PulseAnalyticsPostgresProps): ResolvedPulseA
     allowMajorVersionUpgrade: false,
     secretRecoveryWindowDays: 7,
     iamAuthenticatedRoles: [],
+    passwordRotations: {},
     eventNotifications: true,
     alarms: true,
     kmsKeyAdministratorRoleNames: [],
@@ -458,6 +468,10 @@ export function validatePulseAnalyticsPostgresSettings(props: PulseAnalyticsPost
   check("allowMajorVersionUpgrade", rules.majorUpgradeAppliedImmediatelyRule, p.allowMajorVersionUpgrade, p.applyImmediately);
   check("secretRecoveryWindowDays", rules.secretRecoveryWindowRule, p.secretRecoveryWindowDays);
   check("iamAuthenticatedRoles", iamAuthenticatedRolesRule, p.iamAuthenticatedRoles);
+  for (const [key, rotations] of Object.entries(p.passwordRotations)) {
+    check(`passwordRotations.${key}`, passwordRotationsKeyRule, key, rotations, p.iamAuthenticatedRoles);
+    check(`passwordRotations.${key}`, rules.passwordRotationsRule, rotations);
+  }
   if (p.readReplicas !== undefined) {
     check("readReplicas.count", rules.readReplicaCountRule, p.readReplicas.count);
     check("readReplicas.instanceClass", rules.instanceClassRule, p.readReplicas.instanceClass as string);
@@ -484,6 +498,13 @@ const iamAuthenticatedRolesRule: Rule<[readonly string[]]> = {
   // A JavaScript caller may pass anything; Array.isArray would widen the readonly list to any[].
   isValid: (keys: unknown) =>
     Array.isArray(keys) && new Set(keys).size === keys.length && keys.every((k: unknown) => (LOGIN_ROLE_KEYS as readonly unknown[]).includes(k)),
+};
+
+/** A login role of the role model; one on IAM tokens has no password, so its count stays 0. */
+const passwordRotationsKeyRule: Rule<[string, number, readonly string[]]> = {
+  allowed: (_key, _rotations, iamRoles) =>
+    `a login role that signs in with a password: ${LOGIN_ROLE_KEYS.filter((k) => !(iamRoles ?? []).includes(k)).join(", ")} (a role on IAM tokens has no password to rotate: leave it out or at 0)`,
+  isValid: (key, rotations, iamRoles) => (LOGIN_ROLE_KEYS as readonly string[]).includes(key) && (rotations === 0 || !iamRoles.includes(key)),
 };
 
 /** A check of one rule that throws the one-line message; unset optional props and tokens pass. */

@@ -14,8 +14,10 @@ export interface ExpectedPrivileges {
   readonly analyticsSchema: readonly string[];
   readonly analyticsTables: readonly string[];
   readonly analyticsSequences: readonly string[];
-  /** Roles it must be a member of (with their privileges). */
+  /** Roles the session must be a member of (with their privileges): the login role itself (a slot signs in as its member), and its parents. */
   readonly memberOf: readonly string[];
+  /** Whether it holds the owner's rights (the migrator): then it may also create in schema public, and has no grants of its own. */
+  readonly ownerRights: boolean;
 }
 
 /** The privileges the role model gives a login role: its own grants, or everything for a member of the owner. */
@@ -27,7 +29,8 @@ export function expectedPrivileges(key: LoginRoleKey): ExpectedPrivileges {
       analyticsSchema: SCHEMA_PRIVILEGES,
       analyticsTables: TABLE_PRIVILEGES,
       analyticsSequences: ["USAGE", "SELECT", "UPDATE"],
-      memberOf: [role("owner").name],
+      memberOf: [definition.name, role("owner").name],
+      ownerRights: true,
     };
   }
   const granted = (scope: string, schema?: string) =>
@@ -37,7 +40,8 @@ export function expectedPrivileges(key: LoginRoleKey): ExpectedPrivileges {
     analyticsSchema: granted("schema", ANALYTICS_SCHEMA),
     analyticsTables: granted("tables", ANALYTICS_SCHEMA),
     analyticsSequences: granted("sequences", ANALYTICS_SCHEMA),
-    memberOf: [],
+    memberOf: [definition.name],
+    ownerRights: false,
   };
 }
 
@@ -81,7 +85,7 @@ export async function checkRolePrivileges(client: ClientBase, key: LoginRoleKey)
       expected.analyticsSchema.includes(privilege),
     );
   }
-  await compare("CREATE on schema public", "has_schema_privilege('public', 'CREATE')", [], expected.memberOf.length > 0);
+  await compare("CREATE on schema public", "has_schema_privilege('public', 'CREATE')", [], expected.ownerRights);
   for (const table of tables) {
     for (const privilege of TABLE_PRIVILEGES) {
       await compare(
@@ -108,12 +112,13 @@ export async function checkRolePrivileges(client: ClientBase, key: LoginRoleKey)
     }
   }
   // Default privileges decide what tables created by the next migration will allow: compare them too.
-  if (expected.memberOf.length === 0) {
+  if (!expected.ownerRights) {
     const defaults = await client.query<{ kind: string; privilege: string }>(
       `SELECT d.defaclobjtype::text AS kind, a.privilege_type AS privilege
        FROM pg_default_acl d, aclexplode(d.defaclacl) a
-       WHERE d.defaclrole = $1::regrole AND d.defaclnamespace = $2::regnamespace AND a.grantee = current_user::regrole`,
-      [role("owner").name, ANALYTICS_SCHEMA],
+       WHERE d.defaclrole = $1::regrole AND d.defaclnamespace = $2::regnamespace AND a.grantee = $3::regrole`,
+      // Granted to the login role, which a slot's session inherits them from.
+      [role("owner").name, ANALYTICS_SCHEMA, role(key).name],
     );
     const held = (kind: string) =>
       defaults.rows

@@ -5,7 +5,19 @@
 // Grants are rendered with the postgresql provider's semantics: the listed privileges are the exact
 // set (everything else revoked first), so running the bootstrap again converges, never accumulates.
 
-import { ANALYTICS_SCHEMA, GRANTS, LOGIN_ROLE_KEYS, LOGIN_ROLES, LoginRoleKey, PrivilegeGrant, ROLES, RoleKey, role } from "./role-model";
+import {
+  ANALYTICS_SCHEMA,
+  GRANTS,
+  LOGIN_ROLE_KEYS,
+  LOGIN_ROLES,
+  LoginRoleKey,
+  PASSWORD_SLOTS,
+  PrivilegeGrant,
+  ROLES,
+  RoleKey,
+  role,
+  slotRoleName,
+} from "./role-model";
 
 /** The admin role: the local stand-in for the RDS master user. */
 export const LOCAL_ADMIN_ROLE = "pulse_admin";
@@ -41,22 +53,30 @@ export function adminRoleSql(password: PasswordSql): string[] {
 /**
  * Run by the admin on the maintenance database: the roles of the model with their memberships, and
  * the admin's membership in the owner role (postgresql_grant_role in the cloud): only the owner of
- * the database may grant on it.
+ * the database may grant on it. Each login role signs in through its two password slots, as in the
+ * cloud; locally both slots get the role's one local password (nothing rotates here).
  */
 export function rolesSql(passwords: Record<Exclude<RoleKey, "owner">, PasswordSql>): string[] {
   const statements: string[] = [];
   for (const definition of ROLES) {
-    const login = definition.login ? "LOGIN" : "NOLOGIN";
-    statements.push(ensureRole(definition.name, login));
-    const password = definition.key === "owner" ? "" : ` PASSWORD ${passwordSql(passwords[definition.key])}`;
-    statements.push(`ALTER ROLE ${quoteIdent(definition.name)} ${login}${password};`);
-    if (definition.idleInTransactionSessionTimeoutMs !== undefined) {
+    const name = quoteIdent(definition.name);
+    // The role itself holds the privileges; only its slots log in.
+    statements.push(ensureRole(definition.name, "NOLOGIN"), `ALTER ROLE ${name} NOLOGIN PASSWORD NULL;`);
+    // A database bootstrapped before the slots existed had the timeout on the role itself.
+    if (definition.idleInTransactionSessionTimeoutMs !== undefined) statements.push(`ALTER ROLE ${name} RESET idle_in_transaction_session_timeout;`);
+    for (const parent of definition.memberOf) statements.push(`GRANT ${quoteIdent(role(parent).name)} TO ${name};`);
+    if (definition.key === "owner") continue;
+    for (const slot of PASSWORD_SLOTS) {
+      const slotName = quoteIdent(slotRoleName(definition.key, slot));
       statements.push(
-        `ALTER ROLE ${quoteIdent(definition.name)} SET idle_in_transaction_session_timeout = ${definition.idleInTransactionSessionTimeoutMs};`,
+        ensureRole(slotRoleName(definition.key, slot), "LOGIN"),
+        `ALTER ROLE ${slotName} LOGIN PASSWORD ${passwordSql(passwords[definition.key])};`,
+        `GRANT ${name} TO ${slotName};`,
       );
-    }
-    for (const parent of definition.memberOf) {
-      statements.push(`GRANT ${quoteIdent(role(parent).name)} TO ${quoteIdent(definition.name)};`);
+      // A session setting follows the role that logs in, not the roles it is a member of.
+      if (definition.idleInTransactionSessionTimeoutMs !== undefined) {
+        statements.push(`ALTER ROLE ${slotName} SET idle_in_transaction_session_timeout = ${definition.idleInTransactionSessionTimeoutMs};`);
+      }
     }
   }
   statements.push(`GRANT ${quoteIdent(role("owner").name)} TO ${quoteIdent(LOCAL_ADMIN_ROLE)};`);

@@ -6,7 +6,7 @@ export const ANALYTICS_SCHEMA = "analytics";
 /** The analytics database, in the cloud (the construct's default) and locally. */
 export const DEFAULT_DATABASE_NAME = "pulse_analytics";
 
-/** Which login role a connection uses; the owner role never logs in. */
+/** Which login role a connection uses (directly, or through one of its password slots); the owner role never logs in. */
 export type LoginRoleKey = "migrator" | "app" | "readonly";
 export type RoleKey = "owner" | LoginRoleKey;
 
@@ -14,6 +14,7 @@ export interface RoleDefinition {
   readonly key: RoleKey;
   /** The PostgreSQL role name. */
   readonly name: string;
+  /** Whether clients sign in as this role: through its password slots, or itself with IAM tokens (PASSWORD_SLOTS). */
   readonly login: boolean;
   /** Roles this role is a member of (and inherits the privileges of). */
   readonly memberOf: readonly RoleKey[];
@@ -136,6 +137,37 @@ function isLoginRole(definition: RoleDefinition): definition is LoginRoleDefinit
 
 export const LOGIN_ROLES: readonly LoginRoleDefinition[] = ROLES.filter(isLoginRole);
 export const LOGIN_ROLE_KEYS: readonly LoginRoleKey[] = LOGIN_ROLES.map((r) => r.key);
+
+/**
+ * A login role that signs in with a password does so through two login roles of its own, its slots
+ * (`pulse_analytics_app_a`, `pulse_analytics_app_b`): members of it, so they hold its privileges, and
+ * each with its own password. The role itself then holds the grants and does not log in. One slot is
+ * active (its name and password are in the role's secret); a rotation gives the other slot a new
+ * password and makes it the active one, leaving the first slot's password valid until the next
+ * rotation, so a client holding it keeps connecting (Secrets Manager's "alternating users" strategy).
+ * A role that signs in with IAM tokens has no slots: it logs in itself.
+ */
+export const PASSWORD_SLOTS = ["a", "b"] as const;
+export type PasswordSlot = (typeof PASSWORD_SLOTS)[number];
+
+/** The login role of one password slot of a login role: `pulse_analytics_app_a`. */
+export function slotRoleName(key: LoginRoleKey, slot: PasswordSlot): string {
+  return `${loginRole(key).name}_${slot}`;
+}
+
+/** The slot whose name and password the secret holds after `rotations` rotations: a, b, a, … */
+export function activeSlot(rotations: number): PasswordSlot {
+  return rotations % 2 === 0 ? "a" : "b";
+}
+
+/**
+ * How many times a slot's password has been generated anew after `rotations` rotations. It changes only
+ * when the slot becomes active (a at 2, 4, …; b at 1, 3, …), so one rotation changes one password: the
+ * newly active slot's, never the one clients may still be using.
+ */
+export function slotPasswordGeneration(slot: PasswordSlot, rotations: number): number {
+  return slot === "a" ? Math.floor(rotations / 2) : Math.floor((rotations + 1) / 2);
+}
 
 /** The Secrets Manager secret of a login role of the database whose RDS identifier is `identifier`. */
 export function loginRoleSecretName(identifier: string, key: LoginRoleKey): string {

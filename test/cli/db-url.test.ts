@@ -462,9 +462,10 @@ describe("bad input: one line saying what is wrong and how to fix it, exit 1, no
     db = await startLocalDatabase({ stateDir: tlsDir, tls: { certFile: certs.certFile, keyFile: certs.keyFile } });
     const credentials = db.credentials();
     local = await startFakeSecretsManager({
-      [arn("pulse_analytics_app")]: { secretString: rdsSecret("pulse_analytics_app", credentials.app) },
-      [arn("pulse_analytics_readonly")]: { secretString: rdsSecret("pulse_analytics_readonly", credentials.readonly) },
-      [arn("pulse_analytics_migrator")]: { secretString: rdsSecret("pulse_analytics_migrator", credentials.migrator) },
+      // Each names its role's active password slot, as the deployed secrets do.
+      [arn("pulse_analytics_app")]: { secretString: rdsSecret("pulse_analytics_app_a", credentials.app) },
+      [arn("pulse_analytics_readonly")]: { secretString: rdsSecret("pulse_analytics_readonly_b", credentials.readonly) },
+      [arn("pulse_analytics_migrator")]: { secretString: rdsSecret("pulse_analytics_migrator_a", credentials.migrator) },
     });
     outputs = file("local-outputs.json");
     writeFileSync(
@@ -491,19 +492,20 @@ describe("bad input: one line saying what is wrong and how to fix it, exit 1, no
   const check = (args: string[]) =>
     runCli("db-url", ["prod", "--outputs", outputs, "--check", ...args], local.env({ PULSE_ANALYTICS_DB_CA_FILE: "" }));
 
-  it.each(["app", "readonly", "migrator"])(
-    "connects as %s, reports the server version, and finds its privileges as the role model says",
-    async (role) => {
-      const run = await check(["--role", role, "--ca-file", certs.caFile]);
-      expect(run.stderr).toMatch(
-        new RegExp(
-          `^check: connected over verified TLS to PostgreSQL 17\\.\\d+ as pulse_analytics_${role}\\.\\ncheck: the privileges of pulse_analytics_${role} match the role model \\(3 analytics tables checked\\)\\.\\n$`,
-        ),
-      );
-      expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/^PULSE_ANALYTICS_\w*DATABASE_URL='postgresql:\/\//);
-    },
-  );
+  it.each([
+    ["app", "a"],
+    ["readonly", "b"],
+    ["migrator", "a"],
+  ])("connects as %s (its active slot %s), reports the server version, and finds its privileges as the role model says", async (role, slot) => {
+    const run = await check(["--role", role, "--ca-file", certs.caFile]);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^check: connected over verified TLS to PostgreSQL 17\\.\\d+ as pulse_analytics_${role}_${slot}\\.\\ncheck: the privileges of pulse_analytics_${role}_${slot} match the role model \\(3 analytics tables checked\\)\\.\\n$`,
+      ),
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^PULSE_ANALYTICS_\w*DATABASE_URL='postgresql:\/\//);
+  });
 
   // As far as IAM authentication can be tried without RDS: the real signer makes a token for each
   // connection, pg offers it as the password over verified TLS, and this server (which knows no IAM)
@@ -579,7 +581,7 @@ describe("bad input: one line saying what is wrong and how to fix it, exit 1, no
       const run = await check(["--role", "readonly", "--ca-file", certs.caFile, "--out", out]);
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(
-        "error: the privileges of pulse_analytics_readonly differ from the role model: INSERT on analytics.user_readiness: held, the role model says not held. Nothing was written.",
+        "error: the privileges of pulse_analytics_readonly_b differ from the role model: INSERT on analytics.user_readiness: held, the role model says not held. Nothing was written.",
       );
       expect(existsSync(out)).toBe(false);
     } finally {

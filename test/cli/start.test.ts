@@ -38,8 +38,8 @@ describe("npm start", () => {
   it("prints the app and migrator URLs of a running, migrated database, and stops cleanly on Ctrl-C", async () => {
     port = await freePort();
     const db = await startLocalDatabase({ stateDir, port });
-    expect(parse(db.appUrl)).toMatchObject({ user: "pulse_analytics_app", host: "localhost", port: String(port), database: "pulse_analytics" });
-    expect(parse(db.migrationUrl)).toMatchObject({ user: "pulse_analytics_migrator", database: "pulse_analytics" });
+    expect(parse(db.appUrl)).toMatchObject({ user: "pulse_analytics_app_a", host: "localhost", port: String(port), database: "pulse_analytics" });
+    expect(parse(db.migrationUrl)).toMatchObject({ user: "pulse_analytics_migrator_a", database: "pulse_analytics" });
     await withClient(db.appUrl, (client) =>
       client.query(
         "INSERT INTO analytics.user_readiness (user_id, score, model_version) VALUES ('00000000-0000-4000-8000-000000000001', 71.5, 'v1')",

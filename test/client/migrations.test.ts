@@ -33,7 +33,7 @@ async function emptyDatabase(): Promise<{ name: string; migrationUrl: string }> 
     credentials: local.db.credentials(),
   });
   const migrationUrl = buildPostgresUrl({
-    user: "pulse_analytics_migrator",
+    user: "pulse_analytics_migrator_a",
     password: local.db.credentials().migrator,
     host: "localhost",
     port: local.db.port,

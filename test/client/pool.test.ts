@@ -127,6 +127,54 @@ describe("poolConfig", () => {
   });
 });
 
+describe("poolConfig with credentials from a secret (credentialsSecret)", () => {
+  const SECRET = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:pulse-analytics-prod/pulse_analytics_app-AbCdEf";
+  const URL = "postgresql://pulse_analytics_app_a:pw@db.example.internal:5432/pulse_analytics";
+
+  it("takes user and password from the secret, through a client class that reads it before connecting, and the rest from the URL", () => {
+    const config = poolConfig({ connectionString: URL, credentialsSecret: { secretArn: SECRET } }, {});
+    expect(config).toMatchObject({ host: "db.example.internal", port: 5432, database: "pulse_analytics" });
+    expect(config.user).toBeUndefined();
+    expect(config.password).toBeUndefined();
+    expect(config.Client).toEqual(expect.any(Function));
+  });
+
+  it("reads PULSE_ANALYTICS_DATABASE_SECRET_ARN only with the URL from the environment, never for a URL given in code", () => {
+    const env = { PULSE_ANALYTICS_DATABASE_URL: URL, PULSE_ANALYTICS_DATABASE_SECRET_ARN: SECRET };
+    expect(poolConfig({}, env).Client).toEqual(expect.any(Function));
+    const given = poolConfig({ connectionString: URL }, env);
+    expect(given).toMatchObject({ user: "pulse_analytics_app_a", password: "pw" });
+    expect(given.Client).toBeUndefined();
+  });
+
+  it.each([
+    [
+      { credentialsSecret: { secretArn: "pulse-analytics-prod/pulse_analytics_app" } },
+      {},
+      'credentialsSecret.secretArn "pulse-analytics-prod/pulse_analytics_app" is not a Secrets Manager secret ARN',
+    ],
+    [
+      {},
+      { PULSE_ANALYTICS_DATABASE_URL: URL, PULSE_ANALYTICS_DATABASE_SECRET_ARN: "arn:aws:s3:::bucket" },
+      'PULSE_ANALYTICS_DATABASE_SECRET_ARN "arn:aws:s3:::bucket" is not a Secrets Manager secret ARN',
+    ],
+    [
+      { credentialsSecret: { secretArn: SECRET, cacheTtlMs: -1 } },
+      {},
+      "credentialsSecret.cacheTtlMs -1 is not allowed: give milliseconds, 0 or more",
+    ],
+    [
+      { credentialsSecret: { secretArn: SECRET }, iam: { region: "eu-central-1" }, caFile: "" },
+      {},
+      "credentialsSecret and iam are two ways to sign in",
+    ],
+  ])("refuses %j (environment %j) naming the setting", (settings, env, message) => {
+    // Settings without a URL take it from the environment.
+    const url = "PULSE_ANALYTICS_DATABASE_URL" in env ? {} : { connectionString: `${URL}?sslmode=require` };
+    expect(() => poolConfig({ ...url, ...settings }, env)).toThrow(message);
+  });
+});
+
 describe("createPool", () => {
   it("builds a pg Pool without connecting", async () => {
     const pool = createPool({ connectionString: "postgresql://app:pw@localhost:1/db" });

@@ -3,7 +3,7 @@
 // stack, so the database level refers to the instance directly; the app puts them in two stacks.
 
 import { PostgresqlProvider } from "@cdktf/provider-postgresql/lib/provider";
-import { GRANTS, ROLES } from "../../src";
+import { GRANTS, PASSWORD_SLOTS, ROLES } from "../../src";
 import { TerraformVariable, Testing } from "cdktf";
 import { onlyResource, resourcesOfType, stackWithConstruct, synthConstruct, TerraformJson } from "../support/synth";
 
@@ -44,12 +44,15 @@ describe("the database level (postgresql provider)", () => {
     expect([provider.host, provider.port]).toEqual(["localhost", 15432]);
   });
 
-  it("creates every role of the role model, only the owner without login, the migrator a member of the owner", () => {
+  it("creates every role of the role model without login, and two login roles (password slots a and b) as members of each login role", () => {
     const roles = resourcesOfType(json, "postgresql_role");
-    expect(roles.map((r) => [r.name, r.login]).sort()).toEqual(ROLES.map((r) => [r.name, r.login]).sort());
-    const migrator = roles.find((r) => r.name === "pulse_analytics_migrator");
-    expect(migrator!.roles).toEqual(["pulse_analytics_owner"]);
-    expect(roles.find((r) => r.name === "pulse_analytics_owner")).not.toHaveProperty("password");
+    const expected = ROLES.flatMap((r) => [
+      [r.name, false, [...r.memberOf.map((k) => ROLES.find((o) => o.key === k)!.name)]],
+      ...(r.login ? PASSWORD_SLOTS.map((slot) => [`${r.name}_${slot}`, true, [r.name]]) : []),
+    ]);
+    expect(roles.map((r) => [r.name, r.login, r.roles ?? []]).sort()).toEqual(expected.sort());
+    for (const role of roles.filter((r) => !r.login)) expect(role).not.toHaveProperty("password");
+    for (const role of roles.filter((r) => r.login)) expect(role.password).toMatch(/^\$\{random_password\.[^.]+\.result\}$/);
   });
 
   it("creates database pulse_analytics and schema analytics, both owned by pulse_analytics_owner", () => {
@@ -59,13 +62,23 @@ describe("the database level (postgresql provider)", () => {
     expect(schema.database).toMatch(/^\$\{postgresql_database\..+\.name\}$/);
   });
 
-  it("ends the app role's transactions left idle after the role model's timeout, as the local bootstrap does", () => {
+  it("ends the app role's transactions left idle after the role model's timeout, on the roles that log in as it, as the local bootstrap does", () => {
     const roles = resourcesOfType(json, "postgresql_role");
-    const app = roles.find((r) => r.name === "pulse_analytics_app");
-    expect(app!.idle_in_transaction_session_timeout).toBe(ROLES.find((r) => r.key === "app")!.idleInTransactionSessionTimeoutMs);
-    expect(app!.idle_in_transaction_session_timeout).toBe(10_000);
-    for (const other of roles.filter((r) => r.name !== "pulse_analytics_app"))
-      expect(other).not.toHaveProperty("idle_in_transaction_session_timeout");
+    const timeouts = Object.fromEntries(roles.map((r) => [r.name, r.idle_in_transaction_session_timeout]));
+    expect(ROLES.find((r) => r.key === "app")!.idleInTransactionSessionTimeoutMs).toBe(10_000);
+    // A session setting (ALTER ROLE … SET) applies to the role that logs in, not to the roles it is a member of.
+    expect(timeouts).toEqual({
+      pulse_analytics_owner: undefined,
+      pulse_analytics_migrator: undefined,
+      pulse_analytics_migrator_a: undefined,
+      pulse_analytics_migrator_b: undefined,
+      pulse_analytics_app: undefined,
+      pulse_analytics_app_a: 10_000,
+      pulse_analytics_app_b: 10_000,
+      pulse_analytics_readonly: undefined,
+      pulse_analytics_readonly_a: undefined,
+      pulse_analytics_readonly_b: undefined,
+    });
   });
 
   it("names the database after databaseName", () => {
@@ -141,6 +154,78 @@ describe("the database level (postgresql provider)", () => {
   });
 });
 
+// Password rotation with alternating users (role-model.ts, PASSWORD_SLOTS). Sources for the rules:
+// - hashicorp/terraform-provider-random, internal/provider/resource_password.go: `keepers` has the plan
+//   modifier RequiresReplaceIfValuesNotNull, so a changed value replaces the password (a new `result`),
+//   and an unchanged one keeps it;
+// - terraform-provider-aws, secretsmanager/secret_version.go: `secret_string` forces a new version,
+//   and the old version keeps AWSCURRENT until PutSecretValue moves it to the new one;
+// - Terraform applies a resource after everything in its depends_on.
+describe("password rotation (passwordRotations)", () => {
+  const appSecretOf = (json: TerraformJson) =>
+    resourcesOfType(json, "aws_secretsmanager_secret_version").find((v) => String(v.secret_string).includes('"username" = "pulse_analytics_app_'))!;
+  const passwordIdOf = (json: TerraformJson, key: string, slot: string) =>
+    Object.keys(json.resource.random_password).find((id) => id.includes(`${key}-password-${slot}`))!;
+  const keepersOf = (rotations: number) => {
+    const json = synth({ passwordRotations: { app: rotations } });
+    return Object.fromEntries(PASSWORD_SLOTS.map((slot) => [slot, json.resource.random_password[passwordIdOf(json, "app", slot)].keepers]));
+  };
+
+  it("names slot a in the secret before any rotation, slot b after one, a after two, with the named slot's own password", () => {
+    for (const [rotations, slot] of [
+      [0, "a"],
+      [1, "b"],
+      [2, "a"],
+      [7, "b"],
+    ] as const) {
+      const json = synth({ passwordRotations: { app: rotations } });
+      const secret = String(appSecretOf(json).secret_string);
+      expect(secret).toContain(`"username" = "pulse_analytics_app_${slot}"`);
+      expect(secret).toContain(`"password" = random_password.${passwordIdOf(json, "app", slot)}.result`);
+    }
+  });
+
+  it("replaces one password per rotation, the newly active slot's, and never the one the secret named until then", () => {
+    for (let rotations = 0; rotations < 6; rotations++) {
+      const [before, after] = [keepersOf(rotations), keepersOf(rotations + 1)];
+      const changed = PASSWORD_SLOTS.filter((slot) => JSON.stringify(before[slot]) !== JSON.stringify(after[slot]));
+      expect(changed).toEqual([rotations % 2 === 0 ? "b" : "a"]);
+    }
+  });
+
+  it("rotates each login role on its own count", () => {
+    const json = synth({ passwordRotations: { readonly: 1 } });
+    const usernames = resourcesOfType(json, "aws_secretsmanager_secret_version").map(
+      (v) => /"username" = "([^"]+)"/.exec(String(v.secret_string))![1],
+    );
+    expect(usernames.sort()).toEqual(["pulse_analytics_app_a", "pulse_analytics_migrator_a", "pulse_analytics_readonly_b"]);
+  });
+
+  it("writes the secret only after both slots' roles, so it never names a password the database does not have yet", () => {
+    const json = synth({ passwordRotations: { app: 1 } });
+    const slotRoleIds = Object.entries(json.resource.postgresql_role)
+      .filter(([, r]) => /^pulse_analytics_app_[ab]$/.test(r.name))
+      .map(([id]) => `postgresql_role.${id}`);
+    expect(slotRoleIds).toHaveLength(2);
+    expect(appSecretOf(json).depends_on).toEqual(expect.arrayContaining(slotRoleIds));
+  });
+
+  it.each([
+    [{ app: -1 }, "passwordRotations.app", "-1", "a whole number from 0"],
+    [{ app: 1.5 }, "passwordRotations.app", "1.5", "a whole number from 0"],
+    [{ owner: 1 }, "passwordRotations.owner", '"owner"', "a login role that signs in with a password: migrator, app, readonly"],
+  ])("refuses passwordRotations %j, naming the field and what is allowed", (passwordRotations, field, value, allowed) => {
+    expect(() => synth({ passwordRotations })).toThrow(new RegExp(`${field.replace(".", "\\.")}.*${value.replace(".", "\\.")}.*${allowed}`));
+  });
+
+  it("refuses a rotation of a role on IAM tokens (it has no password), and accepts its count left at 0", () => {
+    expect(() => synth({ iamAuthenticatedRoles: ["app"], passwordRotations: { app: 0, readonly: 3 } })).not.toThrow();
+    expect(() => synth({ iamAuthenticatedRoles: ["app"], passwordRotations: { app: 1 } })).toThrow(
+      /passwordRotations\.app.*a login role that signs in with a password: migrator, readonly \(a role on IAM tokens has no password to rotate: leave it out or at 0\)/,
+    );
+  });
+});
+
 describe("the login-role secrets", () => {
   const json = synth();
   const secrets = resourcesOfType(json, "aws_secretsmanager_secret");
@@ -165,7 +250,7 @@ describe("the login-role secrets", () => {
       expect(value.secret_string).toMatch(/"password" = random_password\.[^.]+\.result/);
     }
     const passwords = resourcesOfType(json, "random_password");
-    expect(passwords).toHaveLength(3);
+    expect(passwords).toHaveLength(6);
     expect(passwords.every((p) => p.length >= 32 && p.special === true)).toBe(true);
   });
 });
@@ -236,6 +321,7 @@ describe("grantReadTo, for a role made outside the construct", () => {
     expect(() => database.grantReadTo("pulse_analytics_app")).toThrow(
       'grantReadTo("pulse_analytics_app"): that role is the role model\'s own; give an outside role.',
     );
+    expect(() => database.grantReadTo("pulse_analytics_readonly_b")).toThrow("that role is the role model's own");
     expect(() => database.grantReadTo("Metabase")).toThrow('grantReadTo("Metabase"): allowed is 1 to 63 lower-case letters');
     database.grantReadTo("metabase");
     expect(() => database.grantReadTo("metabase")).toThrow('grantReadTo("metabase") was already called: once per role.');
@@ -250,12 +336,13 @@ describe("IAM authentication (iamAuthenticatedRoles)", () => {
   const json = synth({ iamAuthenticatedRoles: ["app"] });
   const roleNamed = (name: string) => resourcesOfType(json, "postgresql_role").find((r) => r.name === name)!;
 
-  it("makes the role a member of rds_iam, with no password, and leaves the others on passwords", () => {
-    expect(roleNamed("pulse_analytics_app").roles).toEqual(["rds_iam"]);
+  it("makes the role log in itself as a member of rds_iam, with no password and no slots, and leaves the others on passwords", () => {
+    expect(roleNamed("pulse_analytics_app")).toMatchObject({ login: true, roles: ["rds_iam"], idle_in_transaction_session_timeout: 10_000 });
     expect(roleNamed("pulse_analytics_app").password).toBeUndefined();
-    expect(roleNamed("pulse_analytics_migrator").roles).toEqual(["pulse_analytics_owner"]);
-    expect(roleNamed("pulse_analytics_readonly").password).toMatch(/^\$\{random_password\.[^.]+\.result\}$/);
-    expect(Object.keys(json.resource.random_password)).toHaveLength(2);
+    expect(roleNamed("pulse_analytics_app_a")).toBeUndefined();
+    expect(roleNamed("pulse_analytics_migrator_a").roles).toEqual(["pulse_analytics_migrator"]);
+    expect(roleNamed("pulse_analytics_readonly_b").password).toMatch(/^\$\{random_password\.[^.]+\.result\}$/);
+    expect(Object.keys(json.resource.random_password)).toHaveLength(4);
   });
 
   it("keeps a secret for each password role only", () => {
@@ -280,7 +367,7 @@ describe("IAM authentication (iamAuthenticatedRoles)", () => {
   it("creates no policy and reads no account data when every role is on a password (the default)", () => {
     const plain = synth();
     expect(plain.resource.aws_iam_policy).toBeUndefined();
-    expect(Object.keys(plain.resource.random_password)).toHaveLength(3);
+    expect(Object.keys(plain.resource.random_password)).toHaveLength(6);
   });
 
   it("grantConnect attaches the role's policy to an IAM role, once per role, and refuses a password role or a bad name", () => {

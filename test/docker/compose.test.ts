@@ -60,7 +60,7 @@ describe("docker-compose.yml", () => {
     expect(compose.services.backend).toBeUndefined();
     expect(text).toMatch(/^ {2}# backend:$/m);
     expect(text).toMatch(
-      /^ {2}# {5}PULSE_ANALYTICS_DATABASE_URL: postgresql:\/\/pulse_analytics_app:\$\{PULSE_LOCAL_APP_PASSWORD\}@postgres:5432\/pulse_analytics$/m,
+      /^ {2}# {5}PULSE_ANALYTICS_DATABASE_URL: postgresql:\/\/pulse_analytics_app_a:\$\{PULSE_LOCAL_APP_PASSWORD\}@postgres:5432\/pulse_analytics$/m,
     );
   });
 });

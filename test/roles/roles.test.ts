@@ -2,6 +2,7 @@
 // what app, readonly, migrator and PUBLIC may and may not do in SQL.
 
 import { Client } from "pg";
+import { PASSWORD_SLOTS } from "../../src/roles/role-model";
 import { useLocalDatabase, withClient } from "../support/local-database";
 
 const TABLES = ["session_events", "user_skill_agg", "user_readiness"];
@@ -24,7 +25,10 @@ async function attempt(url: string, sql: string): Promise<string> {
 
 const INSUFFICIENT_PRIVILEGE = "42501";
 const readonlyUrl = () =>
-  local.db.appUrl.replace(/^postgresql:\/\/pulse_analytics_app:[^@]+@/, `postgresql://pulse_analytics_readonly:${local.db.credentials().readonly}@`);
+  local.db.appUrl.replace(
+    /^postgresql:\/\/pulse_analytics_app_a:[^@]+@/,
+    `postgresql://pulse_analytics_readonly_a:${local.db.credentials().readonly}@`,
+  );
 
 const ROW = {
   session_events: `INSERT INTO analytics.session_events (event_id, user_id, session_id, skill, occurred_at, score)
@@ -88,6 +92,44 @@ describe("pulse_analytics_readonly (dashboards, analysts)", () => {
     expect(await attempt(readonlyUrl(), `UPDATE analytics.${table} SET user_id = user_id`)).toBe(INSUFFICIENT_PRIVILEGE);
     expect(await attempt(readonlyUrl(), `DELETE FROM analytics.${table}`)).toBe(INSUFFICIENT_PRIVILEGE);
     expect(await attempt(readonlyUrl(), `TRUNCATE analytics.${table}`)).toBe(INSUFFICIENT_PRIVILEGE);
+  });
+});
+
+// role-model.ts, PASSWORD_SLOTS: a login role signs in through its two slots; rotation alternates them.
+describe("the password slots of each login role", () => {
+  const as = (user: string, password: string) => local.db.appUrl.replace(/^postgresql:\/\/[^@]+@/, `postgresql://${user}:${password}@`);
+
+  it.each(PASSWORD_SLOTS)("slot %s of each login role has that role's privileges, and the backend's idle-transaction limit", async (slot) => {
+    const { app, readonly, migrator } = local.db.credentials();
+    expect(await attempt(as(`pulse_analytics_app_${slot}`, app), ROW.session_events)).toBe("ok");
+    expect(await attempt(as(`pulse_analytics_readonly_${slot}`, readonly), ROW.session_events)).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(await attempt(as(`pulse_analytics_readonly_${slot}`, readonly), "SELECT * FROM analytics.session_events LIMIT 1")).toBe("ok");
+    expect(
+      await attempt(
+        as(`pulse_analytics_migrator_${slot}`, migrator),
+        "SET ROLE pulse_analytics_owner; CREATE TABLE analytics.slot_check (a int); DROP TABLE analytics.slot_check",
+      ),
+    ).toBe("ok");
+    const timeout = await withClient(
+      as(`pulse_analytics_app_${slot}`, app),
+      async (client: Client) => (await client.query("SHOW idle_in_transaction_session_timeout")).rows[0],
+    );
+    expect(timeout.idle_in_transaction_session_timeout).toBe("10s");
+  });
+
+  it("leaves the login roles themselves without login and without password: they only hold the privileges", async () => {
+    const { app } = local.db.credentials();
+    const roles = await withClient(local.db.appUrl, async (client: Client) =>
+      (
+        await client.query(
+          "SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN ('pulse_analytics_app', 'pulse_analytics_migrator', 'pulse_analytics_readonly') ORDER BY 1",
+        )
+      ).rows.map((r) => `${r.rolname} login=${r.rolcanlogin}`),
+    );
+    expect(roles).toEqual(["pulse_analytics_app login=false", "pulse_analytics_migrator login=false", "pulse_analytics_readonly login=false"]);
+    // The local password of its slots is no password of the role itself (PASSWORD NULL): 28P01.
+    const refused = await withClient(as("pulse_analytics_app", app), async () => "ok").catch((error: { code?: string }) => error.code);
+    expect(refused).toBe("28P01");
   });
 });
 

@@ -342,7 +342,7 @@ describe("outputs", () => {
       expect(passed(`pulse_analytics_db_${name}`)).toBe(`\${data.terraform_remote_state.instance.outputs.pulse_analytics_db_${name}}`);
     }
     expect(passed("pulse_analytics_db_name")).toBe("pulse_analytics");
-    expect(passed("pulse_analytics_db_user")).toBe("pulse_analytics_app");
+    expect(passed("pulse_analytics_db_user")).toBe("pulse_analytics_app_a");
     for (const role of ["app", "migrator", "readonly"]) {
       expect(passed(`pulse_analytics_db_${role}_secret_arn`)).toMatch(/^\$\{aws_secretsmanager_secret\..+\.arn\}$/);
     }

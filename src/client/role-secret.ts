@@ -2,15 +2,15 @@
 // the SDK's standard configuration (region, profile, credentials, AWS_ENDPOINT_URL_SECRETS_MANAGER),
 // turning each way it can fail into one line that names the secret, never its value.
 
-import { ConnectionSettingsError } from "../client/pool";
+import { ConnectionSettingsError } from "./connection-settings-error";
 
 export interface RoleSecret {
   readonly username: string;
   readonly password: string;
 }
 
-/** The region in a Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>). */
-function regionOfArn(arn: string): string | undefined {
+/** The region in a Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>); undefined for anything else. */
+export function regionOfSecretArn(arn: string): string | undefined {
   return /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+$/.exec(arn)?.[1];
 }
 
@@ -25,7 +25,7 @@ export interface SecretReadTimeouts {
 }
 
 export async function readRoleSecret(secretArn: string, timeouts: SecretReadTimeouts = {}): Promise<RoleSecret> {
-  const secretRegion = regionOfArn(secretArn);
+  const secretRegion = regionOfSecretArn(secretArn);
   if (!secretRegion) {
     throw new ConnectionSettingsError(`${JSON.stringify(secretArn)} is not a Secrets Manager secret ARN: check the outputs file.`);
   }

@@ -3,7 +3,7 @@
 
 import { createServer, Server, Socket } from "node:net";
 import { ConnectionSettingsError } from "../../src/client/pool";
-import { readRoleSecret } from "../../src/deployed/role-secret";
+import { readRoleSecret } from "../../src/client/role-secret";
 import { startFakeSecretsManager } from "../support/fake-secrets-manager";
 
 const SECRET_ARN = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:pulse-analytics/dev/app-AbCdEf";
