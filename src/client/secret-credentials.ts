@@ -59,15 +59,28 @@ interface ClientCredentials {
 /**
  * A pg Client class for a Pool's `Client` option: before it connects, it takes the user and password
  * from `credentials`. pg sends the user in the startup message, before a password callback could
- * run, so both are set here.
+ * run, so both are set here. The read counts against the pool's connectionTimeoutMillis, and a client
+ * the pool gave up on (timed out, or ended) while the secret was read never opens a connection.
  */
 export function clientReadingSecret(credentials: SecretCredentials): new (config?: ClientConfig) => Client {
   return class SecretReadingClient extends Client {
+    private readonly timeoutMs: number;
+    private ended = false;
+
+    constructor(config?: ClientConfig) {
+      super(config);
+      this.timeoutMs = config?.connectionTimeoutMillis ?? 0;
+    }
+
     override connect(): Promise<Client>;
     override connect(callback: ConnectCallback): void;
     override connect(callback?: ConnectCallback): Promise<Client> | void {
       const read = credentials.get();
-      const connected = read.then(async (secret) => {
+      const connected = withTimeout(read, this.timeoutMs).then(async (secret) => {
+        // pg-pool's timeout ends a client that is not connected yet by destroying its socket.
+        if (this.ended || (this as unknown as { connection: { stream: { destroyed: boolean } } }).connection.stream.destroyed) {
+          throw new Error("Connection terminated before it opened: the pool timed out or ended it while the secret was read");
+        }
         const self = this as unknown as ClientCredentials;
         self.user = self.connectionParameters.user = secret.username;
         self.password = self.connectionParameters.password = secret.password;
@@ -84,5 +97,22 @@ export function clientReadingSecret(credentials: SecretCredentials): new (config
         (error: Error) => callback(error),
       );
     }
+
+    override end(): Promise<void>;
+    override end(callback: (error: Error) => void): void;
+    override end(callback?: (error: Error) => void): Promise<void> | void {
+      this.ended = true;
+      return callback === undefined ? super.end() : super.end(callback);
+    }
   };
+}
+
+/** `promise`, or a rejection once `ms` pass first (0: no limit). */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  if (ms <= 0) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timeout expired reading the credentials secret (connectionTimeoutMillis ${ms})`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -106,17 +106,25 @@ describe("a pool reading its credentials from the role's secret (credentialsSecr
     putSecret(slotRoleName("app", "a"), local.db.credentials().app);
     const cacheTtlMs = 250;
     const pool = newPool(cacheTtlMs);
+    const running: { load?: ReturnType<typeof steadyLoad> } = {};
+    /** Waits until the load has signed in as `user` a few times since `before` (no fixed sleep: a busy machine is slow). */
+    const servedAs = async (user: string, before: number) => {
+      while ((running.load?.seen.get(user) ?? 0) < before + 20) await sleep(20);
+    };
     const rotationsDone = (async () => {
       const users: string[] = [];
-      await sleep(500);
+      await servedAs("pulse_analytics_app_a", 0);
       for (let rotations = 1; rotations <= 4; rotations++) {
+        const next = slotRoleName("app", activeSlot(rotations));
+        const before = running.load?.seen.get(next) ?? 0;
         users.push(await rotate(rotations, passwords));
-        // Long enough for every cached read to expire and the pool to sign in as the new slot.
-        await sleep(cacheTtlMs * 4);
+        // Every cached read has expired and the pool signs in as the new slot before the next rotation.
+        await servedAs(next, before);
+        await sleep(cacheTtlMs * 2);
       }
       return users;
     })();
-    const load = steadyLoad(pool, 4, rotationsDone);
+    const load = (running.load = steadyLoad(pool, 4, rotationsDone));
     try {
       const users = await rotationsDone;
       await load.finished;
@@ -127,6 +135,8 @@ describe("a pool reading its credentials from the role's secret (credentialsSecr
       expect(load.seen.get("pulse_analytics_app_b")).toBeGreaterThan(0);
     } finally {
       await pool.end();
+      // Both slots back on the local password, for the tests that follow.
+      for (const slot of ["a", "b"] as const) await setSlotPassword(slotRoleName("app", slot), local.db.credentials().app);
     }
   }, 120_000);
 
@@ -136,18 +146,23 @@ describe("a pool reading its credentials from the role's secret (credentialsSecr
     const user = slotRoleName("app", "a");
     putSecret(user, local.db.credentials().app);
     const pool = newPool(250);
+    let failuresBeforeChange = -1;
+    const running: { load?: ReturnType<typeof steadyLoad> } = {};
     const changed = (async () => {
-      await sleep(500);
+      while ((running.load?.seen.get(user) ?? 0) < 20) await sleep(20);
+      failuresBeforeChange = running.load!.failures.length;
       const password = randomBytes(24).toString("base64url");
       await setSlotPassword(user, password);
       await sleep(300);
       putSecret(user, password);
       await sleep(1_000);
     })();
-    const load = steadyLoad(pool, 4, changed);
+    const load = (running.load = steadyLoad(pool, 4, changed));
     try {
       await changed;
       await load.finished;
+      // It worked until the change, and failed from it.
+      expect(failuresBeforeChange).toBe(0);
       expect(load.failures.length).toBeGreaterThan(0);
       expect(load.failures.every((f) => f.startsWith("28P01"))).toBe(true);
     } finally {
@@ -175,6 +190,39 @@ describe("a pool reading its credentials from the role's secret (credentialsSecr
     } finally {
       await pool.end();
       await setSlotPassword(user, local.db.credentials().app);
+    }
+  }, 30_000);
+
+  it("gives up on a secret read slower than the pool's connectionTimeoutMillis, and opens no connection after it", async () => {
+    secrets[SECRET_ARN] = {
+      ...secrets[SECRET_ARN],
+      secretString: JSON.stringify({ username: "pulse_analytics_app_a", password: local.db.credentials().app }),
+      delayMs: 1_500,
+    };
+    const pool = createPool({
+      connectionString: `postgresql://localhost:${local.db.port}/pulse_analytics`,
+      credentialsSecret: { secretArn: SECRET_ARN },
+      pool: { max: 1, connectionTimeoutMillis: 300 },
+      onIdleConnectionLost: () => undefined,
+    });
+    const sessions = async () => {
+      const client = new Client(local.db.config("pulse_admin", local.db.credentials().admin, "postgres"));
+      await client.connect();
+      try {
+        return Number((await client.query("SELECT count(*) AS n FROM pg_stat_activity WHERE usename = 'pulse_analytics_app_a'")).rows[0].n);
+      } finally {
+        await client.end();
+      }
+    };
+    try {
+      const before = await sessions();
+      await expect(pool.query("SELECT 1")).rejects.toThrow(/connection timeout/);
+      // The read answers later; the client the pool gave up on must not connect then.
+      await sleep(2_000);
+      expect(await sessions()).toBe(before);
+    } finally {
+      await pool.end();
+      secrets[SECRET_ARN] = { secretString: JSON.stringify({ username: "pulse_analytics_app_a", password: local.db.credentials().app }) };
     }
   }, 30_000);
 

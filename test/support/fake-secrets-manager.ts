@@ -17,6 +17,8 @@ export interface FakeSecret {
   readonly secretString?: string;
   /** Answer with this AWS error instead of the secret. */
   readonly error?: "AccessDeniedException" | "DecryptionFailure";
+  /** Answer only after this many milliseconds (a slow or distant endpoint). */
+  readonly delayMs?: number;
 }
 
 export const TEST_ACCESS_KEY_ID = "AKIAPULSETESTKEY0001";
@@ -36,6 +38,7 @@ export async function startFakeSecretsManager(secrets: Record<string, FakeSecret
     if (target !== "secretsmanager.GetSecretValue") return reply(400, { __type: "UnknownOperationException", message: target });
     const secret = secrets[body.SecretId];
     if (!secret) return reply(400, { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." });
+    if (secret.delayMs) await new Promise((resolve) => setTimeout(resolve, secret.delayMs));
     if (secret.error) return reply(400, { __type: secret.error, Message: `${secret.error} for ${body.SecretId}` });
     return reply(200, {
       ARN: body.SecretId,
