@@ -1,15 +1,17 @@
-// Measures the analytics data path on embedded PostgreSQL at a realistic size, in one run, on the
-// same table with the same indexes: ingest through recordSessionEvents against raw COPY, query
-// latency of a learner's 90-day timeline and latest readiness, and the ingest process's peak memory.
+// Measures the analytics data path on embedded PostgreSQL at a realistic size, on the same table with
+// the same indexes: ingest through recordSessionEvents against raw COPY of the same events, side by
+// side in each of --runs runs (the workload generated before either is timed; wall time, client and
+// server CPU and WAL per event for both), query latency of a learner's 90-day timeline and latest
+// readiness, and the ingest process's peak memory.
 // Prints the report; with --record also writes bench/results/analytics.json (tracked), so a run never
 // dirties the tree unasked. Never part of `npm test`.
 //
 //   npm run bench:analytics                                  # 1,000,000 events, 10,000 learners, 50 skills, 12 months
 //   npm run bench:analytics -- --record                      # the same, and keep the result
-//   npm run bench:analytics -- --events 200000 --batch 10000 --chunk 5000 --concurrency 1
+//   npm run bench:analytics -- --events 200000 --batch 10000 --chunk 5000 --concurrency 1 --runs 5 --in-flight 2
 
 import { cpus, totalmem, tmpdir } from "node:os";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -36,6 +38,8 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "2" },
     queries: { type: "string", default: "2000" },
     seed: { type: "string", default: "20261124" },
+    runs: { type: "string", default: "3" },
+    "in-flight": { type: "string", default: "1" },
     record: { type: "boolean", default: false },
   },
 });
@@ -57,6 +61,8 @@ const config = {
   concurrency: wholeNumber("concurrency", 1),
   queries: wholeNumber("queries", 10),
   seed: wholeNumber("seed", 0),
+  runs: wholeNumber("runs", 1),
+  inFlight: wholeNumber("in-flight", 1),
 };
 
 // The server as it would be sized for the data: buffers for the working set, checkpoints spaced out
@@ -90,39 +96,59 @@ async function main(): Promise<void> {
     const version = onlyRow(await app.query<{ v: string }>("SELECT current_setting('server_version') AS v"), "server_version").v;
     log(`PostgreSQL ${version}; ${config.events} events, ${config.learners} learners, ${config.skills} skills, ${config.months} months`);
 
-    // 1. Raw COPY into session_events: the ceiling for getting rows in.
-    const copyMs = await timed(() => copyEvents(app!, workload));
-    const copyRate = config.events / (copyMs / 1000);
-    log(`COPY: ${seconds(copyMs)} s, ${Math.round(copyRate)} events/s`);
-    await migrator.query("TRUNCATE analytics.session_events, analytics.user_skill_agg");
-    await migrator.query("CHECKPOINT").catch(() => undefined);
+    // The workload is generated before either is timed (generating costs more per event than writing
+    // it does): both then start from the same events in memory, into the same empty table and indexes.
+    const generateStart = process.hrtime.bigint();
+    const events = [...generateEvents(workload)];
+    const batches: SessionEvent[][] = [];
+    for (let start = 0; start < events.length; start += config.batch) batches.push(events.slice(start, start + config.batch));
+    log(`workload generated in ${seconds(Number(process.hrtime.bigint() - generateStart) / 1e6)} s (not timed)`);
+    const postmasterPid = Number(readFileSync(join(server.dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+    const measure = (work: () => Promise<void>) => measured(work, postmasterPid, migrator!);
 
-    // 2. The same events through recordSessionEvents, batch by batch, one writer, aggregates included.
-    const memory = sampleMemory();
-    let inserted = 0;
-    const record = (batch: SessionEvent[]) =>
-      recordSessionEvents(app!, batch, { chunkSize: config.chunk, concurrency: config.concurrency }).then((r) => {
-        inserted += r.inserted;
-      });
-    const ingestMs = await timed(async () => {
-      // As a backend does (and as COPY streams): the next batch is assembled while the last one is written.
-      let writing: Promise<void> = Promise.resolve();
-      let batch: SessionEvent[] = [];
-      for (const event of generateEvents(workload)) {
-        batch.push(event);
-        if (batch.length === config.batch) {
-          await writing;
-          writing = record(batch);
-          batch = [];
-        }
-      }
-      await writing;
-      if (batch.length > 0) await record(batch);
+    const perEvent = (m: Measured) => ({
+      clientCpuMicroseconds: round2((m.clientCpuMs * 1000) / config.events),
+      serverCpuMicroseconds: round2((m.serverCpuMs * 1000) / config.events),
+      walBytes: Math.round(m.walBytes / config.events),
     });
+    // Each run, on empty tables after a checkpoint: 1. raw COPY into session_events, the ceiling for
+    // getting rows in; 2. the same events through recordSessionEvents, batch by batch, one writer,
+    // aggregates included. The last run's data stays for the queries.
+    const runs: Array<{ copy: Measured; ingest: Measured; inserted: number; ratio: number }> = [];
+    const memory = sampleMemory();
+    for (let run = 1; run <= config.runs; run++) {
+      await migrator.query("TRUNCATE analytics.session_events, analytics.user_skill_agg");
+      await migrator.query("CHECKPOINT").catch(() => undefined);
+      const copy = await measure(() => copyEvents(app!, events));
+      await migrator.query("TRUNCATE analytics.session_events, analytics.user_skill_agg");
+      await migrator.query("CHECKPOINT").catch(() => undefined);
+      let inserted = 0;
+      const ingest = await measure(async () => {
+        // --in-flight calls at a time, each taking the next batch, as a backend serving concurrent requests does.
+        let next = 0;
+        const caller = async () => {
+          for (let b = next++; b < batches.length; b = next++) {
+            const result = await recordSessionEvents(app!, batches[b]!, { chunkSize: config.chunk, concurrency: config.concurrency });
+            inserted += result.inserted;
+          }
+        };
+        await Promise.all(Array.from({ length: config.inFlight }, caller));
+      });
+      const ratio = copy.ms / ingest.ms;
+      runs.push({ copy, ingest, inserted, ratio });
+      log(
+        `run ${run}: COPY ${seconds(copy.ms)} s, recordSessionEvents ${seconds(ingest.ms)} s (${inserted} inserted), ratio ${ratio.toFixed(2)}; ` +
+          `per event, COPY ${JSON.stringify(perEvent(copy))}, recordSessionEvents ${JSON.stringify(perEvent(ingest))}`,
+      );
+    }
     const peak = memory.stop();
-    const ingestRate = config.events / (ingestMs / 1000);
+    const ratios = runs.map((r) => r.ratio).sort((a, b) => a - b);
+    const median = <T>(items: readonly T[]): T => items[Math.floor(items.length / 2)]!;
+    const medianRun = runs.find((r) => r.ratio === median(ratios))!;
+    const copyRate = config.events / (medianRun.copy.ms / 1000);
+    const ingestRate = config.events / (medianRun.ingest.ms / 1000);
     log(
-      `recordSessionEvents: ${seconds(ingestMs)} s, ${Math.round(ingestRate)} events/s (${inserted} inserted), ratio to COPY ${(ingestRate / copyRate).toFixed(2)}`,
+      `ratio to COPY over ${runs.length} run(s): median ${median(ratios).toFixed(2)}, from ${ratios[0]!.toFixed(2)} to ${ratios.at(-1)!.toFixed(2)}`,
     );
 
     // 3. Readiness snapshots: one per learner per month, as a monthly job would leave them.
@@ -165,14 +191,17 @@ async function main(): Promise<void> {
       ingest: {
         copyEventsPerSecond: Math.round(copyRate),
         recordSessionEventsPerSecond: Math.round(ingestRate),
-        ratioToCopy: Number((ingestRate / copyRate).toFixed(3)),
+        ratioToCopy: Number(median(ratios).toFixed(3)),
+        ratioToCopyEachRun: runs.map((r) => Number(r.ratio.toFixed(3))),
         target: "ratio >= 0.7",
+        perEvent: { copy: perEvent(medianRun.copy), recordSessionEvents: perEvent(medianRun.ingest) },
+        workloadGeneratedBeforeTiming: true,
         batchSize: config.batch,
         chunkSize: config.chunk,
         concurrency: config.concurrency,
-        writers: 1,
-        copySeconds: seconds(copyMs),
-        ingestSeconds: seconds(ingestMs),
+        callsInFlight: config.inFlight,
+        copySeconds: seconds(medianRun.copy.ms),
+        ingestSeconds: seconds(medianRun.ingest.ms),
         peakRssMiB: peak.rssMiB,
         peakHeapUsedMiB: peak.heapMiB,
       },
@@ -197,14 +226,14 @@ async function main(): Promise<void> {
   }
 }
 
-/** COPY the workload's events into session_events in PostgreSQL's text format, streamed. */
-async function copyEvents(pool: Pool, workload: WorkloadOptions): Promise<void> {
+/** COPY the events into session_events in PostgreSQL's text format, streamed. */
+async function copyEvents(pool: Pool, events: readonly SessionEvent[]): Promise<void> {
   const client = await pool.connect();
   try {
     const escape = (text: string) => text.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n");
     const lines = (function* () {
       let chunk = "";
-      for (const e of generateEvents(workload)) {
+      for (const e of events) {
         const metrics = e.metrics ? escape(JSON.stringify(e.metrics)) : "\\N";
         chunk += `${e.eventId}\t${e.userId}\t${e.sessionId}\t${escape(e.skill)}\t${new Date(e.occurredAt).toISOString()}\t${e.score}\t${metrics}\n`;
         if (chunk.length > 1 << 16) {
@@ -223,11 +252,62 @@ async function copyEvents(pool: Pool, workload: WorkloadOptions): Promise<void> 
   }
 }
 
-async function timed(work: () => Promise<void>): Promise<number> {
+interface Measured {
+  /** Wall-clock time. */
+  readonly ms: number;
+  /** CPU time of this process (user + system). */
+  readonly clientCpuMs: number;
+  /** CPU time of every PostgreSQL process (the backends, WAL writer, checkpointer, …), user + system. */
+  readonly serverCpuMs: number;
+  /** WAL written, by pg_current_wal_lsn(). */
+  readonly walBytes: number;
+}
+
+/** Runs `work` and measures its time, both sides' CPU and the WAL it wrote. */
+async function measured(work: () => Promise<void>, postmasterPid: number, pool: Pool): Promise<Measured> {
+  const lsn = async () => onlyRow(await pool.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn"), "lsn").lsn;
+  const startLsn = await lsn();
+  const serverStart = serverCpuMs(postmasterPid);
+  const clientStart = process.cpuUsage();
   const start = process.hrtime.bigint();
   await work();
-  return Number(process.hrtime.bigint() - start) / 1e6;
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const client = process.cpuUsage(clientStart);
+  const serverCpu = serverCpuMs(postmasterPid) - serverStart;
+  const endLsn = await lsn();
+  const walBytes = Number(
+    onlyRow(await pool.query<{ bytes: string }>("SELECT pg_wal_lsn_diff($1, $2)::text AS bytes", [endLsn, startLsn]), "wal").bytes,
+  );
+  return { ms, clientCpuMs: (client.user + client.system) / 1000, serverCpuMs: serverCpu, walBytes };
 }
+
+/**
+ * CPU time, in ms, of the postmaster and its children: those running (utime + stime of each, from
+ * /proc/<pid>/stat) and those that ended (the postmaster's cutime + cstime). Linux only.
+ */
+function serverCpuMs(postmasterPid: number): number {
+  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
+  const fields = (pid: string) => {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    return text.slice(text.lastIndexOf(")") + 2).split(" ");
+  };
+  let ticks = 0;
+  const own = fields(String(postmasterPid));
+  // After ")": state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+  ticks += Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      const f = fields(pid);
+      if (Number(f[1]) === postmasterPid) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return ticks / ticksPerMs;
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
 
 async function warmUp(query: () => Promise<unknown>, times: number): Promise<void> {
   for (let i = 0; i < times; i++) await query();

@@ -1,0 +1,192 @@
+// recordSessionEvents' fast path on real PostgreSQL: a chunk of new events goes in by COPY with its
+// aggregates folded on the client, and whatever the COPY cannot prove new (a stored event, a concurrent
+// writer's copy of it, a score PostgreSQL would round) goes the exact path; every case stays exact.
+// Which statement wrote a chunk is read from a statement trigger the test installs as the superuser.
+
+import { Client, Pool } from "pg";
+import { rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
+import { createPool } from "../../src/client/pool";
+import { useLocalDatabase, withClient } from "../support/local-database";
+import { generateEvents } from "../../bench/workload";
+
+let pool: Pool;
+// Declared first, so it runs before the database stops (after-all hooks run in declaration order).
+afterAll(() => pool?.end());
+const local = useLocalDatabase();
+const superuser = () => local.db.config("postgres", local.db.credentials().superuser);
+
+beforeAll(async () => {
+  pool = createPool({ connectionString: local.db.appUrl, pool: { max: 8 }, onIdleConnectionLost: () => undefined });
+  await withClient(superuser(), (client) =>
+    client.query(`
+      -- Each insert statement into session_events, by its first word: COPY (the fast path) or WITH (the exact path).
+      CREATE TABLE public.insert_statements (id bigserial PRIMARY KEY, kind text NOT NULL);
+      CREATE FUNCTION public.log_insert_statement() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+      BEGIN
+        INSERT INTO public.insert_statements (kind) VALUES (upper(substring(ltrim(current_query(), E' \\n') from '^[A-Za-z]+')));
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER log_insert_statement AFTER INSERT ON analytics.session_events
+        FOR EACH STATEMENT EXECUTE FUNCTION public.log_insert_statement();
+      -- A fault: the session that inserts the event named in public.fault ends itself there, once
+      -- (a sequence is not rolled back with the transaction the fault aborts).
+      CREATE TABLE public.fault (event_id uuid PRIMARY KEY);
+      CREATE SEQUENCE public.faults_fired;
+      CREATE FUNCTION public.end_session_at_fault() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+      BEGIN
+        IF EXISTS (SELECT FROM public.fault WHERE event_id = NEW.event_id) AND nextval('public.faults_fired') = 1 THEN
+          PERFORM pg_terminate_backend(pg_backend_pid());
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER end_session_at_fault AFTER INSERT ON analytics.session_events
+        FOR EACH ROW EXECUTE FUNCTION public.end_session_at_fault();
+    `),
+  );
+}, 60_000);
+
+beforeEach(() =>
+  withClient(superuser(), (client) =>
+    client.query(`TRUNCATE analytics.session_events, analytics.user_skill_agg, public.insert_statements, public.fault;
+                  SELECT setval('public.faults_fired', 1, false)`),
+  ),
+);
+
+const now = new Date();
+const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+const EVENTS = [...generateEvents({ seed: 11, learners: 30, skills: 6, events: 3000, from: monthStart, to: now })];
+
+/** The first word of each insert statement, in order. */
+const statements = () =>
+  withClient(superuser(), async (client) =>
+    (await client.query("SELECT kind FROM public.insert_statements ORDER BY id")).rows.map((r) => r.kind as string),
+  );
+
+const aggregates = () =>
+  withClient(superuser(), async (client) => {
+    const rows = await client.query(
+      "SELECT user_id, skill, event_count, score_sum, score_sum_squares, first_occurred_at, last_occurred_at, last_event_id, last_score FROM analytics.user_skill_agg ORDER BY user_id, skill",
+    );
+    return JSON.stringify(rows.rows);
+  });
+
+/** The aggregates as recorded, and as rebuilt from the stored events. */
+async function recordedAndRebuilt(): Promise<[string, string]> {
+  const recorded = await aggregates();
+  await rebuildAggregates(pool);
+  return [recorded, await aggregates()];
+}
+
+const eventCount = () =>
+  withClient(superuser(), async (client) => Number((await client.query("SELECT count(*) AS n FROM analytics.session_events")).rows[0].n));
+
+describe("the fast path", () => {
+  it("copies chunks of new events, and folds aggregates equal to a rebuild from the stored events", async () => {
+    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 500, concurrency: 2 })).toEqual({
+      inserted: EVENTS.length,
+      duplicates: 0,
+      conflicts: [],
+    });
+    expect(await statements()).toEqual(Array(6).fill("COPY"));
+    const [recorded, rebuilt] = await recordedAndRebuilt();
+    expect(recorded).toBe(rebuilt);
+  });
+
+  it("takes the exact path for the one chunk holding an already-stored event, and COPY for the others", async () => {
+    const batch = EVENTS.slice(0, 1500);
+    // Chunks follow the batch sorted by user, skill and event id: the stored event is in the second of three.
+    const sorted = [...batch].sort((a, b) => (a.userId + a.skill + a.eventId < b.userId + b.skill + b.eventId ? -1 : 1));
+    const stored = sorted[700];
+    await recordSessionEvents(pool, [stored]);
+    await withClient(superuser(), (client) => client.query("TRUNCATE public.insert_statements"));
+    expect(await recordSessionEvents(pool, batch, { chunkSize: 500, concurrency: 1 })).toEqual({ inserted: 1499, duplicates: 1, conflicts: [] });
+    expect(await statements()).toEqual(["COPY", "WITH", "COPY"]);
+    expect(await eventCount()).toBe(1500);
+    const [recorded, rebuilt] = await recordedAndRebuilt();
+    expect(recorded).toBe(rebuilt);
+  });
+
+  it("stores each event once when two writers race with the same new events, the loser of each chunk's race taking the exact path", async () => {
+    for (let round = 0; round < 3; round++) {
+      await withClient(superuser(), (client) => client.query("TRUNCATE analytics.session_events, analytics.user_skill_agg"));
+      const [first, second] = await Promise.all([
+        recordSessionEvents(pool, EVENTS, { chunkSize: 300, concurrency: 2 }),
+        recordSessionEvents(pool, EVENTS, { chunkSize: 300, concurrency: 2 }),
+      ]);
+      expect(first.inserted + second.inserted).toBe(EVENTS.length);
+      expect(first.duplicates + second.duplicates).toBe(EVENTS.length);
+      expect(await eventCount()).toBe(EVENTS.length);
+      const [recorded, rebuilt] = await recordedAndRebuilt();
+      expect(recorded).toBe(rebuilt);
+    }
+  }, 120_000);
+
+  it("rolls back a COPY that meets an event another writer commits meanwhile (23505), and writes the chunk by the exact path", async () => {
+    const batch = EVENTS.slice(0, 400);
+    const taken = batch[123];
+    const other = new Client(superuser());
+    await other.connect();
+    try {
+      // Another writer holds the event uncommitted: the probe cannot see it, the COPY waits for it.
+      await other.query("BEGIN");
+      await other.query(
+        "INSERT INTO analytics.session_events (event_id, user_id, session_id, skill, occurred_at, score, metrics) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        [
+          taken.eventId,
+          taken.userId,
+          taken.sessionId,
+          taken.skill,
+          taken.occurredAt,
+          taken.score,
+          taken.metrics ? JSON.stringify(taken.metrics) : null,
+        ],
+      );
+      const recording = recordSessionEvents(pool, batch, { chunkSize: 400 });
+      // Read outside the other writer's transaction: pg_stat_activity holds still within one.
+      const waiting = () =>
+        withClient(superuser(), async (client) =>
+          Number(
+            (await client.query("SELECT count(*) AS n FROM pg_stat_activity WHERE usename = 'pulse_analytics_app_a' AND wait_event_type = 'Lock'"))
+              .rows[0].n,
+          ),
+        );
+      while ((await waiting()) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      await other.query("COMMIT");
+      expect(await recording).toEqual({ inserted: 399, duplicates: 1, conflicts: [] });
+    } finally {
+      await other.end();
+    }
+    expect(await statements()).toEqual(["INSERT", "WITH"]);
+    expect(await eventCount()).toBe(400);
+    // The aggregates count the event the other writer stored without folding it: rebuild and compare the rest.
+    const recorded = JSON.parse(await aggregates()) as Array<{ user_id: string; skill: string; event_count: string }>;
+    const own = recorded.find((r) => r.user_id === taken.userId && r.skill === taken.skill)!;
+    const sameKey = batch.filter((e) => e.userId === taken.userId && e.skill === taken.skill).length;
+    expect(Number(own.event_count)).toBe(sameKey - 1);
+  }, 60_000);
+
+  it("leaves nothing of a COPY whose session ends halfway, and the retry stores every event once", async () => {
+    const batch = EVENTS.slice(0, 1000);
+    const sorted = [...batch].sort((a, b) => (a.userId + a.skill + a.eventId < b.userId + b.skill + b.eventId ? -1 : 1));
+    await withClient(superuser(), (client) => client.query("INSERT INTO public.fault VALUES ($1)", [sorted[500].eventId]));
+    expect(await recordSessionEvents(pool, batch, { chunkSize: 1000 })).toEqual({ inserted: 1000, duplicates: 0, conflicts: [] });
+    const fired = await withClient(
+      superuser(),
+      async (client) => (await client.query("SELECT last_value, is_called FROM public.faults_fired")).rows[0],
+    );
+    // The faulty row was reached twice: the first COPY ended there (1), the retry's COPY went past it (2).
+    expect(fired).toEqual({ last_value: "2", is_called: true });
+    expect(await statements()).toEqual(["COPY"]);
+    expect(await eventCount()).toBe(1000);
+    const [recorded, rebuilt] = await recordedAndRebuilt();
+    expect(recorded).toBe(rebuilt);
+  }, 60_000);
+
+  it("leaves scores with a third decimal to the exact path, where PostgreSQL rounds them as it stores them", async () => {
+    const batch: SessionEvent[] = EVENTS.slice(0, 200).map((e, i) => (i === 17 ? { ...e, score: 41.555 } : e));
+    expect(await recordSessionEvents(pool, batch, { chunkSize: 200 })).toEqual({ inserted: 200, duplicates: 0, conflicts: [] });
+    expect(await statements()).toEqual(["WITH"]);
+    const [recorded, rebuilt] = await recordedAndRebuilt();
+    expect(recorded).toBe(rebuilt);
+  });
+});
