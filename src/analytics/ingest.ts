@@ -338,7 +338,8 @@ function exactPathParams(chunk: readonly NormalizedEvent[]): unknown[] {
     bareArray(chunk.map((e) => new Date(e.occurredAtMs).toISOString())),
     bareArray(chunk.map((e) => String(e.score))),
     quotedArray(chunk.map((e) => e.metrics)),
-    `${CONFLICT_WINDOW_DAYS} days`,
+    // In hours: an interval of days is counted in the session's time zone, 23 or 25 hours across a DST change.
+    `${CONFLICT_WINDOW_DAYS * 24} hours`,
   ];
 }
 
@@ -351,11 +352,11 @@ async function exactPath(client: PoolClient, params: unknown[]): Promise<ChunkRe
   };
 }
 
-/** What the fast path sends: the probe's parameters, the COPY text, and the folded aggregates. */
+/** What the fast path sends: the probe's parameters, then (only once the probe finds nothing) the COPY text and the folded aggregates. */
 interface FastPath {
+  readonly chunk: readonly NormalizedEvent[];
   readonly probe: unknown[];
-  readonly copyText: string;
-  readonly deltas: unknown[];
+  written?: { readonly copyText: string; readonly deltas: unknown[] };
 }
 
 /**
@@ -369,16 +370,16 @@ class FastPathRefused extends Error {
 }
 
 function prepareFastPath(chunk: readonly NormalizedEvent[]): FastPath {
-  const times = chunk.map((e) => new Date(e.occurredAtMs).toISOString());
+  return { chunk, probe: probeParams(chunk) };
+}
+
+/** The chunk as COPY text-format rows and its folded aggregates: built once, and only for a chunk the probe found new. */
+function fastPathWrites(chunk: readonly NormalizedEvent[]): { copyText: string; deltas: unknown[] } {
   let copyText = "";
-  chunk.forEach((e, i) => {
-    copyText += `${e.eventId}\t${e.userId}\t${e.sessionId}\t${copyField(e.skill)}\t${times[i]}\t${e.score}\t${e.metrics === null ? "\\N" : copyField(e.metrics)}\n`;
-  });
-  return {
-    probe: probeParams(chunk),
-    copyText,
-    deltas: foldChunk(chunk),
-  };
+  for (const e of chunk) {
+    copyText += `${e.eventId}\t${e.userId}\t${e.sessionId}\t${copyField(e.skill)}\t${new Date(e.occurredAtMs).toISOString()}\t${e.score}\t${e.metrics === null ? "\\N" : copyField(e.metrics)}\n`;
+  }
+  return { copyText, deltas: foldChunk(chunk) };
 }
 
 function probeParams(chunk: readonly NormalizedEvent[]): unknown[] {
@@ -401,14 +402,15 @@ function probeParams(chunk: readonly NormalizedEvent[]): unknown[] {
 async function tryFastPath(client: PoolClient, fast: FastPath): Promise<boolean> {
   const { found } = onlyRow(await client.query<{ found: boolean }>(ANY_STORED_SQL, fast.probe), "the probe");
   if (found) return false;
+  const written = (fast.written ??= fastPathWrites(fast.chunk));
   try {
-    await pipeline(Readable.from([fast.copyText]), client.query(copyFrom(COPY_SQL)));
+    await pipeline(Readable.from([written.copyText]), client.query(copyFrom(COPY_SQL)));
   } catch (error) {
     // The primary key refused an event: a successful COPY proves every event of the chunk was new.
     if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new FastPathRefused(UNIQUE_VIOLATION);
     throw error;
   }
-  await client.query(FOLD_DELTAS_SQL, fast.deltas);
+  await client.query(FOLD_DELTAS_SQL, written.deltas);
   return true;
 }
 

@@ -106,6 +106,22 @@ describe("an event id already stored for another event", () => {
     expect(await recordSessionEvents(pool, [{ ...event, score: 41.501 }])).toEqual({ inserted: 0, duplicates: 1, conflicts: [] });
   });
 
+  it(`counts the ${CONFLICT_WINDOW_DAYS} days in hours, whatever the session's time zone: across a DST change too`, async () => {
+    // Europe/Berlin moves to summer time on 2026-03-29: 35 calendar days from 2026-02-25 13:00 CET end
+    // after 839 hours, so a window of days in that zone would miss a re-stamp 839.5 hours later.
+    const berlin = createPool({ connectionString: local.db.appUrl, pool: { max: 1, options: "-c TimeZone=Europe/Berlin" } });
+    try {
+      const stored = { ...original, occurredAt: "2026-02-25T12:00:00.000Z" };
+      await recordSessionEvents(berlin, [stored]);
+      const restamped = { ...original, occurredAt: new Date(Date.parse(stored.occurredAt) + 839.5 * 3_600_000).toISOString() };
+      expect((await recordSessionEvents(berlin, [restamped], { now: new Date("2026-04-02T00:00:00Z") })).conflicts).toEqual([
+        { eventId: original.eventId, occurredAt: restamped.occurredAt, storedOccurredAt: stored.occurredAt, reason: "other-time" },
+      ]);
+    } finally {
+      await berlin.end();
+    }
+  });
+
   it(`looks ${CONFLICT_WINDOW_DAYS} days either side: an id re-sent further away is stored again (the key is event_id and occurred_at)`, async () => {
     await recordSessionEvents(pool, [original]);
     const far = { ...original, occurredAt: new Date(Date.parse(originalTime) - (CONFLICT_WINDOW_DAYS + 1) * DAY).toISOString() };
