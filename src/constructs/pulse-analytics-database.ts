@@ -13,6 +13,7 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
@@ -90,6 +91,9 @@ export class PulseAnalyticsDatabase extends Construct {
     previous: ITerraformDependable[];
   };
   private externalGrants = 0;
+  /** The database's key and this construct's identifier, for grantReadSecret. */
+  private readonly secretKeyArn: string;
+  private readonly identifier: string;
 
   constructor(scope: Construct, id: string, props: PulseAnalyticsDatabaseProps) {
     super(scope, id);
@@ -273,6 +277,8 @@ export class PulseAnalyticsDatabase extends Construct {
     this.appUsername = loginUsernames.app;
     this.loginUsernames = loginUsernames;
     this.loginRoleSecretArns = secretArns;
+    this.secretKeyArn = instance.kmsKeyArn;
+    this.identifier = p.identifier;
     this.connectPolicyArns = this.createConnectPolicies(p.identifier, p.iamAuthenticatedRoles, instance.resourceIds, tags);
   }
 
@@ -338,6 +344,48 @@ export class PulseAnalyticsDatabase extends Construct {
     const id = `${loginRole}-connect-${options.id ?? iamRoleName}`;
     if (this.node.tryFindChild(id)) throw new InvalidInputError(`${where} was already called (${id}): once per IAM role and login role.`);
     new IamRolePolicyAttachment(this, id, { role: iamRoleName, policyArn });
+  }
+
+  /**
+   * Lets an IAM role (by name, in this account: the backend's EKS pod identity or ECS task role) read a
+   * password login role's secret, as `createPool({ credentialsSecret })` does at each new connection:
+   * an inline policy allowing `secretsmanager:GetSecretValue` on that secret, and `kms:Decrypt` on the
+   * database's key through Secrets Manager only. The login role must sign in with a password. Like
+   * grantConnect, a role name known only at plan time (a token) needs `id`.
+   */
+  public grantReadSecret(iamRoleName: string, loginRole: LoginRoleKey, options: { id?: string } = {}): void {
+    const literal = !Token.isUnresolved(iamRoleName);
+    const where = `PulseAnalyticsDatabase ${this.node.path}: grantReadSecret(${literal ? JSON.stringify(iamRoleName) : "a token"}, ${JSON.stringify(loginRole)})`;
+    const secretArn = this.loginRoleSecretArns[loginRole];
+    if (secretArn === undefined) {
+      throw new InvalidInputError(`${where}: ${loginRole} signs in with IAM tokens here and has no secret; use grantConnect.`);
+    }
+    if (literal && !rules.iamRoleNameRule.isValid(iamRoleName)) {
+      throw new InvalidInputError(`${where}: allowed is ${rules.iamRoleNameRule.allowed()}.`);
+    }
+    if (!literal && options.id === undefined) {
+      throw new InvalidInputError(`${where}: a role name known only at plan time needs an id: grantReadSecret(name, "${loginRole}", { id: "…" }).`);
+    }
+    const id = `${loginRole}-read-secret-${options.id ?? iamRoleName}`;
+    if (this.node.tryFindChild(id)) throw new InvalidInputError(`${where} was already called (${id}): once per IAM role and login role.`);
+    const region = ((this.node.tryFindChild("region") as DataAwsRegion | undefined) ?? new DataAwsRegion(this, "region")).region;
+    new IamRolePolicy(this, id, {
+      role: iamRoleName,
+      name: `${this.identifier}-${role(loginRole).name}-read-secret`,
+      policy: Fn.jsonencode({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn },
+          {
+            Effect: "Allow",
+            Action: "kms:Decrypt",
+            Resource: this.secretKeyArn,
+            // Only to decrypt a secret through Secrets Manager, never the database's storage key for anything else.
+            Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` } },
+          },
+        ],
+      }),
+    });
   }
 
   /**

@@ -226,6 +226,38 @@ describe("password rotation (passwordRotations)", () => {
   });
 });
 
+describe("grantReadSecret: what createPool's credentialsSecret needs", () => {
+  it("lets an IAM role read one password role's secret, and decrypt with the database's key through Secrets Manager only", () => {
+    const { stack, database } = stackWithConstruct();
+    database.grantReadSecret("pulse-backend", "app");
+    const json = JSON.parse(Testing.synth(stack)) as TerraformJson;
+    const policy = onlyResource(json, "aws_iam_role_policy");
+    expect(policy.role).toBe("pulse-backend");
+    expect(policy.name).toBe("pulse-analytics-dev-pulse_analytics_app-read-secret");
+    const document = policy.policy as string;
+    expect(document).toContain(
+      '{"Effect" = "Allow", "Action" = "secretsmanager:GetSecretValue", "Resource" = aws_secretsmanager_secret.database_app-secret_',
+    );
+    expect(document).toMatch(
+      /\{"Effect" = "Allow", "Action" = "kms:Decrypt", "Resource" = aws_kms_key\.[^.]+\.arn, "Condition" = \{"StringEquals" = \{"kms:ViaService" = "secretsmanager\.\$\{data\.aws_region\.[^.]+\.region\}\.amazonaws\.com"\}\}\}/,
+    );
+  });
+
+  it("refuses a role on IAM tokens, a bad name, a plan-time name without an id, and the same grant twice", () => {
+    const { stack, database } = stackWithConstruct({ iamAuthenticatedRoles: ["app"] });
+    expect(() => database.grantReadSecret("pulse-backend", "app")).toThrow(
+      'grantReadSecret("pulse-backend", "app"): app signs in with IAM tokens here and has no secret; use grantConnect.',
+    );
+    expect(() => database.grantReadSecret("pulse backend", "readonly")).toThrow(
+      'grantReadSecret("pulse backend", "readonly"): allowed is an IAM role name',
+    );
+    const planTimeName = new TerraformVariable(stack, "backend_role", { type: "string" }).stringValue;
+    expect(() => database.grantReadSecret(planTimeName, "readonly")).toThrow("a role name known only at plan time needs an id");
+    database.grantReadSecret("dashboards", "readonly");
+    expect(() => database.grantReadSecret("dashboards", "readonly")).toThrow("was already called");
+  });
+});
+
 describe("the login-role secrets", () => {
   const json = synth();
   const secrets = resourcesOfType(json, "aws_secretsmanager_secret");
