@@ -23,20 +23,16 @@ const INVALID_PASSWORD = "28P01";
 export class SecretCredentials {
   private cached?: { readonly value: Promise<RoleSecret>; readonly readAt: number };
 
-  constructor(
-    private readonly settings: SecretCredentialsSettings,
-    private readonly read: (secretArn: string) => Promise<RoleSecret> = readRoleSecret,
-  ) {}
+  constructor(private readonly settings: SecretCredentialsSettings) {}
 
   /** The secret's user and password: the cached read while it is fresh, a new read otherwise. */
   get(): Promise<RoleSecret> {
     const ttl = this.settings.cacheTtlMs ?? 300_000;
     if (this.cached === undefined || Date.now() - this.cached.readAt >= ttl) {
-      const value = this.read(this.settings.secretArn);
-      const entry = { value, readAt: Date.now() };
-      this.cached = entry;
+      const value = readRoleSecret(this.settings.secretArn);
+      this.cached = { value, readAt: Date.now() };
       // A failed read is not kept: the next connection tries again.
-      value.catch(() => this.forget(entry.value));
+      value.catch(() => this.forget(value));
     }
     return this.cached.value;
   }
