@@ -329,20 +329,15 @@ export class PulseAnalyticsDatabase extends Construct {
    * rename it; a role name known only at plan time (`backendRole.name`, a token) needs `id`.
    */
   public grantConnect(iamRoleName: string, loginRole: LoginRoleKey, options: { id?: string } = {}): void {
-    const literal = !Token.isUnresolved(iamRoleName);
-    const where = `PulseAnalyticsDatabase ${this.node.path}: grantConnect(${literal ? JSON.stringify(iamRoleName) : "a token"}, ${JSON.stringify(loginRole)})`;
-    const policyArn = this.connectPolicyArns[loginRole];
-    if (policyArn === undefined) {
-      throw new InvalidInputError(`${where}: ${loginRole} signs in with a password here; add it to iamAuthenticatedRoles to grant IAM sign-in.`);
-    }
-    if (literal && !rules.iamRoleNameRule.isValid(iamRoleName)) {
-      throw new InvalidInputError(`${where}: allowed is ${rules.iamRoleNameRule.allowed()}.`);
-    }
-    if (!literal && options.id === undefined) {
-      throw new InvalidInputError(`${where}: a role name known only at plan time needs an id: grantConnect(name, "${loginRole}", { id: "…" }).`);
-    }
-    const id = `${loginRole}-connect-${options.id ?? iamRoleName}`;
-    if (this.node.tryFindChild(id)) throw new InvalidInputError(`${where} was already called (${id}): once per IAM role and login role.`);
+    const { id, target: policyArn } = this.grantTarget(
+      "grantConnect",
+      "connect",
+      iamRoleName,
+      loginRole,
+      options,
+      this.connectPolicyArns[loginRole],
+      `${loginRole} signs in with a password here; add it to iamAuthenticatedRoles to grant IAM sign-in.`,
+    );
     new IamRolePolicyAttachment(this, id, { role: iamRoleName, policyArn });
   }
 
@@ -354,20 +349,15 @@ export class PulseAnalyticsDatabase extends Construct {
    * grantConnect, a role name known only at plan time (a token) needs `id`.
    */
   public grantReadSecret(iamRoleName: string, loginRole: LoginRoleKey, options: { id?: string } = {}): void {
-    const literal = !Token.isUnresolved(iamRoleName);
-    const where = `PulseAnalyticsDatabase ${this.node.path}: grantReadSecret(${literal ? JSON.stringify(iamRoleName) : "a token"}, ${JSON.stringify(loginRole)})`;
-    const secretArn = this.loginRoleSecretArns[loginRole];
-    if (secretArn === undefined) {
-      throw new InvalidInputError(`${where}: ${loginRole} signs in with IAM tokens here and has no secret; use grantConnect.`);
-    }
-    if (literal && !rules.iamRoleNameRule.isValid(iamRoleName)) {
-      throw new InvalidInputError(`${where}: allowed is ${rules.iamRoleNameRule.allowed()}.`);
-    }
-    if (!literal && options.id === undefined) {
-      throw new InvalidInputError(`${where}: a role name known only at plan time needs an id: grantReadSecret(name, "${loginRole}", { id: "…" }).`);
-    }
-    const id = `${loginRole}-read-secret-${options.id ?? iamRoleName}`;
-    if (this.node.tryFindChild(id)) throw new InvalidInputError(`${where} was already called (${id}): once per IAM role and login role.`);
+    const { id, target: secretArn } = this.grantTarget(
+      "grantReadSecret",
+      "read-secret",
+      iamRoleName,
+      loginRole,
+      options,
+      this.loginRoleSecretArns[loginRole],
+      `${loginRole} signs in with IAM tokens here and has no secret; use grantConnect.`,
+    );
     const region = ((this.node.tryFindChild("region") as DataAwsRegion | undefined) ?? new DataAwsRegion(this, "region")).region;
     new IamRolePolicy(this, id, {
       role: iamRoleName,
@@ -386,6 +376,34 @@ export class PulseAnalyticsDatabase extends Construct {
         ],
       }),
     });
+  }
+
+  /**
+   * The checks grantConnect and grantReadSecret share, and the construct id of the grant: the login
+   * role must have a `target` (a policy, a secret), else `refusal` says why not; an IAM role name must
+   * be valid, or a token with an `id`; each grant is made once per IAM role and login role.
+   */
+  private grantTarget<T>(
+    method: string,
+    kind: string,
+    iamRoleName: string,
+    loginRole: LoginRoleKey,
+    options: { id?: string },
+    target: T | undefined,
+    refusal: string,
+  ): { id: string; target: T } {
+    const literal = !Token.isUnresolved(iamRoleName);
+    const where = `PulseAnalyticsDatabase ${this.node.path}: ${method}(${literal ? JSON.stringify(iamRoleName) : "a token"}, ${JSON.stringify(loginRole)})`;
+    if (target === undefined) throw new InvalidInputError(`${where}: ${refusal}`);
+    if (literal && !rules.iamRoleNameRule.isValid(iamRoleName)) {
+      throw new InvalidInputError(`${where}: allowed is ${rules.iamRoleNameRule.allowed()}.`);
+    }
+    if (!literal && options.id === undefined) {
+      throw new InvalidInputError(`${where}: a role name known only at plan time needs an id: ${method}(name, "${loginRole}", { id: "…" }).`);
+    }
+    const id = `${loginRole}-${kind}-${options.id ?? iamRoleName}`;
+    if (this.node.tryFindChild(id)) throw new InvalidInputError(`${where} was already called (${id}): once per IAM role and login role.`);
+    return { id, target };
   }
 
   /**
