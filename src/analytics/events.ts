@@ -45,7 +45,8 @@ export interface ValidationOptions {
   readonly maxFutureSkewMs?: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The fields that hold a UUID, checked by isUuid. */
+const UUID_FIELDS = ["eventId", "userId", "sessionId"] as const;
 /** Events one call may carry: a larger batch would hold the caller's memory and event loop for seconds. */
 export const MAX_BATCH_EVENTS = 100_000;
 /** Metrics of one event, as JSON text: a per-answer record, not a document store. */
@@ -86,7 +87,7 @@ export function validateEvents(events: readonly SessionEvent[], options: Validat
 export async function validateEventsYielding(
   events: readonly SessionEvent[],
   options: ValidationOptions = {},
-  slice = 5_000,
+  slice = 1_000,
 ): Promise<NormalizedEvent[]> {
   const batch = new BatchValidation(events, options);
   for (let start = 0; start < events.length; start += slice) {
@@ -134,8 +135,8 @@ class BatchValidation {
       problems.push({ index, reason: "not an object" });
       return;
     }
-    for (const field of ["eventId", "userId", "sessionId"] as const) {
-      if (typeof event[field] !== "string" || !UUID.test(event[field])) reasons.push(`${field} ${JSON.stringify(event[field])} is not a UUID`);
+    for (const field of UUID_FIELDS) {
+      if (!isUuid(event[field])) reasons.push(`${field} ${JSON.stringify(event[field])} is not a UUID`);
     }
     if (typeof event.skill !== "string" || event.skill.length < 1 || event.skill.length > 200 || event.skill.includes("\u0000")) {
       reasons.push(`skill must be a string of 1 to 200 characters without NUL`);
@@ -191,6 +192,24 @@ class BatchValidation {
     seen.set(candidate.eventId, normalized.length);
     normalized.push(candidate);
   }
+}
+
+/**
+ * 8-4-4-4-12 hexadecimal digits, either case: the text form PostgreSQL's uuid type reads back as
+ * written (lower-cased). Checked by hand: three per event, a regular expression cost a tenth of the
+ * client's time per event in the ingest benchmark.
+ */
+function isUuid(value: unknown): value is string {
+  if (typeof value !== "string" || value.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = value.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45 /* - */) return false;
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) {
+      return false; // not 0-9, a-f or A-F
+    }
+  }
+  return true;
 }
 
 function sameContent(a: NormalizedEvent, b: NormalizedEvent): boolean {

@@ -15,6 +15,7 @@ import { from as copyFrom } from "pg-copy-streams";
 import { ConnectionRetryOptions, withConnectionRetry } from "../client/retry";
 import { onlyRow } from "../client/rows";
 import { inTransaction } from "../client/transaction";
+import { isoTime } from "./iso-time";
 import { NormalizedEvent, SessionEvent, validateEventsYielding, ValidationOptions } from "./events";
 import { PulseAnalyticsError } from "../support/errors";
 
@@ -219,7 +220,7 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
   // In slices, handing the event loop back between them: a large batch does not stall the caller's server.
   const valid = await validateEventsYielding(events, options);
   // One order for every writer: chunks hold neighbouring (user, skill) pairs and lock them in sequence.
-  const sorted = [...valid].sort(compareForLocking);
+  const sorted = valid.sort(compareForLocking); // validation's own array, not the caller's
   const chunkSize = options.chunkSize ?? 2500;
   const chunks: NormalizedEvent[][] = [];
   for (let start = 0; start < sorted.length; start += chunkSize) chunks.push(sorted.slice(start, start + chunkSize));
@@ -335,7 +336,7 @@ function exactPathParams(chunk: readonly NormalizedEvent[]): unknown[] {
     bareArray(chunk.map((e) => e.userId)),
     bareArray(chunk.map((e) => e.sessionId)),
     quotedArray(chunk.map((e) => e.skill)),
-    bareArray(chunk.map((e) => new Date(e.occurredAtMs).toISOString())),
+    bareArray(chunk.map((e) => isoTime(e.occurredAtMs))),
     bareArray(chunk.map((e) => String(e.score))),
     quotedArray(chunk.map((e) => e.metrics)),
     // In hours: an interval of days is counted in the session's time zone, 23 or 25 hours across a DST change.
@@ -348,7 +349,7 @@ async function exactPath(client: PoolClient, params: unknown[]): Promise<ChunkRe
   const { inserted, conflicts } = onlyRow(result, "the ingest statement");
   return {
     inserted,
-    conflicts: conflicts.map((c) => ({ ...c, occurredAt: isoTime(c.occurredAt), storedOccurredAt: isoTime(c.storedOccurredAt) })),
+    conflicts: conflicts.map((c) => ({ ...c, occurredAt: isoTimeOf(c.occurredAt), storedOccurredAt: isoTimeOf(c.storedOccurredAt) })),
   };
 }
 
@@ -377,7 +378,7 @@ function prepareFastPath(chunk: readonly NormalizedEvent[]): FastPath {
 function fastPathWrites(chunk: readonly NormalizedEvent[]): { copyText: string; deltas: unknown[] } {
   let copyText = "";
   for (const e of chunk) {
-    copyText += `${e.eventId}\t${e.userId}\t${e.sessionId}\t${copyField(e.skill)}\t${new Date(e.occurredAtMs).toISOString()}\t${e.score}\t${e.metrics === null ? "\\N" : copyField(e.metrics)}\n`;
+    copyText += `${e.eventId}\t${e.userId}\t${e.sessionId}\t${copyField(e.skill)}\t${isoTime(e.occurredAtMs)}\t${e.score}\t${e.metrics === null ? "\\N" : copyField(e.metrics)}\n`;
   }
   return { copyText, deltas: foldChunk(chunk) };
 }
@@ -400,7 +401,11 @@ function probeParams(chunk: readonly NormalizedEvent[]): unknown[] {
  * A COPY that meets an event another writer stored after the probe throws FastPathRefused.
  */
 async function tryFastPath(client: PoolClient, fast: FastPath): Promise<boolean> {
-  const { found } = onlyRow(await client.query<{ found: boolean }>(ANY_STORED_SQL, fast.probe), "the probe");
+  // The probe's plan is the same for any ids: a generic plan of a prepared statement. A custom plan
+  // would estimate the selectivity of each of the chunk's ids, partition by partition, before running.
+  await client.query("SET LOCAL plan_cache_mode = force_generic_plan");
+  const probe = await client.query<{ found: boolean }>({ name: "pulse_analytics_ingest_probe", text: ANY_STORED_SQL, values: fast.probe });
+  const { found } = onlyRow(probe, "the probe");
   if (found) return false;
   const written = (fast.written ??= fastPathWrites(fast.chunk));
   try {
@@ -410,7 +415,7 @@ async function tryFastPath(client: PoolClient, fast: FastPath): Promise<boolean>
     if ((error as { code?: string }).code === UNIQUE_VIOLATION) throw new FastPathRefused(UNIQUE_VIOLATION);
     throw error;
   }
-  await client.query(FOLD_DELTAS_SQL, written.deltas);
+  await client.query({ name: "pulse_analytics_ingest_fold", text: FOLD_DELTAS_SQL, values: written.deltas });
   return true;
 }
 
@@ -444,8 +449,8 @@ function foldChunk(chunk: readonly NormalizedEvent[]): unknown[] {
       String(count),
       decimal(sum, 2),
       decimal(sumOfSquares, 4),
-      new Date(earliest).toISOString(),
-      new Date(latest.occurredAtMs).toISOString(),
+      isoTime(earliest),
+      isoTime(latest.occurredAtMs),
       latest.eventId,
       decimal(Math.round(latest.score * 100), 2),
     ];
@@ -460,8 +465,12 @@ function decimal(units: number, places: number): string {
   return `${Math.floor(units / scale)}.${String(units % scale).padStart(places, "0")}`;
 }
 
+const NEEDS_COPY_ESCAPE = /[\\\t\n\r]/;
+
 /** Text for a COPY text-format field: backslash, tab, newline and carriage return escaped. */
 function copyField(text: string): string {
+  // Most fields need no escaping: testing first spares a new string per field.
+  if (!NEEDS_COPY_ESCAPE.test(text)) return text;
   return text.replace(/[\\\t\n\r]/g, (c) => ({ "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" })[c]!);
 }
 
@@ -493,6 +502,6 @@ function quotedArray(elements: readonly (string | null)[]): string {
 }
 
 /** json_build_object writes a timestamptz in the session's zone ("…+00:00"): the same instant as ISO 8601 UTC. */
-function isoTime(text: string): string {
+function isoTimeOf(text: string): string {
   return new Date(text).toISOString();
 }

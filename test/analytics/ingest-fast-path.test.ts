@@ -92,6 +92,21 @@ describe("the fast path", () => {
     expect(recorded).toBe(rebuilt);
   });
 
+  it("probes through one generic plan, and leaves the pool's connection with the plan setting it had", async () => {
+    // One connection, so the prepared probe and the settings read afterwards are those ingest used.
+    const single = createPool({ connectionString: local.db.appUrl, pool: { max: 1 } });
+    try {
+      await recordSessionEvents(single, EVENTS.slice(0, 1500), { chunkSize: 500, concurrency: 1 });
+      expect(await statements()).toEqual(["COPY", "COPY", "COPY"]);
+      const probe = await single.query("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'pulse_analytics_ingest_probe'");
+      // No custom plan: none that weighs each of a chunk's ids before running.
+      expect(probe.rows).toEqual([{ generic_plans: "3", custom_plans: "0" }]);
+      expect((await single.query("SHOW plan_cache_mode")).rows).toEqual([{ plan_cache_mode: "auto" }]);
+    } finally {
+      await single.end();
+    }
+  });
+
   it("takes the exact path for the one chunk holding an already-stored event, and COPY for the others", async () => {
     const batch = EVENTS.slice(0, 1500);
     // Chunks follow the batch sorted by user, skill and event id: the stored event is in the second of three.

@@ -37,6 +37,29 @@ describe("validateEvents refuses what could not be stored as sent", () => {
     expect(problems([event({ metrics: { ["k\uD800"]: 1 } })])).toEqual([{ index: 0, reason: "metrics has a key that is not well-formed Unicode" }]);
   });
 
+  it("ids that are not 8-4-4-4-12 hexadecimal digits", () => {
+    const notUuids: unknown[] = [
+      "0a1b2c3d-1111-4222-8333-44445555666", // 35 characters
+      "0a1b2c3d-1111-4222-8333-4444555566667",
+      "0a1b2c3d11111-4222-8333-444455556666", // a digit where a dash goes
+      "0a1b2c3d-1111-4222-8333_444455556666",
+      "0a1b2c3g-1111-4222-8333-444455556666", // g is not hexadecimal
+      "{a1b2c3d-1111-4222-8333-44445555666}",
+      "0a1b2c3d-1111-4222-8333-44445555666\u0000",
+      "",
+      42,
+      null,
+    ];
+    for (const eventId of notUuids) {
+      expect(problems([event({ eventId: eventId as string })])).toEqual([{ index: 0, reason: `eventId ${JSON.stringify(eventId)} is not a UUID` }]);
+    }
+  });
+
+  it("accepts a UUID in either case and keeps it lower-cased, as PostgreSQL returns it", () => {
+    const [normalized] = validateEvents([event({ eventId: "0A1B2C3D-1111-4222-8333-44445555ABCD" })], { now: NOW });
+    expect(normalized?.eventId).toBe("0a1b2c3d-1111-4222-8333-44445555abcd");
+  });
+
   it("accepts well-formed characters outside the basic plane (a surrogate pair)", () => {
     expect(problems([event({ skill: "geometry 📐", metrics: { note: "✓ 𝛑" } })])).toEqual([]);
   });
