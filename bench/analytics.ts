@@ -1,14 +1,15 @@
 // Measures the analytics data path on embedded PostgreSQL at a realistic size, on the same table with
 // the same indexes: ingest through recordSessionEvents against raw COPY of the same events, side by
-// side in each of --runs runs (the workload generated before either is timed; wall time, client and
-// server CPU and WAL per event for both), query latency of a learner's 90-day timeline and latest
-// readiness, and the ingest process's peak memory.
+// side in each of --runs runs, once per number of calls in flight (--in-flight 1,2: one caller, then
+// two, as a backend serving concurrent requests has them; the workload generated before anything is
+// timed; wall time, client and server CPU and WAL per event for each), query latency of a learner's
+// 90-day timeline and latest readiness, and the ingest process's peak memory.
 // Prints the report; with --record also writes bench/results/analytics.json (tracked), so a run never
 // dirties the tree unasked. Never part of `npm test`.
 //
 //   npm run bench:analytics                                  # 1,000,000 events, 10,000 learners, 50 skills, 12 months
 //   npm run bench:analytics -- --record                      # the same, and keep the result
-//   npm run bench:analytics -- --events 200000 --batch 10000 --chunk 5000 --concurrency 1 --runs 5 --in-flight 2
+//   npm run bench:analytics -- --events 200000 --batch 10000 --chunk 5000 --concurrency 1 --runs 5 --in-flight 1,2,4
 
 import { cpus, totalmem, tmpdir } from "node:os";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -39,7 +40,7 @@ const { values } = parseArgs({
     queries: { type: "string", default: "2000" },
     seed: { type: "string", default: "20261124" },
     runs: { type: "string", default: "3" },
-    "in-flight": { type: "string", default: "1" },
+    "in-flight": { type: "string", default: "1,2" },
     record: { type: "boolean", default: false },
   },
 });
@@ -62,8 +63,18 @@ const config = {
   queries: wholeNumber("queries", 10),
   seed: wholeNumber("seed", 0),
   runs: wholeNumber("runs", 1),
-  inFlight: wholeNumber("in-flight", 1),
+  inFlight: callsInFlight(values["in-flight"]),
 };
+
+/** --in-flight: whole numbers from 1, separated by commas, each measured in every run. */
+function callsInFlight(text: string | undefined): number[] {
+  const counts = String(text).split(",").map(Number);
+  if (counts.some((count) => !Number.isInteger(count) || count < 1)) {
+    console.error(`error: --in-flight must be whole numbers of at least 1 separated by commas (1,2), got ${JSON.stringify(text)}`);
+    process.exit(2);
+  }
+  return [...new Set(counts)];
+}
 
 // The server as it would be sized for the data: buffers for the working set, checkpoints spaced out
 // so neither COPY nor ingest pays for one the other did not. Commits stay synchronous: a system of record.
@@ -111,45 +122,70 @@ async function main(): Promise<void> {
       serverCpuMicroseconds: round2((m.serverCpuMs * 1000) / config.events),
       walBytes: Math.round(m.walBytes / config.events),
     });
-    // Each run, on empty tables after a checkpoint: 1. raw COPY into session_events, the ceiling for
-    // getting rows in; 2. the same events through recordSessionEvents, batch by batch, one writer,
-    // aggregates included. The last run's data stays for the queries.
-    const runs: Array<{ copy: Measured; ingest: Measured; inserted: number; ratio: number }> = [];
+    // Each run, on empty tables after a checkpoint each time: 1. raw COPY into session_events, the
+    // ceiling for getting rows in; 2. the same events through recordSessionEvents, batch by batch,
+    // aggregates included, once per --in-flight count. The last measurement's data stays for the queries.
+    const runs: Array<{ copy: Measured; ingest: Map<number, Measured> }> = [];
     const memory = sampleMemory();
+    const emptyTables = async () => {
+      await migrator!.query("TRUNCATE analytics.session_events, analytics.user_skill_agg");
+      await migrator!.query("CHECKPOINT").catch(() => undefined);
+    };
     for (let run = 1; run <= config.runs; run++) {
-      await migrator.query("TRUNCATE analytics.session_events, analytics.user_skill_agg");
-      await migrator.query("CHECKPOINT").catch(() => undefined);
+      await emptyTables();
       const copy = await measure(() => copyEvents(app!, events));
-      await migrator.query("TRUNCATE analytics.session_events, analytics.user_skill_agg");
-      await migrator.query("CHECKPOINT").catch(() => undefined);
-      let inserted = 0;
-      const ingest = await measure(async () => {
-        // --in-flight calls at a time, each taking the next batch, as a backend serving concurrent requests does.
-        let next = 0;
-        const caller = async () => {
-          for (let b = next++; b < batches.length; b = next++) {
-            const result = await recordSessionEvents(app!, batches[b]!, { chunkSize: config.chunk, concurrency: config.concurrency });
-            inserted += result.inserted;
-          }
-        };
-        await Promise.all(Array.from({ length: config.inFlight }, caller));
-      });
-      const ratio = copy.ms / ingest.ms;
-      runs.push({ copy, ingest, inserted, ratio });
+      const ingest = new Map<number, Measured>();
+      for (const inFlight of config.inFlight) {
+        await emptyTables();
+        let inserted = 0;
+        const measuredIngest = await measure(async () => {
+          // `inFlight` calls at a time, each taking the next batch, as a backend serving concurrent requests does.
+          let next = 0;
+          const caller = async () => {
+            for (let b = next++; b < batches.length; b = next++) {
+              const result = await recordSessionEvents(app!, batches[b]!, { chunkSize: config.chunk, concurrency: config.concurrency });
+              inserted += result.inserted;
+            }
+          };
+          await Promise.all(Array.from({ length: inFlight }, caller));
+        });
+        if (inserted !== config.events) throw new Error(`recordSessionEvents inserted ${inserted} of ${config.events} events`);
+        ingest.set(inFlight, measuredIngest);
+      }
+      runs.push({ copy, ingest });
       log(
-        `run ${run}: COPY ${seconds(copy.ms)} s, recordSessionEvents ${seconds(ingest.ms)} s (${inserted} inserted), ratio ${ratio.toFixed(2)}; ` +
-          `per event, COPY ${JSON.stringify(perEvent(copy))}, recordSessionEvents ${JSON.stringify(perEvent(ingest))}`,
+        `run ${run}: COPY ${seconds(copy.ms)} s ${JSON.stringify(perEvent(copy))}; ` +
+          config.inFlight
+            .map(
+              (n) =>
+                `${n} in flight ${seconds(ingest.get(n)!.ms)} s, ratio ${(copy.ms / ingest.get(n)!.ms).toFixed(2)} ${JSON.stringify(perEvent(ingest.get(n)!))}`,
+            )
+            .join("; "),
       );
     }
     const peak = memory.stop();
-    const ratios = runs.map((r) => r.ratio).sort((a, b) => a - b);
     const median = <T>(items: readonly T[]): T => items[Math.floor(items.length / 2)]!;
-    const medianRun = runs.find((r) => r.ratio === median(ratios))!;
-    const copyRate = config.events / (medianRun.copy.ms / 1000);
-    const ingestRate = config.events / (medianRun.ingest.ms / 1000);
-    log(
-      `ratio to COPY over ${runs.length} run(s): median ${median(ratios).toFixed(2)}, from ${ratios[0]!.toFixed(2)} to ${ratios.at(-1)!.toFixed(2)}`,
-    );
+    const byCallsInFlight = config.inFlight.map((callsInFlight) => {
+      const ratioOf = (r: (typeof runs)[number]) => r.copy.ms / r.ingest.get(callsInFlight)!.ms;
+      const ratios = runs.map(ratioOf).sort((a, b) => a - b);
+      const medianRun = runs.find((r) => ratioOf(r) === median(ratios))!;
+      const ingest = medianRun.ingest.get(callsInFlight)!;
+      log(
+        `${callsInFlight} call(s) in flight: ratio to COPY over ${runs.length} run(s): median ${median(ratios).toFixed(2)}, from ${ratios[0]!.toFixed(2)} to ${ratios.at(-1)!.toFixed(2)}`,
+      );
+      return {
+        callsInFlight,
+        ratioToCopy: Number(median(ratios).toFixed(3)),
+        ratioToCopyEachRun: runs.map((r) => Number(ratioOf(r).toFixed(3))),
+        medianRun: {
+          copyEventsPerSecond: Math.round(config.events / (medianRun.copy.ms / 1000)),
+          recordSessionEventsPerSecond: Math.round(config.events / (ingest.ms / 1000)),
+          copySeconds: seconds(medianRun.copy.ms),
+          ingestSeconds: seconds(ingest.ms),
+          perEvent: { copy: perEvent(medianRun.copy), recordSessionEvents: perEvent(ingest) },
+        },
+      };
+    });
 
     // 3. Readiness snapshots: one per learner per month, as a monthly job would leave them.
     await migrator.query(
@@ -189,19 +225,12 @@ async function main(): Promise<void> {
       serverSettings: SERVER_SETTINGS,
       workload: { ...config, from: from.toISOString(), to: to.toISOString(), sizes },
       ingest: {
-        copyEventsPerSecond: Math.round(copyRate),
-        recordSessionEventsPerSecond: Math.round(ingestRate),
-        ratioToCopy: Number(median(ratios).toFixed(3)),
-        ratioToCopyEachRun: runs.map((r) => Number(r.ratio.toFixed(3))),
         target: "ratio >= 0.7",
-        perEvent: { copy: perEvent(medianRun.copy), recordSessionEvents: perEvent(medianRun.ingest) },
+        byCallsInFlight,
         workloadGeneratedBeforeTiming: true,
         batchSize: config.batch,
         chunkSize: config.chunk,
         concurrency: config.concurrency,
-        callsInFlight: config.inFlight,
-        copySeconds: seconds(medianRun.copy.ms),
-        ingestSeconds: seconds(medianRun.ingest.ms),
         peakRssMiB: peak.rssMiB,
         peakHeapUsedMiB: peak.heapMiB,
       },
