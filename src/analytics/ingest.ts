@@ -406,7 +406,11 @@ async function tryFastPath(client: PoolClient, fast: FastPath): Promise<boolean>
   await client.query("SET LOCAL plan_cache_mode = force_generic_plan");
   const probe = await client.query<{ found: boolean }>({ name: "pulse_analytics_ingest_probe", text: ANY_STORED_SQL, values: fast.probe });
   const { found } = onlyRow(probe, "the probe");
-  if (found) return false;
+  if (found) {
+    // The exact path follows in this transaction: its statement is planned for its arrays, as designed.
+    await client.query("SET LOCAL plan_cache_mode TO DEFAULT");
+    return false;
+  }
   const written = (fast.written ??= fastPathWrites(fast.chunk));
   try {
     await pipeline(Readable.from([written.copyText]), client.query(copyFrom(COPY_SQL)));

@@ -19,11 +19,13 @@ beforeAll(async () => {
   pool = createPool({ connectionString: local.db.appUrl, pool: { max: 8 }, onIdleConnectionLost: () => undefined });
   await withClient(superuser(), (client) =>
     client.query(`
-      -- Each insert statement into session_events, by its first word: COPY (the fast path) or WITH (the exact path).
-      CREATE TABLE public.insert_statements (id bigserial PRIMARY KEY, kind text NOT NULL);
+      -- Each insert statement into session_events, by its first word: COPY (the fast path) or WITH (the exact
+      -- path), and the plan cache mode it ran under.
+      CREATE TABLE public.insert_statements (id bigserial PRIMARY KEY, kind text NOT NULL, plan_cache_mode text NOT NULL);
       CREATE FUNCTION public.log_insert_statement() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
       BEGIN
-        INSERT INTO public.insert_statements (kind) VALUES (upper(substring(ltrim(current_query(), E' \\n') from '^[A-Za-z]+')));
+        INSERT INTO public.insert_statements (kind, plan_cache_mode)
+          VALUES (upper(substring(ltrim(current_query(), E' \\n') from '^[A-Za-z]+')), current_setting('plan_cache_mode'));
         RETURN NULL;
       END $$;
       CREATE TRIGGER log_insert_statement AFTER INSERT ON analytics.session_events
@@ -116,6 +118,12 @@ describe("the fast path", () => {
     await withClient(superuser(), (client) => client.query("TRUNCATE public.insert_statements"));
     expect(await recordSessionEvents(pool, batch, { chunkSize: 500, concurrency: 1 })).toEqual({ inserted: 1499, duplicates: 1, conflicts: [] });
     expect(await statements()).toEqual(["COPY", "WITH", "COPY"]);
+    // The exact path, after the probe found the stored event, is planned for its own arrays again.
+    const modes = await withClient(
+      superuser(),
+      async (client) => (await client.query("SELECT plan_cache_mode FROM public.insert_statements ORDER BY id")).rows,
+    );
+    expect(modes.map((row) => row.plan_cache_mode)).toEqual(["force_generic_plan", "auto", "force_generic_plan"]);
     expect(await eventCount()).toBe(1500);
     const [recorded, rebuilt] = await recordedAndRebuilt();
     expect(recorded).toBe(rebuilt);
