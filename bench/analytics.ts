@@ -1,6 +1,6 @@
 // Measures the analytics data path on embedded PostgreSQL at a realistic size, on the same table with
-// the same indexes: ingest through recordSessionEvents against raw COPY of the same events, side by
-// side in each of --runs runs, once per number of calls in flight (--in-flight 1,2: one caller, then
+// the same indexes: ingest through recordSessionEvents against raw COPY of the same events (timed
+// before and after it, the ratio taken to their mean), side by side in each of --runs runs, once per number of calls in flight (--in-flight 1,2: one caller, then
 // two, as a backend serving concurrent requests has them; the workload generated before anything is
 // timed; wall time, client and server CPU and WAL per event for each), query latency of a learner's
 // 90-day timeline and latest readiness, and the ingest process's peak memory.
@@ -19,13 +19,14 @@ import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import { Pool } from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import { latestReadiness, recordSessionEvents, skillTimeline, SessionEvent } from "../src/analytics";
+import { latestReadiness, rebuildAggregates, recordSessionEvents, skillTimeline, SessionEvent } from "../src/analytics";
 import { bootstrapLocalDatabase } from "../src/local/bootstrap";
 import { buildPostgresUrl } from "../src/client/connection-url";
 import { LOCAL_SUPERUSER, LocalPostgres } from "../src/local/local-postgres";
 import { migrate } from "../src/client/migrate";
 import { createPool } from "../src/client/pool";
 import { onlyRow } from "../src/client/rows";
+import { DEFAULT_CHUNK_SIZE } from "../src/analytics/ingest";
 import { generateEvents, pickFrom, seededRandom, WorkloadOptions } from "./workload";
 
 const { values } = parseArgs({
@@ -35,7 +36,7 @@ const { values } = parseArgs({
     skills: { type: "string", default: "50" },
     months: { type: "string", default: "12" },
     batch: { type: "string", default: "20000" },
-    chunk: { type: "string", default: "2500" },
+    chunk: { type: "string", default: String(DEFAULT_CHUNK_SIZE) },
     concurrency: { type: "string", default: "2" },
     queries: { type: "string", default: "2000" },
     seed: { type: "string", default: "20261124" },
@@ -97,7 +98,8 @@ async function main(): Promise<void> {
   try {
     await bootstrapLocalDatabase({ host: "localhost", port, superuser: LOCAL_SUPERUSER, databaseName: "pulse_analytics", credentials });
     await migrate({ databaseUrl: migratorUrl });
-    app = createPool({ connectionString: appUrl, pool: { max: 4 } });
+    // A connection for every chunk the calls in flight write at once: the pool never holds them back.
+    app = createPool({ connectionString: appUrl, pool: { max: Math.max(...config.inFlight) * config.concurrency } });
     migrator = createPool({ connectionString: migratorUrl, pool: { max: 1 } });
 
     const to = new Date();
@@ -124,7 +126,9 @@ async function main(): Promise<void> {
     });
     // Each run, on empty tables after a checkpoint each time: 1. raw COPY into session_events, the
     // ceiling for getting rows in; 2. the same events through recordSessionEvents, batch by batch,
-    // aggregates included, once per --in-flight count. The last measurement's data stays for the queries.
+    // aggregates included, once per --in-flight count; 3. COPY again. The ratio is to the mean of the two
+    // COPYs, so a machine that speeds up or slows down during a run (a shared one does) favours neither.
+    // The last COPY's events stay for the queries, with their aggregates rebuilt (what ingest maintains).
     const runs: Array<{ copy: Measured; ingest: Map<number, Measured> }> = [];
     const memory = sampleMemory();
     const emptyTables = async () => {
@@ -133,7 +137,7 @@ async function main(): Promise<void> {
     };
     for (let run = 1; run <= config.runs; run++) {
       await emptyTables();
-      const copy = await measure(() => copyEvents(app!, events));
+      const copyBefore = await measure(() => copyEvents(app!, events));
       const ingest = new Map<number, Measured>();
       for (const inFlight of config.inFlight) {
         await emptyTables();
@@ -152,6 +156,8 @@ async function main(): Promise<void> {
         if (inserted !== config.events) throw new Error(`recordSessionEvents inserted ${inserted} of ${config.events} events`);
         ingest.set(inFlight, measuredIngest);
       }
+      await emptyTables();
+      const copy = meanOf(copyBefore, await measure(() => copyEvents(app!, events)));
       runs.push({ copy, ingest });
       log(
         `run ${run}: COPY ${seconds(copy.ms)} s ${JSON.stringify(perEvent(copy))}; ` +
@@ -164,6 +170,7 @@ async function main(): Promise<void> {
       );
     }
     const peak = memory.stop();
+    await rebuildAggregates(app);
     const median = <T>(items: readonly T[]): T => items[Math.floor(items.length / 2)]!;
     const byCallsInFlight = config.inFlight.map((callsInFlight) => {
       const ratioOf = (r: (typeof runs)[number]) => r.copy.ms / r.ingest.get(callsInFlight)!.ms;
@@ -177,6 +184,7 @@ async function main(): Promise<void> {
         callsInFlight,
         ratioToCopy: Number(median(ratios).toFixed(3)),
         ratioToCopyEachRun: runs.map((r) => Number(ratioOf(r).toFixed(3))),
+        perEventEachRun: runs.map((r) => ({ copy: perEvent(r.copy), recordSessionEvents: perEvent(r.ingest.get(callsInFlight)!) })),
         medianRun: {
           copyEventsPerSecond: Math.round(config.events / (medianRun.copy.ms / 1000)),
           recordSessionEventsPerSecond: Math.round(config.events / (ingest.ms / 1000)),
@@ -290,6 +298,12 @@ interface Measured {
   readonly serverCpuMs: number;
   /** WAL written, by pg_current_wal_lsn(). */
   readonly walBytes: number;
+}
+
+/** The mean of two measurements of the same work. */
+function meanOf(a: Measured, b: Measured): Measured {
+  const mean = (key: keyof Measured) => (a[key] + b[key]) / 2;
+  return { ms: mean("ms"), clientCpuMs: mean("clientCpuMs"), serverCpuMs: mean("serverCpuMs"), walBytes: mean("walBytes") };
 }
 
 /** Runs `work` and measures its time, both sides' CPU and the WAL it wrote. */

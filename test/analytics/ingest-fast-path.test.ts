@@ -19,13 +19,11 @@ beforeAll(async () => {
   pool = createPool({ connectionString: local.db.appUrl, pool: { max: 8 }, onIdleConnectionLost: () => undefined });
   await withClient(superuser(), (client) =>
     client.query(`
-      -- Each insert statement into session_events, by its first word: COPY (the fast path) or WITH (the exact
-      -- path), and the plan cache mode it ran under.
-      CREATE TABLE public.insert_statements (id bigserial PRIMARY KEY, kind text NOT NULL, plan_cache_mode text NOT NULL);
+      -- Each insert statement into session_events, by its first word: COPY (the fast path) or WITH (the exact path).
+      CREATE TABLE public.insert_statements (id bigserial PRIMARY KEY, kind text NOT NULL);
       CREATE FUNCTION public.log_insert_statement() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
       BEGIN
-        INSERT INTO public.insert_statements (kind, plan_cache_mode)
-          VALUES (upper(substring(ltrim(current_query(), E' \\n') from '^[A-Za-z]+')), current_setting('plan_cache_mode'));
+        INSERT INTO public.insert_statements (kind) VALUES (upper(substring(ltrim(current_query(), E' \\n') from '^[A-Za-z]+')));
         RETURN NULL;
       END $$;
       CREATE TRIGGER log_insert_statement AFTER INSERT ON analytics.session_events
@@ -94,21 +92,6 @@ describe("the fast path", () => {
     expect(recorded).toBe(rebuilt);
   });
 
-  it("probes through one generic plan, and leaves the pool's connection with the plan setting it had", async () => {
-    // One connection, so the prepared probe and the settings read afterwards are those ingest used.
-    const single = createPool({ connectionString: local.db.appUrl, pool: { max: 1 } });
-    try {
-      await recordSessionEvents(single, EVENTS.slice(0, 1500), { chunkSize: 500, concurrency: 1 });
-      expect(await statements()).toEqual(["COPY", "COPY", "COPY"]);
-      const probe = await single.query("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'pulse_analytics_ingest_probe'");
-      // No custom plan: none that weighs each of a chunk's ids before running.
-      expect(probe.rows).toEqual([{ generic_plans: "3", custom_plans: "0" }]);
-      expect((await single.query("SHOW plan_cache_mode")).rows).toEqual([{ plan_cache_mode: "auto" }]);
-    } finally {
-      await single.end();
-    }
-  });
-
   it("takes the exact path for the one chunk holding an already-stored event, and COPY for the others", async () => {
     const batch = EVENTS.slice(0, 1500);
     // Chunks follow the batch sorted by user, skill and event id: the stored event is in the second of three.
@@ -118,12 +101,6 @@ describe("the fast path", () => {
     await withClient(superuser(), (client) => client.query("TRUNCATE public.insert_statements"));
     expect(await recordSessionEvents(pool, batch, { chunkSize: 500, concurrency: 1 })).toEqual({ inserted: 1499, duplicates: 1, conflicts: [] });
     expect(await statements()).toEqual(["COPY", "WITH", "COPY"]);
-    // The exact path, after the probe found the stored event, is planned for its own arrays again.
-    const modes = await withClient(
-      superuser(),
-      async (client) => (await client.query("SELECT plan_cache_mode FROM public.insert_statements ORDER BY id")).rows,
-    );
-    expect(modes.map((row) => row.plan_cache_mode)).toEqual(["force_generic_plan", "auto", "force_generic_plan"]);
     expect(await eventCount()).toBe(1500);
     const [recorded, rebuilt] = await recordedAndRebuilt();
     expect(recorded).toBe(rebuilt);

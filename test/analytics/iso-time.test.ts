@@ -1,5 +1,5 @@
 // isoTime: the ISO 8601 text ingest writes for each event's occurred_at is exactly what
-// Date.prototype.toISOString writes, for every millisecond it is asked about.
+// Date.prototype.toISOString writes, whatever number it is given.
 
 import { isoTime } from "../../src/analytics/iso-time";
 import { seededRandom } from "../../bench/workload";
@@ -25,10 +25,23 @@ describe("isoTime", () => {
       Date.UTC(2026, 11, 31, 23, 59, 59, 999),
       Date.UTC(2027, 0, 1),
       Date.UTC(2026, 2, 29, 1, 0, 0, 0), // a DST change in Europe: nothing to UTC
-      Date.UTC(2100, 1, 28, 12, 0, 0, 1), // 2100 is not a leap year
+      Date.UTC(2100, 1, 28, 23, 59, 59, 999), // 2100 is not a leap year: the next day is March 1
       0,
     ];
     for (const ms of edges) for (const delta of [-1, 0, 1]) expect(isoTime(ms + delta)).toBe(new Date(ms + delta).toISOString());
+  });
+
+  it("equals toISOString outside the years it formats itself: before 1970, from 10000, between milliseconds", () => {
+    for (const ms of [
+      -1,
+      Date.UTC(1969, 11, 31, 23, 59, 59, 999),
+      Date.UTC(10000, 0, 1),
+      Date.UTC(10000, 0, 1) - 1,
+      1.5,
+      Date.UTC(2026, 0, 1) + 0.999,
+    ]) {
+      expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+    }
   });
 
   it("stays exact once more days were seen than it keeps", () => {
