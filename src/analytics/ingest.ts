@@ -166,10 +166,10 @@ SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM f
  *
  * The ids reach the planner as a sub-select, not as a constant: planning a constant array weighs each
  * of its ids in every partition (a third of the probe's time). The plan is still made for each
- * chunk, with the partitions' sizes of the moment and only the months in range; a plan made once and
- * kept (a prepared statement's generic plan) would keep the sequential scan it chose for a month that
- * was empty then, and compare each of its rows with every id once it had filled (ten times the CPU of
- * the whole ingest, seen once in five benchmark runs).
+ * chunk, with the partitions' sizes of the moment and only the months in range. A plan made once and
+ * kept (a prepared statement's generic plan) can keep a sequential scan chosen while the month being
+ * filled was empty, and compare each of its rows with every id once it has filled: the likely cause of
+ * one benchmark run in five taking ten times the server CPU with such a plan.
  */
 const ANY_STORED_SQL = `
 SELECT EXISTS (
