@@ -19,15 +19,18 @@ import { isoTime } from "./iso-time";
 import { NormalizedEvent, SessionEvent, validateEventsYielding, ValidationOptions } from "./events";
 import { PulseAnalyticsError } from "../support/errors";
 
-/** Events per chunk (one transaction each) unless RecordOptions.chunkSize says otherwise. */
+/** The largest chunk (one transaction) unless RecordOptions.chunkSize says otherwise. */
 export const DEFAULT_CHUNK_SIZE = 10_000;
+/** The smallest chunk a batch is split into so that `concurrency` connections share it. */
+const MIN_SHARED_CHUNK_SIZE = 2_500;
 
 export interface RecordOptions extends ValidationOptions {
   /**
    * Events per transaction; each chunk commits on its own. Larger chunks make the fast path's probe
    * cheaper per event (one walk of each month's primary key serves more ids: 4.8 µs per id at 2,500,
-   * 2.6 µs at 10,000, one measurement); a chunk holds its aggregate rows only from its fold to its commit.
-   * @default DEFAULT_CHUNK_SIZE (10,000)
+   * 2.6 µs at 10,000, one measurement, not recorded); a chunk holds its aggregate rows only from its
+   * fold to its commit.
+   * @default the batch shared among `concurrency` chunks, each of 2,500 to 10,000 events (DEFAULT_CHUNK_SIZE)
    */
   readonly chunkSize?: number;
   /** Attempts for a chunk that meets a serialization failure or deadlock (40001, 40P01). @default 6 */
@@ -236,7 +239,7 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
   const valid = await validateEventsYielding(events, options);
   // One order for every writer: chunks hold neighbouring (user, skill) pairs and lock them in sequence.
   const sorted = valid.sort(compareForLocking); // validation's own array, not the caller's
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const chunkSize = options.chunkSize ?? defaultChunkSize(sorted.length, options.concurrency ?? 2);
   const chunks: NormalizedEvent[][] = [];
   for (let start = 0; start < sorted.length; start += chunkSize) chunks.push(sorted.slice(start, start + chunkSize));
   let inserted = 0;
@@ -274,6 +277,14 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
   conflicts.sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   const conflictingEvents = new Set(conflicts.map((c) => c.eventId)).size;
   return { inserted, duplicates: events.length - inserted - conflictingEvents, conflicts };
+}
+
+/**
+ * A batch of up to 2,500 events in one chunk; up to `concurrency` × 10,000 shared evenly among
+ * `concurrency` chunks, so each connection has a part; a larger one in chunks of 10,000.
+ */
+function defaultChunkSize(events: number, concurrency: number): number {
+  return Math.min(DEFAULT_CHUNK_SIZE, Math.max(MIN_SHARED_CHUNK_SIZE, Math.ceil(events / Math.max(1, concurrency))));
 }
 
 function compareForLocking(a: NormalizedEvent, b: NormalizedEvent): number {

@@ -92,6 +92,21 @@ describe("the fast path", () => {
     expect(recorded).toBe(rebuilt);
   });
 
+  it("shares a batch among its connections by default: chunks of 2,500 to 10,000 events, one per connection while they last", async () => {
+    const many = [...generateEvents({ seed: 12, learners: 200, skills: 6, events: 25_000, from: monthStart, to: now })];
+    const copiesOf = async (batch: SessionEvent[]) => {
+      await withClient(superuser(), (client) =>
+        client.query("TRUNCATE analytics.session_events, analytics.user_skill_agg, public.insert_statements"),
+      );
+      expect((await recordSessionEvents(pool, batch)).inserted).toBe(batch.length);
+      return (await statements()).length;
+    };
+    expect(await copiesOf(many.slice(0, 2_000))).toBe(1); // too small to share
+    expect(await copiesOf(many.slice(0, 3_000))).toBe(2); // 2,500 and 500
+    expect(await copiesOf(many.slice(0, 12_000))).toBe(2); // 6,000 each
+    expect(await copiesOf(many)).toBe(3); // 10,000, 10,000 and 5,000
+  }, 60_000);
+
   it("takes the exact path for the one chunk holding an already-stored event, and COPY for the others", async () => {
     const batch = EVENTS.slice(0, 1500);
     // Chunks follow the batch sorted by user, skill and event id: the stored event is in the second of three.
@@ -121,49 +136,58 @@ describe("the fast path", () => {
     }
   }, 120_000);
 
-  it("rolls back a COPY that meets an event another writer commits meanwhile (23505), and writes the chunk by the exact path", async () => {
-    const batch = EVENTS.slice(0, 400);
-    const taken = batch[123];
-    const other = new Client(superuser());
-    await other.connect();
-    try {
-      // Another writer holds the event uncommitted: the probe cannot see it, the COPY waits for it.
-      await other.query("BEGIN");
-      await other.query(
-        "INSERT INTO analytics.session_events (event_id, user_id, session_id, skill, occurred_at, score, metrics) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        [
-          taken.eventId,
-          taken.userId,
-          taken.sessionId,
-          taken.skill,
-          taken.occurredAt,
-          taken.score,
-          taken.metrics ? JSON.stringify(taken.metrics) : null,
-        ],
-      );
-      const recording = recordSessionEvents(pool, batch, { chunkSize: 400 });
-      // Read outside the other writer's transaction: pg_stat_activity holds still within one.
-      const waiting = () =>
-        withClient(superuser(), async (client) =>
-          Number(
-            (await client.query("SELECT count(*) AS n FROM pg_stat_activity WHERE usename = 'pulse_analytics_app_a' AND wait_event_type = 'Lock'"))
-              .rows[0].n,
-          ),
+  // The COPY is sent in blocks of 1,000 events: the refused event is in its only block, or in its third.
+  it.each([
+    { events: 400, takenAt: 123 },
+    { events: 2500, takenAt: 2200 },
+  ])(
+    "rolls back a COPY that meets an event another writer commits meanwhile (23505), and writes the chunk by the exact path (a chunk of $events, the event at $takenAt taken)",
+    async ({ events, takenAt }) => {
+      const batch = EVENTS.slice(0, events);
+      // The chunk's order: by user, skill and event id.
+      const taken = [...batch].sort((a, b) => (a.userId + a.skill + a.eventId < b.userId + b.skill + b.eventId ? -1 : 1))[takenAt];
+      const other = new Client(superuser());
+      await other.connect();
+      try {
+        // Another writer holds the event uncommitted: the probe cannot see it, the COPY waits for it.
+        await other.query("BEGIN");
+        await other.query(
+          "INSERT INTO analytics.session_events (event_id, user_id, session_id, skill, occurred_at, score, metrics) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+          [
+            taken.eventId,
+            taken.userId,
+            taken.sessionId,
+            taken.skill,
+            taken.occurredAt,
+            taken.score,
+            taken.metrics ? JSON.stringify(taken.metrics) : null,
+          ],
         );
-      while ((await waiting()) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
-      await other.query("COMMIT");
-      expect(await recording).toEqual({ inserted: 399, duplicates: 1, conflicts: [] });
-    } finally {
-      await other.end();
-    }
-    expect(await statements()).toEqual(["INSERT", "WITH"]);
-    expect(await eventCount()).toBe(400);
-    // The aggregates count the event the other writer stored without folding it: rebuild and compare the rest.
-    const recorded = JSON.parse(await aggregates()) as Array<{ user_id: string; skill: string; event_count: string }>;
-    const own = recorded.find((r) => r.user_id === taken.userId && r.skill === taken.skill)!;
-    const sameKey = batch.filter((e) => e.userId === taken.userId && e.skill === taken.skill).length;
-    expect(Number(own.event_count)).toBe(sameKey - 1);
-  }, 60_000);
+        const recording = recordSessionEvents(pool, batch, { chunkSize: events });
+        // Read outside the other writer's transaction: pg_stat_activity holds still within one.
+        const waiting = () =>
+          withClient(superuser(), async (client) =>
+            Number(
+              (await client.query("SELECT count(*) AS n FROM pg_stat_activity WHERE usename = 'pulse_analytics_app_a' AND wait_event_type = 'Lock'"))
+                .rows[0].n,
+            ),
+          );
+        while ((await waiting()) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        await other.query("COMMIT");
+        expect(await recording).toEqual({ inserted: events - 1, duplicates: 1, conflicts: [] });
+      } finally {
+        await other.end();
+      }
+      expect(await statements()).toEqual(["INSERT", "WITH"]);
+      expect(await eventCount()).toBe(events);
+      // The aggregates count the event the other writer stored without folding it: rebuild and compare the rest.
+      const recorded = JSON.parse(await aggregates()) as Array<{ user_id: string; skill: string; event_count: string }>;
+      const own = recorded.find((r) => r.user_id === taken.userId && r.skill === taken.skill)!;
+      const sameKey = batch.filter((e) => e.userId === taken.userId && e.skill === taken.skill).length;
+      expect(Number(own.event_count)).toBe(sameKey - 1);
+    },
+    60_000,
+  );
 
   it("leaves nothing of a COPY whose session ends halfway, and the retry stores every event once", async () => {
     const batch = EVENTS.slice(0, 1000);
