@@ -26,7 +26,6 @@ import { LOCAL_SUPERUSER, LocalPostgres } from "../src/local/local-postgres";
 import { migrate } from "../src/client/migrate";
 import { createPool } from "../src/client/pool";
 import { onlyRow } from "../src/client/rows";
-import { DEFAULT_CHUNK_SIZE } from "../src/analytics/ingest";
 import { generateEvents, pickFrom, seededRandom, WorkloadOptions } from "./workload";
 
 const { values } = parseArgs({
@@ -36,7 +35,7 @@ const { values } = parseArgs({
     skills: { type: "string", default: "50" },
     months: { type: "string", default: "12" },
     batch: { type: "string", default: "20000" },
-    chunk: { type: "string", default: String(DEFAULT_CHUNK_SIZE) },
+    chunk: { type: "string" }, // unset: recordSessionEvents' own default
     concurrency: { type: "string", default: "2" },
     queries: { type: "string", default: "2000" },
     seed: { type: "string", default: "20261124" },
@@ -59,7 +58,7 @@ const config = {
   skills: wholeNumber("skills", 1),
   months: wholeNumber("months", 1),
   batch: wholeNumber("batch", 1),
-  chunk: wholeNumber("chunk", 1),
+  chunk: values.chunk === undefined ? undefined : wholeNumber("chunk", 1),
   concurrency: wholeNumber("concurrency", 1),
   queries: wholeNumber("queries", 10),
   seed: wholeNumber("seed", 0),
@@ -237,7 +236,7 @@ async function main(): Promise<void> {
         byCallsInFlight,
         workloadGeneratedBeforeTiming: true,
         batchSize: config.batch,
-        chunkSize: config.chunk,
+        chunkSize: config.chunk ?? "recordSessionEvents' default: the batch shared among the connections, 2,500 to 10,000 per chunk",
         concurrency: config.concurrency,
         peakRssMiB: peak.rssMiB,
         peakHeapUsedMiB: peak.heapMiB,
