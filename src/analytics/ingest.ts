@@ -20,7 +20,7 @@ import { NormalizedEvent, SessionEvent, validateEventsYielding, ValidationOption
 import { PulseAnalyticsError } from "../support/errors";
 
 /** The largest chunk (one transaction) unless RecordOptions.chunkSize says otherwise. */
-export const DEFAULT_CHUNK_SIZE = 10_000;
+const MAX_DEFAULT_CHUNK_SIZE = 10_000;
 /** The smallest chunk a batch is split into so that `concurrency` connections share it. */
 const MIN_SHARED_CHUNK_SIZE = 2_500;
 
@@ -30,7 +30,7 @@ export interface RecordOptions extends ValidationOptions {
    * cheaper per event (one walk of each month's primary key serves more ids: 4.8 µs per id at 2,500,
    * 2.6 µs at 10,000, one measurement, not recorded); a chunk holds its aggregate rows only from its
    * fold to its commit.
-   * @default the batch shared among `concurrency` chunks, each of 2,500 to 10,000 events (DEFAULT_CHUNK_SIZE)
+   * @default the batch shared among `concurrency` chunks, each of 2,500 to 10,000 events
    */
   readonly chunkSize?: number;
   /** Attempts for a chunk that meets a serialization failure or deadlock (40001, 40P01). @default 6 */
@@ -284,7 +284,7 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
  * `concurrency` chunks, so each connection has a part; a larger one in chunks of 10,000.
  */
 function defaultChunkSize(events: number, concurrency: number): number {
-  return Math.min(DEFAULT_CHUNK_SIZE, Math.max(MIN_SHARED_CHUNK_SIZE, Math.ceil(events / Math.max(1, concurrency))));
+  return Math.min(MAX_DEFAULT_CHUNK_SIZE, Math.max(MIN_SHARED_CHUNK_SIZE, Math.ceil(events / Math.max(1, concurrency))));
 }
 
 function compareForLocking(a: NormalizedEvent, b: NormalizedEvent): number {
