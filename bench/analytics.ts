@@ -1,9 +1,10 @@
 // Measures the analytics data path on embedded PostgreSQL at a realistic size, on the same table with
 // the same indexes: ingest through recordSessionEvents against raw COPY of the same events (timed
-// before and after it, the ratio taken to their mean), side by side in each of --runs runs, once per number of calls in flight (--in-flight 1,2: one caller, then
-// two, as a backend serving concurrent requests has them; the workload generated before anything is
-// timed; wall time, client and server CPU and WAL per event for each), query latency of a learner's
-// 90-day timeline and latest readiness, and the ingest process's peak memory.
+// before and after it, the ratio taken to their mean), side by side in each of --runs runs, once per
+// number of calls in flight (--in-flight 1,2: one caller, then two, as a backend serving concurrent
+// requests has them; the workload generated before anything is timed; wall time, client and server
+// CPU and WAL per event for each), query latency of a learner's 90-day timeline and latest readiness,
+// and the ingest process's peak memory.
 // Prints the report; with --record also writes bench/results/analytics.json (tracked), so a run never
 // dirties the tree unasked. Never part of `npm test`.
 //
