@@ -3,10 +3,11 @@
 // the aggregates do not depend on the order events arrive in.
 //
 // Two ways to write a chunk, one result. The fast path, for a chunk none of whose events is stored
-// yet (one probe says so): COPY the chunk into session_events and upsert its aggregates, folded here
-// in exact integer hundredths. The exact path, for everything else (a retry, a half-stored batch, a
-// conflict, a score with more than two decimals, or a COPY refused because a concurrent writer stored
-// one of the events first): one statement that inserts what is new and folds only what it inserted.
+// yet (a probe of the batch, or of the chunk, says so): COPY the chunk into session_events and upsert
+// its aggregates, folded here in exact integer hundredths. The exact path, for everything else (a
+// retry, a half-stored batch, a conflict, a score with more than two decimals, or a COPY refused
+// because a concurrent writer stored one of the events first): one statement that inserts what is
+// new and folds only what it inserted.
 
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -16,7 +17,7 @@ import { ConnectionRetryOptions, withConnectionRetry } from "../client/retry";
 import { onlyRow } from "../client/rows";
 import { inTransaction } from "../client/transaction";
 import { isoTime } from "./iso-time";
-import { NormalizedEvent, SessionEvent, validateEventsYielding, ValidationOptions } from "./events";
+import { isUuid, MAX_BATCH_EVENTS, NormalizedEvent, SessionEvent, validateEventsYielding, ValidationOptions } from "./events";
 import { PulseAnalyticsError } from "../support/errors";
 
 /** The largest chunk (one transaction) unless RecordOptions.chunkSize says otherwise. */
@@ -235,13 +236,25 @@ export class PartlyStoredError extends PulseAnalyticsError {
  * atomic. Retrying a call, whole or after a failure part-way, is always safe.
  */
 export async function recordSessionEvents(pool: Pool, events: readonly SessionEvent[], options: RecordOptions = {}): Promise<RecordResult> {
+  // Asked first, answered while the client validates, sorts and folds: the server would wait otherwise.
+  const batchProbe = probeBatch(pool, events);
   // In slices, handing the event loop back between them: a large batch does not stall the caller's server.
+  // An invalid batch is refused at once, without waiting for the probe (it writes nothing, and its
+  // answer, or failure, is dropped).
   const valid = await validateEventsYielding(events, options);
   // One order for every writer: chunks hold neighbouring (user, skill) pairs and lock them in sequence.
   const sorted = valid.sort(compareForLocking); // validation's own array, not the caller's
   const chunkSize = options.chunkSize ?? defaultChunkSize(sorted.length, options.concurrency ?? 2);
   const chunks: NormalizedEvent[][] = [];
   for (let start = 0; start < sorted.length; start += chunkSize) chunks.push(sorted.slice(start, start + chunkSize));
+  // Each chunk's aggregates folded for the fast path while the probe runs (a turn of the event loop between chunks).
+  const fastPaths: (FastPath | undefined)[] = [];
+  for (const chunk of chunks) {
+    if (fastPaths.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    fastPaths.push(prepareFastPath(chunk));
+  }
+  // None of the batch's events stored: each chunk's first attempt needs no probe of its own.
+  if ((await batchProbe) === false) for (const fast of fastPaths) if (fast) fast.knownNew = true;
   let inserted = 0;
   const conflicts: EventConflict[] = [];
   let completed = 0;
@@ -250,11 +263,12 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
   const worker = async () => {
     // After a failure no worker starts another chunk: the caller re-sends the batch anyway.
     while (firstFailure === undefined) {
-      const chunk = chunks[next++];
+      const index = next++;
+      const chunk = chunks[index];
       if (chunk === undefined) break;
       try {
         // Awaited first, then added: `inserted += await …` would read `inserted` before another worker adds.
-        const written = await withConnectionRetry(() => writeChunk(pool, chunk, options.maxAttempts ?? 6), options.connectionRetry);
+        const written = await withConnectionRetry(() => writeChunk(pool, chunk, fastPaths[index], options.maxAttempts ?? 6), options.connectionRetry);
         inserted += written.inserted;
         conflicts.push(...written.conflicts);
         completed += chunk.length;
@@ -308,9 +322,9 @@ interface ChunkResult {
   readonly conflicts: readonly EventConflict[];
 }
 
-async function writeChunk(pool: Pool, chunk: NormalizedEvent[], maxAttempts: number): Promise<ChunkResult> {
-  // The fast path folds scores in integer hundredths: only scores PostgreSQL stores as sent (two decimals).
-  let fast = chunk.every((e) => Math.round(e.score * 100) / 100 === e.score) ? prepareFastPath(chunk) : undefined;
+/** Writes one chunk in a transaction: by its fast path (`prepared`, if it has one) when it can, else by the exact path. */
+async function writeChunk(pool: Pool, chunk: NormalizedEvent[], prepared: FastPath | undefined, maxAttempts: number): Promise<ChunkResult> {
+  let fast = prepared;
   let exactParams: unknown[] | undefined;
   let partitionsCreated = false;
   for (let attempt = 1; ; attempt++) {
@@ -379,10 +393,16 @@ async function exactPath(client: PoolClient, params: unknown[]): Promise<ChunkRe
   };
 }
 
-/** What the fast path sends first: the probe's parameters (the COPY rows and aggregates follow only if it finds nothing). */
+/** A chunk's fast path, prepared before it is written. */
 interface FastPath {
   readonly chunk: readonly NormalizedEvent[];
-  readonly probe: unknown[];
+  /** FOLD_DELTAS_SQL's parameters: the chunk's aggregates, folded by foldChunk. */
+  readonly deltas: unknown[];
+  /**
+   * The batch's probe found none of its events stored: the first attempt skips the chunk's own probe.
+   * Spent by that attempt; any later one (after a lost connection, a serialization failure) probes.
+   */
+  knownNew: boolean;
 }
 
 /**
@@ -395,8 +415,10 @@ class FastPathRefused extends Error {
   }
 }
 
-function prepareFastPath(chunk: readonly NormalizedEvent[]): FastPath {
-  return { chunk, probe: probeParams(chunk) };
+/** The chunk's fast path, or none for a chunk with a score of more than two decimals (PostgreSQL rounds those as it stores them; the fold would count them as sent). */
+function prepareFastPath(chunk: readonly NormalizedEvent[]): FastPath | undefined {
+  if (!chunk.every((e) => Math.round(e.score * 100) / 100 === e.score)) return undefined;
+  return { chunk, deltas: foldChunk(chunk), knownNew: false };
 }
 
 /** Events per block of COPY text: about 180 KiB, a millisecond or two of work between turns of the event loop. */
@@ -418,16 +440,55 @@ async function* copyRows(chunk: readonly NormalizedEvent[]): AsyncGenerator<stri
   }
 }
 
-function probeParams(chunk: readonly NormalizedEvent[]): unknown[] {
+/** ANY_STORED_SQL's parameters for these ids, sent between these times. */
+function probeParams(eventIds: readonly string[], earliestMs: number, latestMs: number): unknown[] {
+  const window = CONFLICT_WINDOW_DAYS * 86_400_000;
+  // Unsorted: PostgreSQL sorts and deduplicates the array of a btree ScalarArrayOp scan itself.
+  return [bareArray(eventIds), new Date(earliestMs - window).toISOString(), new Date(latestMs + window).toISOString()];
+}
+
+/** The chunk's probe: is one of its events (or one with its id near its time) stored already? */
+async function storedAmong(client: PoolClient, chunk: readonly NormalizedEvent[]): Promise<boolean> {
   let earliest = Infinity;
   let latest = -Infinity;
   for (const e of chunk) {
     earliest = Math.min(earliest, e.occurredAtMs);
     latest = Math.max(latest, e.occurredAtMs);
   }
-  const window = CONFLICT_WINDOW_DAYS * 86_400_000;
-  // Unsorted: PostgreSQL sorts and deduplicates the array of a btree ScalarArrayOp scan itself.
-  return [bareArray(chunk.map((e) => e.eventId)), new Date(earliest - window).toISOString(), new Date(latest + window).toISOString()];
+  const ids = chunk.map((e) => e.eventId);
+  return onlyRow(await client.query<{ found: boolean }>(ANY_STORED_SQL, probeParams(ids, earliest, latest)), "the probe").found;
+}
+
+/** The batch's probe leaves out times before 1970 or from the year 10000 (validation refuses them), so its window stays a Date. */
+const YEAR_10000_MS = Date.UTC(10000, 0, 1);
+
+/**
+ * The batch's probe, sent before the batch is validated and answered while it is: false when none of
+ * its events is stored, true when one may be, undefined when it could not ask (the query failed, or
+ * no event has a UUID and a time). An event that would fail validation is left out (it refuses the
+ * whole batch anyway); for one that passes, Date.parse reads the time validation accepts. The probe
+ * writes nothing: asked for an invalid batch, it costs a read.
+ */
+function probeBatch(pool: Pool, events: readonly SessionEvent[]): Promise<boolean | undefined> {
+  if (!Array.isArray(events) || events.length > MAX_BATCH_EVENTS) return Promise.resolve(undefined);
+  const ids: string[] = [];
+  let earliest = Infinity;
+  let latest = -Infinity;
+  for (const event of events as readonly unknown[]) {
+    if (typeof event !== "object" || event === null) continue;
+    const { eventId, occurredAt } = event as SessionEvent;
+    if (!isUuid(eventId)) continue;
+    const ms = occurredAt instanceof Date ? occurredAt.getTime() : typeof occurredAt === "string" ? Date.parse(occurredAt) : NaN;
+    if (!(ms >= 0 && ms < YEAR_10000_MS)) continue;
+    ids.push(eventId);
+    earliest = Math.min(earliest, ms);
+    latest = Math.max(latest, ms);
+  }
+  if (ids.length === 0) return Promise.resolve(undefined);
+  return pool.query<{ found: boolean }>(ANY_STORED_SQL, probeParams(ids, earliest, latest)).then(
+    (result) => onlyRow(result, "the probe").found,
+    () => undefined, // each chunk probes for itself
+  );
 }
 
 /**
@@ -436,8 +497,9 @@ function probeParams(chunk: readonly NormalizedEvent[]): unknown[] {
  * A COPY that meets an event another writer stored after the probe throws FastPathRefused.
  */
 async function tryFastPath(client: PoolClient, fast: FastPath): Promise<boolean> {
-  const { found } = onlyRow(await client.query<{ found: boolean }>(ANY_STORED_SQL, fast.probe), "the probe");
-  if (found) return false;
+  const knownNew = fast.knownNew;
+  fast.knownNew = false;
+  if (!knownNew && (await storedAmong(client, fast.chunk))) return false;
   try {
     await pipeline(Readable.from(copyRows(fast.chunk)), client.query(copyFrom(COPY_SQL)));
   } catch (error) {
@@ -446,7 +508,7 @@ async function tryFastPath(client: PoolClient, fast: FastPath): Promise<boolean>
     throw error;
   }
   // Prepared once per connection: its plan (unnest, sort, upsert by primary key) depends on no table's size.
-  await client.query({ name: "pulse_analytics_ingest_fold", text: FOLD_DELTAS_SQL, values: foldChunk(fast.chunk) });
+  await client.query({ name: "pulse_analytics_ingest_fold", text: FOLD_DELTAS_SQL, values: fast.deltas });
   return true;
 }
 

@@ -1,10 +1,11 @@
 // recordSessionEvents' fast path on real PostgreSQL: a chunk of new events goes in by COPY with its
 // aggregates folded on the client, and whatever the COPY cannot prove new (a stored event, a concurrent
 // writer's copy of it, a score PostgreSQL would round) goes the exact path; every case stays exact.
-// Which statement wrote a chunk is read from a statement trigger the test installs as the superuser.
+// Which statement wrote a chunk is read from a statement trigger the test installs as the superuser;
+// how often the database was asked whether events are stored, from the statements the pool's clients send.
 
 import { Client, Pool } from "pg";
-import { rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
+import { InvalidEventsError, rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
 import { createPool } from "../../src/client/pool";
 import { useLocalDatabase, withClient } from "../support/local-database";
 import { generateEvents } from "../../bench/workload";
@@ -77,16 +78,26 @@ async function recordedAndRebuilt(): Promise<[string, string]> {
   return [recorded, await aggregates()];
 }
 
+/** `work`'s result, and how many probes (SELECT EXISTS … session_events) it sent. */
+async function countingProbes<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const sent = jest.spyOn(Client.prototype, "query");
+  try {
+    const result = await work();
+    const probes = sent.mock.calls.filter(([query]) => typeof query === "string" && /SELECT EXISTS[\s\S]*session_events/.test(query));
+    return [result, probes.length];
+  } finally {
+    sent.mockRestore();
+  }
+}
+
 const eventCount = () =>
   withClient(superuser(), async (client) => Number((await client.query("SELECT count(*) AS n FROM analytics.session_events")).rows[0].n));
 
 describe("the fast path", () => {
-  it("copies chunks of new events, and folds aggregates equal to a rebuild from the stored events", async () => {
-    expect(await recordSessionEvents(pool, EVENTS, { chunkSize: 500, concurrency: 2 })).toEqual({
-      inserted: EVENTS.length,
-      duplicates: 0,
-      conflicts: [],
-    });
+  it("copies chunks of new events after one probe of the whole batch, and folds aggregates equal to a rebuild from the stored events", async () => {
+    const [result, probes] = await countingProbes(() => recordSessionEvents(pool, EVENTS, { chunkSize: 500, concurrency: 2 }));
+    expect(result).toEqual({ inserted: EVENTS.length, duplicates: 0, conflicts: [] });
+    expect(probes).toBe(1); // the batch's, while it was validated: no chunk asked again
     expect(await statements()).toEqual(Array(6).fill("COPY"));
     const [recorded, rebuilt] = await recordedAndRebuilt();
     expect(recorded).toBe(rebuilt);
@@ -114,7 +125,9 @@ describe("the fast path", () => {
     const stored = sorted[700];
     await recordSessionEvents(pool, [stored]);
     await withClient(superuser(), (client) => client.query("TRUNCATE public.insert_statements"));
-    expect(await recordSessionEvents(pool, batch, { chunkSize: 500, concurrency: 1 })).toEqual({ inserted: 1499, duplicates: 1, conflicts: [] });
+    const [result, probes] = await countingProbes(() => recordSessionEvents(pool, batch, { chunkSize: 500, concurrency: 1 }));
+    expect(result).toEqual({ inserted: 1499, duplicates: 1, conflicts: [] });
+    expect(probes).toBe(4); // the batch's found the stored event; then each chunk's, to find which
     expect(await statements()).toEqual(["COPY", "WITH", "COPY"]);
     expect(await eventCount()).toBe(1500);
     const [recorded, rebuilt] = await recordedAndRebuilt();
@@ -193,7 +206,9 @@ describe("the fast path", () => {
     const batch = EVENTS.slice(0, 1000);
     const sorted = [...batch].sort((a, b) => (a.userId + a.skill + a.eventId < b.userId + b.skill + b.eventId ? -1 : 1));
     await withClient(superuser(), (client) => client.query("INSERT INTO public.fault VALUES ($1)", [sorted[500].eventId]));
-    expect(await recordSessionEvents(pool, batch, { chunkSize: 1000 })).toEqual({ inserted: 1000, duplicates: 0, conflicts: [] });
+    const [result, probes] = await countingProbes(() => recordSessionEvents(pool, batch, { chunkSize: 1000 }));
+    expect(result).toEqual({ inserted: 1000, duplicates: 0, conflicts: [] });
+    expect(probes).toBe(2); // the batch's; then the chunk's own before its second COPY (the batch's answer is older than the fault)
     const fired = await withClient(
       superuser(),
       async (client) => (await client.query("SELECT last_value, is_called FROM public.faults_fired")).rows[0],
@@ -205,6 +220,19 @@ describe("the fast path", () => {
     const [recorded, rebuilt] = await recordedAndRebuilt();
     expect(recorded).toBe(rebuilt);
   }, 60_000);
+
+  it("refuses an invalid batch at once, whatever its probe meets: here no database to ask", async () => {
+    // A port nothing listens on: the probe, sent before validation, fails; the caller hears only of the batch.
+    const unreachable = createPool({ connectionString: "postgres://nobody:nothing@127.0.0.1:9/none", pool: { max: 1 } });
+    try {
+      const batch: SessionEvent[] = [EVENTS[0], { ...EVENTS[1], score: 101 }];
+      const refusal = await recordSessionEvents(unreachable, batch).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(InvalidEventsError);
+      expect((refusal as InvalidEventsError).problems).toEqual([{ index: 1, reason: "score 101 is not a finite number from 0 to 100" }]);
+    } finally {
+      await unreachable.end();
+    }
+  });
 
   it("leaves scores with a third decimal to the exact path, where PostgreSQL rounds them as it stores them", async () => {
     const batch: SessionEvent[] = EVENTS.slice(0, 200).map((e, i) => (i === 17 ? { ...e, score: 41.555 } : e));

@@ -37,6 +37,23 @@ describe("validateEvents refuses what could not be stored as sent", () => {
     expect(problems([event({ metrics: { ["k\uD800"]: 1 } })])).toEqual([{ index: 0, reason: "metrics has a key that is not well-formed Unicode" }]);
   });
 
+  it("metrics that JSON or jsonb cannot hold, named by their path however deep", () => {
+    const deep: Record<string, unknown> = { level: 11 };
+    let nested = deep;
+    for (let level = 10; level >= 0; level--) nested = { level, next: nested };
+    expect(problems([event({ metrics: { list: [1, "two", { ratio: Number.POSITIVE_INFINITY }] } })])).toEqual([
+      { index: 0, reason: "metrics.list[2].ratio is not a finite number" },
+    ]);
+    expect(problems([event({ metrics: { a: [[{ ["k\u0000"]: 1 }]] } })])).toEqual([{ index: 0, reason: "metrics.a[0][0] has a key with NUL" }]);
+    expect(problems([event({ metrics: { a: { b: "x\u0000y" } } })])).toEqual([{ index: 0, reason: "metrics.a.b contains NUL" }]);
+    expect(problems([event({ metrics: { a: { b: 1n } } })])).toEqual([{ index: 0, reason: "metrics.a.b cannot be stored as JSON" }]);
+    expect(problems([event({ metrics: nested })])).toEqual([
+      { index: 0, reason: "metrics.next.next.next.next.next.next.next.next.next.next.level is nested too deeply" },
+    ]);
+    expect(problems([event({ metrics: [1] as never })])).toEqual([{ index: 0, reason: "metrics must be a JSON object" }]);
+    expect(problems([event({ metrics: { fine: [true, null, 0.5, "ok", { deeper: [] }] } })])).toEqual([]);
+  });
+
   it("ids that are not 8-4-4-4-12 hexadecimal digits", () => {
     const notUuids: unknown[] = [
       "0a1b2c3d-1111-4222-8333-44445555666", // 35 characters
