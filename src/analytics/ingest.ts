@@ -27,10 +27,12 @@ const MIN_SHARED_CHUNK_SIZE = 2_500;
 
 export interface RecordOptions extends ValidationOptions {
   /**
-   * Events per transaction; each chunk commits on its own. Larger chunks make the fast path's probe
-   * cheaper per event (one walk of each month's primary key serves more ids: 4.8 µs per id at 2,500,
-   * 2.6 µs at 10,000, one measurement, not recorded); a chunk holds its aggregate rows only from its
-   * fold to its commit.
+   * Events per transaction; each chunk commits on its own, and holds its aggregate rows only from its
+   * fold to its commit. Larger chunks fold into fewer aggregate rows and, when a chunk probes on its
+   * own (the batch's probe found a stored event), make that probe cheaper per event (one walk of each
+   * month's primary key serves more ids: 4.8 µs per id at 2,500, 2.6 µs at 10,000, one measurement,
+   * not recorded). In the benchmark, one call at a time, chunks of 10,000 did best (0.71–0.85 of COPY,
+   * against 0.67–0.75 for 5,000 and 0.65–0.76 for 2,500; four runs each, not recorded).
    * @default the batch shared among `concurrency` chunks, each of 2,500 to 10,000 events
    */
   readonly chunkSize?: number;
@@ -163,14 +165,14 @@ SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM f
           ORDER BY event_id, stored_occurred_at), '[]') FROM conflicting) AS conflicts`;
 
 /**
- * The fast path's probe: is an event with one of the chunk's ids ($1) stored between the chunk's
- * earliest time less CONFLICT_WINDOW_DAYS ($2) and its latest plus them ($3)? One ScalarArrayOp scan
- * of each partition's primary key in that range: cheaper than a probe per event, and a wider net,
- * which only sends a chunk to the exact path (that applies each event's own window).
+ * The fast path's probe: is an event with one of these ids ($1, a batch's or a chunk's) stored between
+ * their earliest time less CONFLICT_WINDOW_DAYS ($2) and their latest plus them ($3)? One
+ * ScalarArrayOp scan of each partition's primary key in that range: cheaper than a probe per event, and
+ * a wider net, which only sends a chunk to the exact path (that applies each event's own window).
  *
  * The ids reach the planner as a sub-select, not as a constant: planning a constant array weighs each
  * of its ids in every partition (a third of the probe's time). The plan is still made for each
- * chunk, with the partitions' sizes of the moment and only the months in range. A plan made once and
+ * probe, with the partitions' sizes of the moment and only the months in range. A plan made once and
  * kept (a prepared statement's generic plan) can keep a sequential scan chosen while the month being
  * filled was empty, and compare each of its rows with every id once it has filled: the likely cause of
  * one benchmark run in five taking ten times the server CPU with such a plan.
