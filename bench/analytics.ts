@@ -184,6 +184,8 @@ async function main(): Promise<void> {
         callsInFlight,
         ratioToCopy: Number(median(ratios).toFixed(3)),
         ratioToCopyEachRun: runs.map((r) => Number(ratioOf(r).toFixed(3))),
+        // COPY's seconds are the mean of the run's two; how the machine's load moved shows in them.
+        secondsEachRun: runs.map((r) => ({ copy: seconds(r.copy.ms), recordSessionEvents: seconds(r.ingest.get(callsInFlight)!.ms) })),
         perEventEachRun: runs.map((r) => ({ copy: perEvent(r.copy), recordSessionEvents: perEvent(r.ingest.get(callsInFlight)!) })),
         medianRun: {
           copyEventsPerSecond: Math.round(config.events / (medianRun.copy.ms / 1000)),

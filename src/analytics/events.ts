@@ -67,6 +67,16 @@ export interface NormalizedEvent {
   readonly score: number;
   /** JSON text, or null. */
   readonly metrics: string | null;
+  /** Its position in the batch as sent (of its first copy, for an event sent twice). */
+  readonly index: number;
+}
+
+/**
+ * The occurredAt times validation accepts, in epoch milliseconds: from 2020 to the server's clock
+ * plus the skew a client clock may have.
+ */
+export function acceptedTimes(options: ValidationOptions = {}): { readonly earliestMs: number; readonly latestMs: number } {
+  return { earliestMs: EARLIEST, latestMs: (options.now ?? new Date()).getTime() + (options.maxFutureSkewMs ?? DAY_MS) };
 }
 
 /**
@@ -115,7 +125,7 @@ class BatchValidation {
         { index: -1, reason: `a batch holds at most ${MAX_BATCH_EVENTS} events, this one ${events.length}: send it in smaller batches` },
       ]);
     }
-    this.latest = (options.now ?? new Date()).getTime() + (options.maxFutureSkewMs ?? DAY_MS);
+    this.latest = acceptedTimes(options).latestMs;
   }
 
   check(from: number, to: number): void {
@@ -171,7 +181,7 @@ class BatchValidation {
       problems.push({ index, reason: reasons.join(", ") });
       return;
     }
-    const candidate: NormalizedEvent & { index: number } = {
+    const candidate: NormalizedEvent = {
       eventId: event.eventId.toLowerCase(),
       userId: event.userId.toLowerCase(),
       sessionId: event.sessionId.toLowerCase(),
@@ -183,7 +193,7 @@ class BatchValidation {
     };
     const earlier = seen.get(candidate.eventId);
     if (earlier !== undefined) {
-      const first = normalized[earlier] as NormalizedEvent & { index: number };
+      const first = normalized[earlier]!;
       if (!sameContent(first, candidate)) {
         problems.push({ index, reason: `eventId ${candidate.eventId} also names event #${first.index} with other content` });
       }

@@ -17,7 +17,7 @@ import { ConnectionRetryOptions, withConnectionRetry } from "../client/retry";
 import { onlyRow } from "../client/rows";
 import { inTransaction } from "../client/transaction";
 import { isoTime } from "./iso-time";
-import { isUuid, MAX_BATCH_EVENTS, NormalizedEvent, SessionEvent, validateEventsYielding, ValidationOptions } from "./events";
+import { acceptedTimes, isUuid, MAX_BATCH_EVENTS, NormalizedEvent, SessionEvent, validateEventsYielding, ValidationOptions } from "./events";
 import { PulseAnalyticsError } from "../support/errors";
 
 /** The largest chunk (one transaction) unless RecordOptions.chunkSize says otherwise. */
@@ -239,7 +239,7 @@ export class PartlyStoredError extends PulseAnalyticsError {
  */
 export async function recordSessionEvents(pool: Pool, events: readonly SessionEvent[], options: RecordOptions = {}): Promise<RecordResult> {
   // Asked first, answered while the client validates, sorts and folds: the server would wait otherwise.
-  const batchProbe = probeBatch(pool, events);
+  const batchProbe = await sendBatchProbe(pool, events, options);
   // In slices, handing the event loop back between them: a large batch does not stall the caller's server.
   // An invalid batch is refused at once, without waiting for the probe (it writes nothing, and its
   // answer, or failure, is dropped).
@@ -255,8 +255,10 @@ export async function recordSessionEvents(pool: Pool, events: readonly SessionEv
     if (fastPaths.length > 0) await new Promise((resolve) => setImmediate(resolve));
     fastPaths.push(prepareFastPath(chunk));
   }
-  // None of the batch's events stored: each chunk's first attempt needs no probe of its own.
-  if ((await batchProbe) === false) for (const fast of fastPaths) if (fast) fast.knownNew = true;
+  // None of the batch's events stored, each asked about as validated: no chunk's first attempt needs a probe of its own.
+  if (batchProbe !== undefined && (await batchProbe.answer) === false && valid.every((event) => probedAsValidated(batchProbe, event))) {
+    for (const fast of fastPaths) if (fast !== undefined) fast.knownNew = true;
+  }
   let inserted = 0;
   const conflicts: EventConflict[] = [];
   let completed = 0;
@@ -333,8 +335,12 @@ async function writeChunk(pool: Pool, chunk: NormalizedEvent[], prepared: FastPa
     let missingPartition: Error | undefined;
     try {
       const fastPath = fast;
+      // The batch's probe answers for the first attempt only, whatever becomes of it: a later one
+      // (after a lost connection, a serialization failure, a missing partition) probes for itself.
+      const knownNew = fastPath?.knownNew === true;
+      if (fastPath !== undefined) fastPath.knownNew = false;
       return await inTransaction(pool, async (client) => {
-        if (fastPath !== undefined && (await tryFastPath(client, fastPath))) return { inserted: chunk.length, conflicts: [] };
+        if (fastPath !== undefined && (await tryFastPath(client, fastPath, knownNew))) return { inserted: chunk.length, conflicts: [] };
         exactParams ??= exactPathParams(chunk);
         return exactPath(client, exactParams);
       });
@@ -400,10 +406,7 @@ interface FastPath {
   readonly chunk: readonly NormalizedEvent[];
   /** FOLD_DELTAS_SQL's parameters: the chunk's aggregates, folded by foldChunk. */
   readonly deltas: unknown[];
-  /**
-   * The batch's probe found none of its events stored: the first attempt skips the chunk's own probe.
-   * Spent by that attempt; any later one (after a lost connection, a serialization failure) probes.
-   */
+  /** The batch's probe found none of its events stored: the chunk's first attempt skips its own probe. */
   knownNew: boolean;
 }
 
@@ -461,46 +464,71 @@ async function storedAmong(client: PoolClient, chunk: readonly NormalizedEvent[]
   return onlyRow(await client.query<{ found: boolean }>(ANY_STORED_SQL, probeParams(ids, earliest, latest)), "the probe").found;
 }
 
-/** The batch's probe leaves out times before 1970 or from the year 10000 (validation refuses them), so its window stays a Date. */
-const YEAR_10000_MS = Date.UTC(10000, 0, 1);
+/** The batch's probe, in flight: what it asked about, by each event's position in the batch, and its answer to come. */
+interface BatchProbe {
+  /** The eventId read for the probe (undefined: left out, as validation will refuse the event). */
+  readonly eventIds: readonly (string | undefined)[];
+  /** The occurredAt read for the probe, in epoch milliseconds. */
+  readonly times: readonly number[];
+  /** false: none of them stored; true: one may be; undefined: no answer (the query failed). */
+  readonly answer: Promise<boolean | undefined>;
+}
 
 /**
- * The batch's probe, sent before the batch is validated and answered while it is: false when none of
- * its events is stored, true when one may be, undefined when it could not ask (the query failed, or
- * no event has a UUID and a time). An event that would fail validation is left out (it refuses the
- * whole batch anyway); for one that passes, Date.parse reads the time validation accepts. The probe
- * writes nothing: asked for an invalid batch, it costs a read.
+ * Sends the batch's probe before the batch is validated, to be answered while it is; undefined when
+ * there is nothing to ask (not an array, too large, or no event with a UUID and an accepted time).
+ * An event validation will refuse is left out (it refuses the whole batch anyway); for one it will
+ * accept, Date.parse reads the time validation accepts. Read in slices of 1,000 like validation, the
+ * event loop getting a turn between them. The probe writes nothing: asked for an invalid batch, it
+ * costs a read.
  */
-function probeBatch(pool: Pool, events: readonly SessionEvent[]): Promise<boolean | undefined> {
-  if (!Array.isArray(events) || events.length > MAX_BATCH_EVENTS) return Promise.resolve(undefined);
-  const ids: string[] = [];
+async function sendBatchProbe(pool: Pool, events: readonly SessionEvent[], options: ValidationOptions): Promise<BatchProbe | undefined> {
+  if (!Array.isArray(events) || events.length > MAX_BATCH_EVENTS) return undefined;
+  const { earliestMs, latestMs } = acceptedTimes(options);
+  const eventIds: (string | undefined)[] = [];
+  const times: number[] = [];
+  const probed: string[] = [];
   let earliest = Infinity;
   let latest = -Infinity;
-  for (const event of events as readonly unknown[]) {
-    if (typeof event !== "object" || event === null) continue;
-    const { eventId, occurredAt } = event as SessionEvent;
-    if (!isUuid(eventId)) continue;
+  for (let index = 0; index < events.length; index++) {
+    if (index > 0 && index % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
+    const event: unknown = events[index];
+    const { eventId, occurredAt } = typeof event === "object" && event !== null ? (event as SessionEvent) : ({} as Partial<SessionEvent>);
     const ms = occurredAt instanceof Date ? occurredAt.getTime() : typeof occurredAt === "string" ? Date.parse(occurredAt) : NaN;
-    if (!(ms >= 0 && ms < YEAR_10000_MS)) continue;
-    ids.push(eventId);
+    if (!isUuid(eventId) || !(ms >= earliestMs && ms <= latestMs)) {
+      eventIds.push(undefined);
+      times.push(NaN);
+      continue;
+    }
+    eventIds.push(eventId);
+    times.push(ms);
+    probed.push(eventId);
     earliest = Math.min(earliest, ms);
     latest = Math.max(latest, ms);
   }
-  if (ids.length === 0) return Promise.resolve(undefined);
-  return pool.query<{ found: boolean }>(ANY_STORED_SQL, probeParams(ids, earliest, latest)).then(
-    (result) => onlyRow(result, "the probe").found,
-    () => undefined, // each chunk probes for itself
+  if (probed.length === 0) return undefined;
+  const answer = pool
+    .query<{ found: boolean }>(ANY_STORED_SQL, probeParams(probed, earliest, latest))
+    .then((result) => onlyRow(result, "the probe").found)
+    .catch(() => undefined); // each chunk probes for itself
+  return { eventIds, times, answer };
+}
+
+/** Whether the batch's probe asked about `event` as validation read it: not if the caller changed the batch in between. */
+function probedAsValidated(probe: BatchProbe, event: NormalizedEvent): boolean {
+  const eventId = probe.eventIds[event.index];
+  return (
+    eventId !== undefined && probe.times[event.index] === event.occurredAtMs && (eventId === event.eventId || eventId.toLowerCase() === event.eventId)
   );
 }
 
 /**
  * The fast path, in the caller's transaction: false when an event of the chunk (or one with its id near
- * its time) is stored already; otherwise the chunk is copied in and its aggregates folded, and true.
+ * its time) is stored already, asked here unless `knownNew` (the batch's probe found none); otherwise
+ * the chunk is copied in and its aggregates folded, and true.
  * A COPY that meets an event another writer stored after the probe throws FastPathRefused.
  */
-async function tryFastPath(client: PoolClient, fast: FastPath): Promise<boolean> {
-  const knownNew = fast.knownNew;
-  fast.knownNew = false;
+async function tryFastPath(client: PoolClient, fast: FastPath, knownNew: boolean): Promise<boolean> {
   if (!knownNew && (await storedAmong(client, fast.chunk))) return false;
   try {
     await pipeline(Readable.from(copyRows(fast.chunk)), client.query(copyFrom(COPY_SQL)));

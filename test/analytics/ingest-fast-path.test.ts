@@ -4,6 +4,7 @@
 // Which statement wrote a chunk is read from a statement trigger the test installs as the superuser;
 // how often the database was asked whether events are stored, from the statements the pool's clients send.
 
+import { AddressInfo, createServer, Socket } from "node:net";
 import { Client, Pool } from "pg";
 import { InvalidEventsError, rebuildAggregates, recordSessionEvents, SessionEvent } from "../../src/analytics";
 import { createPool } from "../../src/client/pool";
@@ -221,17 +222,89 @@ describe("the fast path", () => {
     expect(recorded).toBe(rebuilt);
   }, 60_000);
 
-  it("refuses an invalid batch at once, whatever its probe meets: here no database to ask", async () => {
-    // A port nothing listens on: the probe, sent before validation, fails; the caller hears only of the batch.
-    const unreachable = createPool({ connectionString: "postgres://nobody:nothing@127.0.0.1:9/none", pool: { max: 1 } });
+  it("refuses an invalid batch without waiting for the answer to its probe, sent before validation", async () => {
+    // A server that accepts connections and never answers, and a pool that waits for ever: a call
+    // that waited for the probe's answer would never return.
+    const connections: Socket[] = [];
+    const silent = createServer((socket) => connections.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as AddressInfo;
+    const unanswered = createPool({
+      connectionString: `postgres://nobody:nothing@127.0.0.1:${port}/none`,
+      pool: { max: 1, connectionTimeoutMillis: 0 },
+    });
     try {
       const batch: SessionEvent[] = [EVENTS[0], { ...EVENTS[1], score: 101 }];
-      const refusal = await recordSessionEvents(unreachable, batch).catch((error: unknown) => error);
+      const refusal = await recordSessionEvents(unanswered, batch).catch((error: unknown) => error);
       expect(refusal).toBeInstanceOf(InvalidEventsError);
       expect((refusal as InvalidEventsError).problems).toEqual([{ index: 1, reason: "score 101 is not a finite number from 0 to 100" }]);
+      // The probe had been sent: its connection reaches the server.
+      while (connections.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     } finally {
-      await unreachable.end();
+      for (const socket of connections) socket.destroy();
+      await unanswered.end();
+      await new Promise((resolve) => silent.close(resolve));
     }
+  }, 30_000);
+
+  it("probes again when a chunk is written again after a lost connection: an event stored meanwhile under another time is a conflict", async () => {
+    const batch = EVENTS.slice(0, 300);
+    const target = batch[42];
+    const storedTime = new Date(new Date(target.occurredAt).getTime() - 60_000).toISOString();
+    // The chunk's first connection is refused (a failover), after the batch's probe found nothing and
+    // after another writer stored the target's id a minute earlier; the retry must not trust that probe.
+    const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
+    let refused = false;
+    const connectSpy = jest.spyOn(pool, "connect").mockImplementation((async (...args: unknown[]) => {
+      // The probe takes its connection with a callback; a chunk's transaction, as a promise.
+      if (args.length > 0 || refused) return connect(...args);
+      refused = true;
+      await withClient(superuser(), (client) =>
+        client.query(
+          "INSERT INTO analytics.session_events (event_id, user_id, session_id, skill, occurred_at, score) VALUES ($1, $2, $3, $4, $5, $6)",
+          [target.eventId, target.userId, target.sessionId, target.skill, storedTime, target.score],
+        ),
+      );
+      throw Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+    }) as never);
+    try {
+      const [result, probes] = await countingProbes(() => recordSessionEvents(pool, batch));
+      expect(refused).toBe(true);
+      expect(result).toEqual({
+        inserted: 299,
+        duplicates: 0,
+        conflicts: [
+          { eventId: target.eventId, occurredAt: new Date(target.occurredAt).toISOString(), storedOccurredAt: storedTime, reason: "other-time" },
+        ],
+      });
+      expect(probes).toBe(2); // the batch's, then the chunk's own on its second attempt
+    } finally {
+      connectSpy.mockRestore();
+    }
+    expect(await statements()).toEqual(["INSERT", "WITH"]);
+  }, 60_000);
+
+  it("trusts the batch's probe only for the events it read: one the caller replaces during the call is probed with its chunk", async () => {
+    const stored = EVENTS[2000];
+    await recordSessionEvents(pool, [stored]);
+    const batch = EVENTS.slice(0, 300);
+    const recording = recordSessionEvents(pool, batch);
+    // The probe has read the batch (a batch of up to 1,000 in one go); validation has not begun.
+    const restamped: SessionEvent = { ...stored, occurredAt: new Date(new Date(stored.occurredAt).getTime() - 60_000) };
+    batch[5] = restamped;
+    expect(await recording).toEqual({
+      inserted: 299,
+      duplicates: 0,
+      conflicts: [
+        {
+          eventId: stored.eventId,
+          occurredAt: new Date(restamped.occurredAt).toISOString(),
+          storedOccurredAt: new Date(stored.occurredAt).toISOString(),
+          reason: "other-time",
+        },
+      ],
+    });
+    expect(await eventCount()).toBe(300); // the stored event, and the batch but for the one replaced
   });
 
   it("leaves scores with a third decimal to the exact path, where PostgreSQL rounds them as it stores them", async () => {
